@@ -1,1 +1,19 @@
-//! TODO
+//! UserSig (TLSSigAPIv2): mint, decode and verify, as in §7 of the REST
+//! reference. A verifier must decode and parse; UserSig strings from
+//! different official libraries differ for the same fields.
+
+mod codec;
+mod decode;
+mod document;
+mod error;
+mod mint;
+mod verify;
+
+pub use codec::{MAX_JSON_LEN, MAX_USERSIG_LEN};
+pub use decode::{decode, DecodedUserSig};
+pub use error::UserSigError;
+pub use mint::{hmac_content, mint, mint_now, sign, SigFields};
+pub use verify::{verify, verify_decoded, Expected};
+
+#[cfg(test)]
+mod fixtures;

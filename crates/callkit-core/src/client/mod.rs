@@ -1,7 +1,23 @@
 //! A `Client` generic over its transport and its runtime (clock, sleep, random).
 
-mod transport;
+mod config;
+mod credentials;
+mod error;
+mod handlers;
+mod outcome;
+mod redact;
+mod retry;
 mod runtime;
+mod send;
+#[cfg(test)]
+mod testing;
+mod transport;
 
+pub use config::{ClientConfig, UPSTREAM_BUDGET};
+pub use credentials::{AdminCredential, CredentialMode, CredentialStatus};
+pub use error::ClientError;
+pub use handlers::{Callbacks, Calls, Outcome, Records};
+pub use retry::RetryPolicy;
 pub use runtime::Runtime;
+pub use send::Client;
 pub use transport::{HttpResponse, Transport, TransportError};

@@ -1,0 +1,42 @@
+# Every target bootstraps what it needs (scripts/toolchain.sh is idempotent),
+# so each works from a fresh clone.
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+ENV := source scripts/env.sh
+
+.PHONY: build dev test test-native test-wasm test-integration test-browser bench toolchain emulator
+
+toolchain:
+	@bash scripts/toolchain.sh
+
+## Build the Worker bundle into build/worker (wasm + JS shim).
+build: toolchain
+	@$(ENV); worker-build --release
+	@bash scripts/size.sh
+
+emulator:
+	@cargo build --release -p callkit-emulator
+
+## Run the emulator with demo data and wrangler dev wired to it.
+dev: build emulator
+	@bash scripts/dev.sh
+
+## Everything: native unit tests, wasm tests under Node, integration tests of
+## the built worker in workerd against the emulator, browser tests.
+test: toolchain test-native test-wasm build emulator test-integration test-browser
+
+test-native:
+	@$(ENV); cargo test --workspace
+
+test-wasm: toolchain
+	@$(ENV); cargo test -p callkit-edge --target wasm32-unknown-unknown --test wasm
+
+test-integration:
+	@$(ENV); node --test --test-concurrency=1 tests/integration/
+
+test-browser:
+	@bash scripts/chromium.sh
+	@$(ENV); node --test --test-concurrency=1 tests/browser/
+
+bench:
+	@bash bench/emulator.sh

@@ -1,0 +1,59 @@
+//! The wasm-only pieces, run inside wasm under Node by wasm-bindgen-test:
+//! the platform randomness and clock, and UserSig minting and verification
+//! compiled to wasm.
+#![cfg(target_arch = "wasm32")]
+
+use callkit_core::client::Runtime;
+use callkit_core::usersig::{self, Expected, UserSigError};
+use callkit_edge::platform::runtime::{random_u32, WorkerRuntime};
+use wasm_bindgen_test::wasm_bindgen_test;
+
+const KEY: &str = "5bd2850fff3ecb11d7c805251c51ee463a25727bddc2385f3fa8bfee1bb93b5e";
+
+#[wasm_bindgen_test]
+fn random_comes_from_the_platform_csprng() {
+    let draws: Vec<u32> = (0..64).map(|_| random_u32()).collect();
+    let mut distinct = draws.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    // 64 draws from 2^32 values collide with probability ~5e-7.
+    assert_eq!(distinct.len(), draws.len());
+    // Both halves of the range show up, so the bytes are not all zero or constant.
+    assert!(draws.iter().any(|v| *v > u32::MAX / 2));
+    assert!(draws.iter().any(|v| *v < u32::MAX / 2));
+}
+
+#[wasm_bindgen_test]
+fn clock_reads_date_now() {
+    let now = WorkerRuntime.now_millis();
+    let date_now = js_sys::Date::now() as u64;
+    assert!(date_now.abs_diff(now) < 1_000, "{now} vs {date_now}");
+    // After 2026-01-01 and in milliseconds, not seconds.
+    assert!(now > 1_767_225_600_000);
+    assert_eq!(WorkerRuntime.now_secs(), now / 1000);
+}
+
+#[wasm_bindgen_test]
+fn published_vector_decodes_and_verifies_in_wasm() {
+    let published = "eJyrVgrxCdYrSy1SslIy0jNQ0gHzM1NS80oy0zLBwjDB4pTsxIKCzBQlK0MTAyiAyKRWFGQWpQLFTU1NjeCiJZm5YDEzS0tDAyOYaHFmOtBM54KsUqeUwGLLqPK8UndHryCL-Lx8-1RPy7Ty1AijMk9f30hLk0x-r3CvSFulWgAPYy*9";
+    let expected = Expected { sdkappid: 1_400_000_000, identifier: Some("0"), userbuf: None };
+    let decoded = usersig::verify(published, KEY, &expected, 1_569_910_200).expect("valid at its issue time");
+    assert_eq!(decoded.sig, "CpjuBdQs9ZwnuGAJR8onoOeI9fweX2vIMMY94iOJWJY=");
+    assert!(matches!(
+        usersig::verify(published, KEY, &expected, 1_585_462_201),
+        Err(UserSigError::Expired { .. })
+    ));
+}
+
+#[wasm_bindgen_test]
+fn mint_and_verify_with_the_wasm_clock() {
+    let now = WorkerRuntime.now_secs();
+    let sig = usersig::mint_now(KEY, 1_400_000_000, "alice", 86_400, now);
+    let expected = Expected { sdkappid: 1_400_000_000, identifier: None, userbuf: None };
+    let decoded = usersig::verify(&sig, KEY, &expected, now).expect("fresh sig verifies");
+    assert_eq!(decoded.identifier, "alice");
+    assert_eq!(decoded.expires_at(), now + 86_400);
+    assert_eq!(usersig::verify(&sig, "another-key", &expected, now), Err(UserSigError::BadSignature));
+    let other_app = Expected { sdkappid: 1_400_000_001, ..expected };
+    assert_eq!(usersig::verify(&sig, KEY, &other_app, now), Err(UserSigError::AppIdMismatch));
+}

@@ -1,0 +1,635 @@
+// Test harness for the integration suites: starts the real emulator binary
+// and the built worker under `wrangler dev` (workerd) on 127.0.0.1, and
+// sweeps responses and logs for leaked secrets.
+//
+// Prerequisites: `make build emulator` (build/worker/shim.mjs and
+// target/release/callkit-emulator). Nothing here rebuilds anything.
+//
+// Usage:
+//   import { after, before } from 'node:test';
+//   import { startEmulator, startWorker } from './harness.mjs';
+//   let emulator, worker;
+//   before(async () => {
+//     emulator = await startEmulator();
+//     worker = await startWorker({ emulator });
+//   });
+//   after(async () => { await worker?.stop(); await emulator?.stop(); });
+//
+// Every process is started in its own process group and `stop()` kills the
+// whole group (wrangler, its esbuild and workerd children). `stop()` is
+// idempotent and never throws, so it is safe in `after()` after a failure.
+// As a last resort, groups still alive when node exits are killed too.
+//
+// Things to know when writing a suite:
+// - wrangler runs from node_modules/.bin (what `npx wrangler` resolves to,
+//   without npm's start-up cost or any registry access).
+// - The worker's RATE_LIMITER binding (wrangler.toml: 120 requests / 60 s per
+//   identity) is simulated locally: spread a long suite over several
+//   identities (`ADMIN_USERS` defaults to `administrator,admin1`).
+// - The worker runs from a temp copy of wrangler.toml (see `isolatedConfig`):
+//   edits to `src/` during a run do not restart it; `make build` does.
+// - The emulator is shared by every test of a file: call
+//   `control.reset()` in `beforeEach` (state, counters, faults, webhook log).
+
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import assert from 'node:assert/strict';
+import { DEMO_KEY, DEMO_SDKAPPID } from './tokens.mjs';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const EMULATOR_BIN = join(ROOT, 'target', 'release', 'callkit-emulator');
+export const WORKER_SHIM = join(ROOT, 'build', 'worker', 'shim.mjs');
+export const WRANGLER_BIN = join(ROOT, 'node_modules', '.bin', 'wrangler');
+
+/** Settings that are Worker secrets: passed through a temp env file, never on the command line. */
+export const SECRET_SETTINGS = ['TENCENT_SECRET_KEY', 'TENCENT_ADMIN_USERSIG', 'JWT_SECRET'];
+
+/** The defaults `startWorker` passes; `TENCENT_API_BASE` comes from the emulator. */
+export const DEFAULT_VARS = Object.freeze({
+  TENCENT_SDKAPPID: String(DEMO_SDKAPPID),
+  TENCENT_SECRET_KEY: DEMO_KEY,
+  AUTH_MODE: 'usersig',
+  ADMIN_USERS: 'administrator,admin1',
+  ALLOWED_ORIGINS: 'http://allowed.test',
+  UPSTREAM_TIMEOUT_MS: '3500',
+  UPSTREAM_DEADLINE_MS: '9000',
+});
+
+const EMULATOR_READY_MS = 15_000;
+const WORKER_READY_MS = 60_000;
+const STOP_GRACE_MS = 3_000;
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// ------------------------------------------------------------ processes
+
+const liveGroups = new Set();
+const liveTempDirs = new Set();
+function killAllGroups() {
+  for (const pid of liveGroups) {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+  liveGroups.clear();
+  for (const dir of liveTempDirs) rmSync(dir, { recursive: true, force: true });
+  liveTempDirs.clear();
+}
+process.on('exit', killAllGroups);
+// A cancelled test run (Ctrl-C, the runner's SIGTERM) skips 'exit' handlers.
+for (const [signal, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+]) {
+  process.once(signal, () => {
+    killAllGroups();
+    process.exit(code);
+  });
+}
+
+/**
+ * Spawns `cmd` in a new process group, collecting its output.
+ * Returns `{ child, output(), waitFor(regex, ms), stop() }`.
+ */
+function spawnGroup(cmd, args, { env, cwd = ROOT, name }) {
+  const child = spawn(cmd, args, { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  liveGroups.add(child.pid);
+  let text = '';
+  let exited = null;
+  const listeners = new Set();
+  const onData = (chunk) => {
+    text += chunk.toString('utf8');
+    for (const l of listeners) l();
+  };
+  child.stdout.on('data', onData);
+  child.stderr.on('data', onData);
+  const exitPromise = new Promise((resolveExit) => {
+    child.on('exit', (code, signal) => {
+      exited = { code, signal };
+      liveGroups.delete(child.pid);
+      for (const l of listeners) l();
+      resolveExit(exited);
+    });
+    child.on('error', (err) => {
+      exited = { code: null, signal: null, error: err };
+      liveGroups.delete(child.pid);
+      for (const l of listeners) l();
+      resolveExit(exited);
+    });
+  });
+
+  function waitFor(regex, ms) {
+    return new Promise((resolveWait, reject) => {
+      const check = () => {
+        const m = text.match(regex);
+        if (m) return done(null, m);
+        if (exited) return done(new Error(`${name} exited (${JSON.stringify(exited)}) before ready:\n${tail(text)}`));
+      };
+      const timer = setTimeout(() => done(new Error(`${name} not ready within ${ms} ms:\n${tail(text)}`)), ms);
+      function done(err, m) {
+        clearTimeout(timer);
+        listeners.delete(check);
+        if (err) reject(err);
+        else resolveWait(m);
+      }
+      listeners.add(check);
+      check();
+    });
+  }
+
+  let stopping = null;
+  function stop() {
+    stopping ??= (async () => {
+      if (!exited) {
+        try {
+          process.kill(-child.pid, 'SIGTERM');
+        } catch {
+          /* group already gone */
+        }
+        const timer = sleep(STOP_GRACE_MS).then(() => 'timeout');
+        if ((await Promise.race([exitPromise, timer])) === 'timeout') {
+          try {
+            process.kill(-child.pid, 'SIGKILL');
+          } catch {
+            /* gone */
+          }
+          await Promise.race([exitPromise, sleep(STOP_GRACE_MS)]);
+        }
+      }
+      // The leader may exit before its children (workerd): sweep the group.
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+      liveGroups.delete(child.pid);
+    })();
+    return stopping;
+  }
+
+  return { child, output: () => text, waitFor, stop, exited: () => exited };
+}
+
+function tail(text, lines = 40) {
+  return text.split('\n').slice(-lines).join('\n');
+}
+
+/** A free TCP port on 127.0.0.1 (the OS picks it; freed before returning). */
+export function freePort() {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+// ------------------------------------------------------------ HTTP helpers
+
+/**
+ * fetch with a timeout; returns `{ status, headers, text, json, ms }` where
+ * `headers` is a plain lower-case object and `json` is the parsed body or
+ * undefined.
+ */
+export async function httpRequest(url, { method = 'GET', headers = {}, body, timeoutMs = 30_000 } = {}) {
+  const init = { method, headers: { ...headers }, signal: AbortSignal.timeout(timeoutMs) };
+  if (body !== undefined) {
+    if (typeof body === 'string' || body instanceof Uint8Array) init.body = body;
+    else {
+      init.body = JSON.stringify(body);
+      if (!Object.keys(init.headers).some((h) => h.toLowerCase() === 'content-type')) {
+        init.headers['content-type'] = 'application/json';
+      }
+    }
+  }
+  const started = performance.now();
+  const res = await fetch(url, init);
+  const text = await res.text();
+  const ms = performance.now() - started;
+  let json;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, headers: Object.fromEntries(res.headers), text, json, ms };
+}
+
+async function controlCall(base, method, path, body) {
+  const res = await httpRequest(`${base}/_emulator${path}`, { method, body, timeoutMs: 10_000 });
+  if (res.status < 200 || res.status > 299) {
+    throw new Error(`emulator control ${method} ${path} → ${res.status}: ${res.text}`);
+  }
+  return res.json;
+}
+
+// ------------------------------------------------------------ emulator
+
+/**
+ * Starts `target/release/callkit-emulator serve` on 127.0.0.1:0 (demo app:
+ * SDKAppID 1400000000, the demo key, admin `administrator`).
+ *
+ * @param {{ recordDelayMs?: number, rateLimit?: number, extraArgs?: string[] }} [options]
+ *   `rateLimit` 0 turns the emulator's per-command limit off.
+ * @returns {Promise<{ url: string, port: number, output: () => string, stop: () => Promise<void>,
+ *   control: {
+ *     reset(), seed(opts?), createCall(body), act(callId, action, user), call(callId),
+ *     counters(sdkappid?), faults(spec), clearFaults(), webhooks()
+ *   } }>}
+ *   `url` is `http://127.0.0.1:PORT` (the value for `TENCENT_API_BASE`).
+ *   Every control method resolves to the parsed JSON answer and throws on a
+ *   non-2xx status.
+ */
+export async function startEmulator({ recordDelayMs = 0, rateLimit = 0, extraArgs = [] } = {}) {
+  if (!existsSync(EMULATOR_BIN)) throw new Error(`${EMULATOR_BIN} is missing: run \`make emulator\` first`);
+  const args = [
+    'serve',
+    '--listen',
+    '127.0.0.1:0',
+    '--record-delay-ms',
+    String(recordDelayMs),
+    '--rate-limit',
+    String(rateLimit),
+    ...extraArgs,
+  ];
+  const env = { PATH: process.env.PATH, HOME: process.env.HOME, RUST_BACKTRACE: '0' };
+  const proc = spawnGroup(EMULATOR_BIN, args, { env, name: 'callkit-emulator' });
+  let match;
+  try {
+    match = await proc.waitFor(/callkit-emulator listening on (http:\/\/127\.0\.0\.1:(\d+))/, EMULATOR_READY_MS);
+  } catch (err) {
+    await proc.stop();
+    throw err;
+  }
+  const url = match[1];
+  const port = Number(match[2]);
+  const control = {
+    reset: () => controlCall(url, 'POST', '/reset', {}),
+    seed: (opts = {}) => controlCall(url, 'POST', '/seed', opts),
+    createCall: (body) => controlCall(url, 'POST', '/calls', body),
+    act: (callId, action, user) =>
+      controlCall(url, 'POST', `/calls/${encodeURIComponent(callId)}/${action}`, { user }),
+    call: (callId) => controlCall(url, 'GET', `/calls/${encodeURIComponent(callId)}`),
+    counters: (sdkappid) => controlCall(url, 'GET', `/counters${sdkappid ? `?sdkappid=${sdkappid}` : ''}`),
+    faults: (spec) => controlCall(url, 'POST', '/faults', spec),
+    clearFaults: () => controlCall(url, 'DELETE', '/faults'),
+    webhooks: () => controlCall(url, 'GET', '/webhooks'),
+  };
+  return { url, port, control, output: proc.output, stop: proc.stop };
+}
+
+// ------------------------------------------------------------ worker
+
+/**
+ * The repository's wrangler.toml, made to run from a temp dir: `main` and
+ * `[assets] directory` become absolute paths, and the `[build]` table is
+ * dropped. That table's watcher restarts the worker whenever anything in
+ * `src/` changes, failing requests in flight ("Your worker restarted
+ * mid-request") while someone edits; the bundle is built beforehand anyway.
+ * Everything else (vars, rate limits, compatibility date) is kept verbatim.
+ * A config in a temp dir also means wrangler finds no `.dev.vars` or `.env`
+ * of a developer next to it.
+ */
+export function isolatedConfig(toml) {
+  let table = '';
+  let sawMain = false;
+  const out = [];
+  for (const line of toml.split('\n')) {
+    const header = line.match(/^\s*\[\[?\s*([A-Za-z0-9_.-]+)\s*\]\]?\s*(#.*)?$/);
+    if (header) table = header[1];
+    if (table === 'build') continue;
+    const kv = line.match(/^(\s*)(main|directory)(\s*=\s*)"([^"]*)"(.*)$/);
+    if (kv && ((table === '' && kv[2] === 'main') || (table === 'assets' && kv[2] === 'directory'))) {
+      if (kv[2] === 'main') sawMain = true;
+      out.push(`${kv[1]}${kv[2]}${kv[3]}${JSON.stringify(resolve(ROOT, kv[4]))}${kv[5]}`);
+      continue;
+    }
+    out.push(line);
+  }
+  if (!sawMain) throw new Error('isolatedConfig: wrangler.toml has no top-level main = "..."');
+  return out.join('\n');
+}
+
+/**
+ * Starts the built worker (`build/worker/shim.mjs`) with
+ * `wrangler dev --ip 127.0.0.1` and waits until `GET /api/v1/health`
+ * answers (any status).
+ *
+ * Settings: `DEFAULT_VARS`, plus `TENCENT_API_BASE` = the emulator's URL,
+ * overridden by `vars`; a var set to `null` is left out (e.g.
+ * `{ TENCENT_SECRET_KEY: null }`). Plain vars go on the command line as
+ * `--var K:V`. Secrets (`SECRET_SETTINGS`) go into a temp env file passed
+ * with `--env-file`: wrangler then treats them as secrets (its binding
+ * table prints "(hidden)" instead of the value) and, because an env file is
+ * given, does not read a developer's `.dev.vars` or `.env` at all. The
+ * config is a temp copy (`isolatedConfig`) with no `[build]` table, so
+ * nothing is rebuilt or watched (`CALLKIT_SKIP_BUILD=1` is set as well),
+ * and `--persist-to` points local state at the same temp dir, removed on
+ * `stop()`.
+ *
+ * @param {{ emulator?: { url: string } | string, vars?: Record<string, string|number|null>, readyMs?: number }} [options]
+ * @returns {Promise<{ url: string, port: number, vars: Record<string,string>, logs: () => string,
+ *   fetch: (path: string, init?: RequestInit) => Promise<Response>,
+ *   request: (method: string, path: string, options?: { token?: string, body?: any, headers?: object, timeoutMs?: number })
+ *     => Promise<{ status, headers, text, json, ms }>,
+ *   responses: Array<{ method, path, status, headers, text }>,
+ *   stop: () => Promise<void> }>}
+ *   `request` adds `Authorization: Bearer <token>` when `token` is given,
+ *   JSON-encodes an object `body`, and records every answer in
+ *   `responses` for the secret sweep.
+ */
+export async function startWorker({ emulator, vars = {}, readyMs = WORKER_READY_MS } = {}) {
+  if (!existsSync(WORKER_SHIM)) throw new Error(`${WORKER_SHIM} is missing: run \`make build\` first`);
+  const emulatorUrl = typeof emulator === 'string' ? emulator : emulator?.url;
+  // Without a base URL the worker would go to Tencent's real region domains.
+  if (!emulatorUrl && vars.TENCENT_API_BASE === undefined) {
+    throw new Error('startWorker: pass { emulator } or set vars.TENCENT_API_BASE (null to use TENCENT_REGION)');
+  }
+  const merged = { ...DEFAULT_VARS, ...(emulatorUrl ? { TENCENT_API_BASE: emulatorUrl } : {}), ...vars };
+  const settings = Object.fromEntries(
+    Object.entries(merged)
+      .filter(([, v]) => v !== null && v !== undefined)
+      .map(([k, v]) => [k, String(v)]),
+  );
+
+  const dir = await mkdtemp(join(tmpdir(), 'callkit-worker-'));
+  liveTempDirs.add(dir);
+  const envFile = join(dir, 'secrets.env');
+  const secretLines = Object.entries(settings)
+    .filter(([k]) => SECRET_SETTINGS.includes(k))
+    .map(([k, v]) => `${k}=${JSON.stringify(v)}`);
+  await writeFile(envFile, secretLines.join('\n') + '\n', { mode: 0o600 });
+  const configFile = join(dir, 'wrangler.toml');
+  await writeFile(configFile, isolatedConfig(await readFile(join(ROOT, 'wrangler.toml'), 'utf8')));
+
+  const port = await freePort();
+  const inspectorPort = await freePort();
+  const args = [
+    'dev',
+    '--config',
+    configFile,
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--inspector-port',
+    String(inspectorPort),
+    '--inspector-ip',
+    '127.0.0.1',
+    '--persist-to',
+    join(dir, 'state'),
+    '--env-file',
+    envFile,
+    '--show-interactive-dev-session=false',
+    '--log-level',
+    'log',
+  ];
+  for (const [k, v] of Object.entries(settings)) {
+    if (!SECRET_SETTINGS.includes(k)) args.push('--var', `${k}:${v}`);
+  }
+  const env = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    TMPDIR: process.env.TMPDIR ?? tmpdir(),
+    CALLKIT_SKIP_BUILD: '1',
+    // No network: no telemetry, no update check, no colours in the logs.
+    WRANGLER_SEND_METRICS: 'false',
+    WRANGLER_SEND_ERROR_REPORTS: 'false',
+    CLOUDFLARE_LOAD_DEV_VARS_FROM_DOT_ENV: 'true',
+    CLOUDFLARE_INCLUDE_PROCESS_ENV: 'false',
+    FORCE_COLOR: '0',
+    NO_COLOR: '1',
+    CI: '1',
+  };
+  const proc = spawnGroup(WRANGLER_BIN, args, { env, name: 'wrangler dev' });
+  const url = `http://127.0.0.1:${port}`;
+
+  const cleanup = async () => {
+    await proc.stop();
+    await rm(dir, { recursive: true, force: true });
+    liveTempDirs.delete(dir);
+  };
+
+  try {
+    const deadline = Date.now() + readyMs;
+    for (;;) {
+      if (proc.exited()) throw new Error(`wrangler dev exited before ready:\n${tail(proc.output())}`);
+      try {
+        await httpRequest(`${url}/api/v1/health`, { timeoutMs: 2_000 });
+        break;
+      } catch {
+        if (Date.now() > deadline) throw new Error(`worker not ready within ${readyMs} ms:\n${tail(proc.output())}`);
+        await sleep(250);
+      }
+    }
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+
+  const responses = [];
+  return {
+    url,
+    port,
+    vars: settings,
+    logs: proc.output,
+    fetch: (path, init) => fetch(`${url}${path}`, init),
+    responses,
+    async request(method, path, { token, body, headers = {}, timeoutMs } = {}) {
+      const h = { ...headers };
+      if (token !== undefined) h.authorization = `Bearer ${token}`;
+      const res = await httpRequest(`${url}${path}`, { method, headers: h, body, timeoutMs });
+      responses.push({ method, path, status: res.status, headers: res.headers, text: res.text });
+      return res;
+    },
+    stop: cleanup,
+  };
+}
+
+// ------------------------------------------------------------ webhook receiver
+
+/**
+ * A tiny HTTP server on 127.0.0.1 that records every request and answers
+ * 200 `{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":""}`.
+ * Returns `{ url, received: [{ method, url, headers, body, json }], waitFor(pred, ms), stop() }`.
+ */
+export async function startWebhookReceiver() {
+  const received = [];
+  const waiters = new Set();
+  const server = createHttpServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      let json;
+      try {
+        json = JSON.parse(body);
+      } catch {
+        json = undefined;
+      }
+      received.push({ method: req.method, url: req.url, headers: req.headers, body, json });
+      for (const w of waiters) w();
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":""}');
+    });
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address();
+  return {
+    url: `http://127.0.0.1:${port}`,
+    received,
+    /** Resolves with the first recorded request matching `pred`, or rejects after `ms`. */
+    waitFor(pred, ms = 5_000) {
+      return new Promise((resolveWait, reject) => {
+        const check = () => {
+          const hit = received.find(pred);
+          if (hit) {
+            clearTimeout(timer);
+            waiters.delete(check);
+            resolveWait(hit);
+          }
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`no matching webhook within ${ms} ms; got ${JSON.stringify(received.map((r) => r.url))}`));
+        }, ms);
+        waiters.add(check);
+        check();
+      });
+    },
+    stop: () =>
+      new Promise((r) => {
+        server.closeAllConnections?.();
+        server.close(() => r());
+      }),
+  };
+}
+
+// ------------------------------------------------------------ JWKS server
+
+/**
+ * Serves a JWKS at `GET {url}/.well-known/jwks.json` on 127.0.0.1, for
+ * `JWT_JWKS_URL` in `jwt` mode. `set(jwks)` swaps the document (key
+ * rotation), `fetches()` counts how often it was read (refetch limits), and
+ * `fail(status)` makes it answer `status` until `fail(0)`.
+ */
+export async function startJwksServer(initial = { keys: [] }) {
+  let doc = initial;
+  let count = 0;
+  let failStatus = 0;
+  const server = createHttpServer((req, res) => {
+    if (req.method !== 'GET' || req.url.split('?')[0] !== '/.well-known/jwks.json') {
+      res.writeHead(404).end();
+      return;
+    }
+    count += 1;
+    if (failStatus) {
+      res.writeHead(failStatus, { 'content-type': 'text/plain' }).end('unavailable');
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(doc));
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const base = `http://127.0.0.1:${server.address().port}`;
+  return {
+    url: `${base}/.well-known/jwks.json`,
+    set: (jwks) => {
+      doc = jwks;
+    },
+    fail: (status) => {
+      failStatus = status;
+    },
+    fetches: () => count,
+    stop: () =>
+      new Promise((r) => {
+        server.closeAllConnections?.();
+        server.close(() => r());
+      }),
+  };
+}
+
+// ------------------------------------------------------------ secret sweep
+
+/**
+ * The forbidden strings for a sweep, as `[{ name, value }]`.
+ *
+ * @param {{ secretKey?: string, userSigs?: string[], tokens?: string[], emulatorUrl?: string, extra?: string[] }} input
+ *   `userSigs`: admin and user UserSigs; `tokens`: bearer tokens (JWTs);
+ *   `emulatorUrl`: the upstream base, forbidden when followed by `/v4/`.
+ *   The literal `usersig=` (any case) is always forbidden: it only appears
+ *   in an upstream query string.
+ */
+export function collectSecrets({ secretKey, userSigs = [], tokens = [], emulatorUrl, extra = [] } = {}) {
+  const out = [];
+  const add = (name, value) => {
+    if (typeof value === 'string' && value.length >= 8 && !out.some((s) => s.value === value)) out.push({ name, value });
+  };
+  add('secret key', secretKey);
+  userSigs.forEach((s, i) => add(`UserSig #${i}`, s));
+  tokens.forEach((t, i) => add(`bearer token #${i}`, t));
+  if (emulatorUrl) add('upstream URL', `${emulatorUrl.replace(/\/$/, '')}/v4/`);
+  extra.forEach((s, i) => add(`extra #${i}`, s));
+  out.push({ name: 'usersig= query', value: 'usersig=', caseInsensitive: true });
+  return out;
+}
+
+/**
+ * Asserts that none of `secrets` (from `collectSecrets`) occurs in
+ * `subject`: a string (log text), or a response-like object
+ * `{ status, headers, text | body | json }`. The failure message names the
+ * secret and where it was found, never the secret itself.
+ */
+export function assertNoSecrets(subject, secrets, label = 'subject') {
+  const text = typeof subject === 'string' ? subject : responseText(subject);
+  const lower = text.toLowerCase();
+  for (const s of secrets) {
+    const found = s.caseInsensitive ? lower.includes(s.value.toLowerCase()) : text.includes(s.value);
+    if (found) {
+      const at = (s.caseInsensitive ? lower.indexOf(s.value.toLowerCase()) : text.indexOf(s.value));
+      assert.fail(`${label}: contains the ${s.name} (at offset ${at} of ${text.length})`);
+    }
+  }
+}
+
+function responseText(res) {
+  const headers = res.headers instanceof Headers ? Object.fromEntries(res.headers) : res.headers ?? {};
+  const headerText = Object.entries(headers)
+    .map(([k, v]) => `${k}: ${v}`)
+    .join('\n');
+  const body = res.text ?? (typeof res.body === 'string' ? res.body : JSON.stringify(res.json ?? res.body ?? ''));
+  return `${res.status ?? ''}\n${headerText}\n\n${body}`;
+}
+
+// ------------------------------------------------------------ assertions
+
+/**
+ * Asserts an `application/problem+json` answer with `status` and `code`,
+ * checking the README's fields; returns the parsed problem.
+ */
+export function assertProblem(res, status, code, label = '') {
+  const where = `${label} ${status} ${code}: got ${res.status} ${res.text.slice(0, 400)}`;
+  assert.equal(res.status, status, where);
+  assert.match(res.headers['content-type'] ?? '', /^application\/problem\+json/, where);
+  const p = res.json;
+  assert.ok(p && typeof p === 'object', where);
+  assert.equal(p.code, code, where);
+  assert.equal(p.status, status, where);
+  assert.equal(p.type, `https://callkit-edge.dev/problems/${code}`, where);
+  assert.equal(typeof p.title, 'string', where);
+  assert.equal(typeof p.detail, 'string', where);
+  return p;
+}
+
+/** Tencent's RequestId shape, as the emulator makes it. */
+export const REQUEST_ID = /^Id-[0-9a-f]{32}-O-Seq-\d+$/;

@@ -1,0 +1,470 @@
+// End-to-end tests of the console (www/) in Debian's Chromium, driven by playwright-core,
+// against the real stack: the emulator seeded with demo data and the built worker under
+// `wrangler dev`, which serves www/ and /api/*. Each step saves a screenshot to
+// tests/artifacts/screenshots/.
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { chromium } from 'playwright-core';
+import { ROOT, sleep, startEmulator, startWorker } from '../integration/harness.mjs';
+import { mintUserSig, verifyUserSig } from '../integration/tokens.mjs';
+
+const CHROMIUM = '/usr/bin/chromium';
+const SHOTS = join(ROOT, 'tests', 'artifacts', 'screenshots');
+const UI_TIMEOUT = 15_000;
+const TEST_TIMEOUT = 90_000;
+
+let emulator;
+let worker;
+let browser;
+let seeded;
+const admin = mintUserSig('administrator');
+const alice = mintUserSig('alice');
+
+before(async () => {
+  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: run \`bash scripts/chromium.sh\``);
+  await mkdir(SHOTS, { recursive: true });
+  emulator = await startEmulator();
+  seeded = await emulator.control.seed({ records: 50, liveCalls: 3 });
+  worker = await startWorker({ emulator });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+
+after(async () => {
+  await browser?.close().catch(() => {});
+  await worker?.stop();
+  await emulator?.stop();
+});
+
+// ------------------------------------------------------------ helpers
+
+/** A fresh tab (sessionStorage is per tab, so it starts signed out), failing on page errors. */
+async function openConsole({ width = 1280, height = 900 } = {}) {
+  const context = await browser.newContext({ viewport: { width, height } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(UI_TIMEOUT);
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(`${worker.url}/`);
+  await page.locator('#health-region').filter({ hasNotText: '…' }).waitFor();
+  page.pageErrors = errors;
+  return page;
+}
+
+async function signIn(page, token, identity) {
+  await page.getByLabel('Token', { exact: true }).fill(token);
+  await page.locator('#sign-in-form').getByRole('button', { name: 'Sign in' }).click();
+  await page.locator('#session-status').filter({ hasText: `Signed in as ${identity}` }).waitFor();
+}
+
+async function shot(page, name, fullPage = true) {
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage });
+}
+
+async function closePage(page) {
+  assert.deepEqual(page.pageErrors, [], 'no uncaught errors in the page');
+  await page.context().close();
+}
+
+async function lookUp(page, callId) {
+  await page.getByLabel('CallId').fill(callId);
+  await page.getByRole('button', { name: 'Look up' }).click();
+}
+
+const memberRows = (page) => page.locator('#call-members tr');
+
+async function members(page) {
+  return (await memberRows(page).allInnerTexts()).map((t) => t.split('\t').map((s) => s.trim()));
+}
+
+const counters = () => emulator.control.counters();
+
+async function waitUntil(check, ms = UI_TIMEOUT, label = 'condition') {
+  const end = Date.now() + ms;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > end) assert.fail(`timed out waiting for ${label}`);
+    await sleep(200);
+  }
+}
+
+// ------------------------------------------------------------ tests
+
+describe('console', { timeout: TEST_TIMEOUT * 12 }, () => {
+  test('shows health signed out, then signs in with a pasted admin token', { timeout: TEST_TIMEOUT }, async () => {
+    const page = await openConsole();
+    const health = (await worker.request('GET', '/api/v1/health')).json;
+    assert.equal(await page.locator('#health-region').innerText(), health.region);
+    assert.equal(await page.locator('#health-sdkappid').innerText(), '1400000000');
+    assert.equal(await page.locator('#health-auth').innerText(), 'usersig');
+    assert.match(await page.locator('#health-credential').innerText(), /Secret key/);
+    assert.match(await page.locator('#health-expiry').innerText(), /^(in \d|Renewed automatically)/);
+    assert.equal(await page.locator('#call').isVisible(), false, 'signed-in panels hidden');
+    await shot(page, '01-signed-out');
+
+    await signIn(page, admin, 'administrator');
+    assert.equal(await page.locator('#sign-in').isVisible(), false);
+    assert.equal(await page.locator('#call').isVisible(), true);
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('callkit-edge.token')), admin);
+    await shot(page, '02-signed-in-admin');
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.locator('#session-status').filter({ hasText: 'Not signed in' }).waitFor();
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('callkit-edge.token')), null);
+    assert.equal(await page.locator('#token-input').evaluate((el) => el === document.activeElement), true,
+      'focus returns to the token field');
+    await closePage(page);
+  });
+
+  test('offers the demo tokens from /dev-tokens.json as one-click sign-in', { timeout: TEST_TIMEOUT }, async () => {
+    const context = await browser.newContext();
+    // `make dev` writes this file into www/; serve the same shape without touching the tree.
+    await context.route('**/dev-tokens.json', (route) => route.fulfill({
+      contentType: 'application/json',
+      body: JSON.stringify({ tokens: [
+        { label: 'Demo admin (administrator)', token: admin },
+        { label: 'alice', token: alice },
+      ] }),
+    }));
+    const page = await context.newPage();
+    page.setDefaultTimeout(UI_TIMEOUT);
+    await page.goto(`${worker.url}/`);
+    await page.getByRole('button', { name: 'Sign in as alice' }).click();
+    await page.locator('#session-status').filter({ hasText: 'Signed in as alice' }).waitFor();
+    await context.close();
+  });
+
+  test('looks up a live call, follows it live, and says when it ended', { timeout: TEST_TIMEOUT }, async () => {
+    const { callId } = await emulator.control.createCall({ caller: 'alice', callees: ['bob'], mediaType: 'Video', roomId: 'room-e2e' });
+    const page = await openConsole();
+    await signIn(page, admin, 'administrator');
+    await lookUp(page, callId);
+    await page.locator('#call-live').filter({ hasText: 'Live' }).waitFor();
+    assert.equal(await page.locator('#call-result-id').innerText(), callId);
+    assert.equal(await page.locator('#call-media').innerText(), 'Video');
+    assert.match(await page.locator('#call-room').innerText(), /room-e2e/);
+    assert.deepEqual(await members(page), [['alice', 'Calling'], ['bob', 'Waiting']]);
+    await shot(page, '03-call-live');
+
+    // Auto-refresh: bob answers on the emulator side and the page follows.
+    await emulator.control.act(callId, 'answer', 'bob');
+    await page.locator('#call-members tr', { hasText: 'bob' }).filter({ hasText: 'Calling' }).waitFor();
+
+    // The caller hangs up: the call ends upstream and the next refresh (a 404) says so.
+    await emulator.control.act(callId, 'hangup', 'alice');
+    await page.locator('#call-message').filter({ hasText: 'The call has ended.' }).waitFor();
+    assert.equal(await page.locator('#call-live').innerText(), 'Ended');
+    assert.equal(await page.locator('#call-end').isDisabled(), true);
+    await shot(page, '04-call-ended-upstream');
+
+    // Polling stopped: no further get_call_info reaches the emulator.
+    const before = (await counters()).received.get_call_info;
+    await sleep(4_000);
+    assert.equal((await counters()).received.get_call_info, before, 'refresh stops after the 404');
+    await closePage(page);
+  });
+
+  test('ends a call through the confirmation dialog (Escape cancels)', { timeout: TEST_TIMEOUT }, async () => {
+    const { callId } = await emulator.control.createCall({ caller: 'carol', callees: ['dave', 'erin'], mediaType: 'Audio' });
+    const page = await openConsole();
+    await signIn(page, admin, 'administrator');
+    await lookUp(page, callId);
+    await page.locator('#call-live').filter({ hasText: 'Live' }).waitFor();
+    const start = await counters();
+
+    const dialog = page.getByRole('dialog', { name: 'End this call?' });
+    await page.getByRole('button', { name: 'End call…' }).click();
+    await dialog.waitFor();
+    assert.equal(await page.locator('#confirm-cancel').evaluate((el) => el === document.activeElement), true,
+      'the safe choice has focus');
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    assert.equal(await page.getByRole('button', { name: 'End call…' }).evaluate((el) => el === document.activeElement), true,
+      'focus returns to the button');
+    assert.equal((await counters()).received.end_call, start.received.end_call, 'Escape sent nothing');
+
+    await page.getByRole('button', { name: 'End call…' }).click();
+    await dialog.waitFor();
+    assert.match(await dialog.innerText(), new RegExp(callId));
+    await shot(page, '05-end-call-dialog', false);
+    await dialog.getByRole('button', { name: 'End call' }).click();
+    await page.locator('#call-message').filter({ hasText: 'Call ended.' }).waitFor();
+    assert.equal(await page.locator('#call-live').innerText(), 'Ended');
+    await shot(page, '06-call-ended');
+
+    const end = await counters();
+    assert.equal(end.succeeded.end_call - start.succeeded.end_call, 1, 'exactly one end_call succeeded');
+    assert.equal(end.received.end_call - start.received.end_call, 1, 'exactly one end_call was sent');
+    const upstream = await emulator.control.call(callId);
+    assert.equal(upstream.state, 'ended', 'the call ended upstream');
+    assert.deepEqual(upstream.members, []);
+    await closePage(page);
+  });
+
+  test('filters and pages records, draws the chart and opens a record', { timeout: TEST_TIMEOUT }, async () => {
+    const page = await openConsole();
+    await signIn(page, admin, 'administrator');
+    const api = async (query) => (await worker.request('GET', `/api/v1/records?${query}`, { token: admin })).json;
+
+    await page.getByRole('button', { name: 'Show records' }).click();
+    await page.locator('#records-chart svg').waitFor();
+    const all = await api('perPage=100');
+    assert.ok(all.total >= seeded.records, `seeded ${seeded.records}, edge says ${all.total}`);
+    const pages20 = Math.ceil(all.total / 20);
+    assert.equal(await page.locator('#records-page-label').innerText(), `Page 1 of ${pages20}`);
+    assert.match(await page.locator('#records-summary').innerText(), new RegExp(`^${all.total} records`));
+    assert.equal(await page.locator('#records-rows tr').count(), 20);
+    assert.equal(await page.getByRole('button', { name: '← Previous' }).isDisabled(), true);
+
+    // The chart's segments add up to every record in the range, and each day's bar is
+    // the records that started that day.
+    const chartTotal = await page.locator('#records-chart rect[data-result]').evaluateAll((rects) =>
+      rects.reduce((sum, r) => sum + Number(r.querySelector('title').textContent.split(': ').pop()), 0));
+    assert.equal(chartTotal, all.total);
+    assert.ok(await page.locator('#records-chart .bar').count() >= 7, 'a bar slot per day of the week');
+    await shot(page, '07-records');
+
+    await page.getByRole('button', { name: 'Next →' }).click();
+    await page.locator('#records-page-label').filter({ hasText: `Page 2 of ${pages20}` }).waitFor();
+    const firstOnPage2 = await page.locator('#records-rows tr').first().innerText();
+    assert.equal(await page.getByRole('button', { name: '← Previous' }).isDisabled(), false);
+
+    // Page size 10 and a result filter, cross-checked with the edge API.
+    await page.getByLabel('Page size').selectOption('10');
+    await page.getByLabel('Result').selectOption('NormalEnd');
+    await page.getByRole('button', { name: 'Show records' }).click();
+    const normal = await api('result=NormalEnd&perPage=10');
+    assert.ok(normal.total > 0 && normal.total < all.total);
+    await page.locator('#records-page-label').filter({ hasText: `Page 1 of ${Math.ceil(normal.total / 10)}` }).waitFor();
+    const results = await page.locator('#records-rows tr td:nth-child(6)').allInnerTexts();
+    assert.equal(results.length, Math.min(10, normal.total));
+    assert.ok(results.every((r) => r.trim() === 'NormalEnd'), `only NormalEnd rows: ${results}`);
+    const kinds = await page.locator('#records-chart rect[data-result]').evaluateAll((rects) =>
+      [...new Set(rects.map((r) => r.dataset.result))]);
+    assert.deepEqual(kinds, ['NormalEnd']);
+    assert.notEqual(await page.locator('#records-rows tr').first().innerText(), firstOnPage2);
+
+    // Type filter: group calls only.
+    await page.getByLabel('Result').selectOption('');
+    await page.getByLabel('Type').selectOption('MultiCall');
+    await page.getByRole('button', { name: 'Show records' }).click();
+    const multi = await api('type=MultiCall&perPage=10');
+    await page.locator('#records-summary').filter({ hasText: new RegExp(`^${multi.total} record`) }).waitFor();
+    const types = await page.locator('#records-rows tr td:nth-child(4)').allInnerTexts();
+    assert.ok(types.length > 0 && types.every((t) => t.trim() === 'Group'), `only group calls: ${types}`);
+    await shot(page, '08-records-filtered');
+
+    // Detail view of the first row.
+    const expected = multi.records[0];
+    await page.locator('#records-rows tr').first().getByRole('button', { name: /^Details of call/ }).click();
+    await page.locator('#record-detail-facts').filter({ hasText: expected.caller }).waitFor();
+    const detail = await page.locator('#record-detail-facts').innerText();
+    assert.match(detail, new RegExp(expected.callId));
+    assert.match(detail, new RegExp(expected.result));
+    assert.match(detail, /Group \(MultiCall\)/);
+    await shot(page, '09-record-detail');
+    await page.getByRole('button', { name: 'Close' }).click();
+    assert.equal(await page.locator('#record-detail').isVisible(), false);
+    await closePage(page);
+  });
+
+  test('saves, loads and deletes the webhook configuration', { timeout: TEST_TIMEOUT }, async () => {
+    const page = await openConsole();
+    await signIn(page, admin, 'administrator');
+    const hook = 'http://127.0.0.1:9/callkit-events';
+
+    await page.getByRole('button', { name: 'Load' }).click();
+    await page.locator('#webhook-message').filter({ hasText: 'No webhook is configured' }).waitFor();
+
+    await page.getByLabel('Callback URL').fill('ftp://nope');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.locator('#webhook-url-error').filter({ hasText: 'http:// or https://' }).waitFor();
+
+    await page.getByLabel('Callback URL').fill(hook);
+    await page.getByLabel(/Call started/).check();
+    await page.getByLabel(/Call ended/).check();
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.locator('#webhook-message').filter({ hasText: 'Webhook saved.' }).waitFor();
+    const saved = (await worker.request('GET', '/api/v1/callback', { token: admin })).json;
+    assert.equal(saved.url, hook);
+    assert.deepEqual([...saved.commands].sort(), ['Call.CallbackAfterEndCall', 'Call.CallbackAfterStartCall']);
+
+    await page.reload();
+    await page.getByRole('button', { name: 'Load' }).click();
+    await page.locator('#webhook-message').filter({ hasText: 'Loaded' }).waitFor();
+    assert.equal(await page.getByLabel('Callback URL').inputValue(), hook);
+    assert.equal(await page.getByLabel(/Call started/).isChecked(), true);
+    assert.equal(await page.getByLabel(/Member changed/).isChecked(), false);
+    await shot(page, '10-webhook');
+
+    await page.getByRole('button', { name: 'Delete…' }).click();
+    await page.getByRole('dialog', { name: 'Delete the webhook?' }).getByRole('button', { name: 'Delete webhook' }).click();
+    await page.locator('#webhook-message').filter({ hasText: 'Webhook deleted.' }).waitFor();
+    const gone = await worker.request('GET', '/api/v1/callback', { token: admin });
+    assert.equal(gone.status, 404);
+    assert.equal(gone.json.code, 'callback_not_configured');
+    await closePage(page);
+  });
+
+  test('a member cannot see a call she is not in: the same 404 as a missing call', { timeout: TEST_TIMEOUT }, async () => {
+    const { callId } = await emulator.control.createCall({ caller: 'bob', callees: ['carol'], mediaType: 'Audio' });
+    const mine = await emulator.control.createCall({ caller: 'alice', callees: ['dave'], mediaType: 'Audio' });
+    const page = await openConsole();
+    await signIn(page, alice, 'alice');
+
+    // Her own call is visible.
+    await lookUp(page, mine.callId);
+    await page.locator('#call-live').filter({ hasText: 'Live' }).waitFor();
+    assert.deepEqual((await members(page)).map(([u]) => u), ['alice', 'dave']);
+
+    const errorOf = async (id) => {
+      await lookUp(page, id);
+      const alert = page.locator('#call-message .alert.error');
+      await alert.waitFor();
+      await waitUntil(async () => (await page.locator('#call-result').isVisible()) === false, UI_TIMEOUT, 'result hidden');
+      return {
+        status: await alert.getAttribute('data-status'),
+        code: await alert.getAttribute('data-code'),
+        // The visible message, without the RequestId line (it differs per request).
+        text: (await alert.locator('p:not(.meta)').allInnerTexts()).join('\n'),
+      };
+    };
+    const notMine = await errorOf(callId);
+    await shot(page, '11-member-not-found');
+    const missing = await errorOf(randomUUID());
+    assert.equal(notMine.status, '404');
+    assert.equal(notMine.code, 'call_not_found');
+    assert.deepEqual(notMine, missing, 'indistinguishable from a call that does not exist');
+    assert.match(notMine.text, /Check the CallId/);
+    await closePage(page);
+  });
+
+  test('a non-admin gets a clear 403 for admin-only actions', { timeout: TEST_TIMEOUT }, async () => {
+    const page = await openConsole();
+    await signIn(page, alice, 'alice');
+
+    await page.getByRole('button', { name: 'Show records' }).click();
+    const recordsError = page.locator('#records-message .alert.error');
+    await recordsError.waitFor();
+    assert.equal(await recordsError.getAttribute('data-status'), '403');
+    assert.match(await recordsError.innerText(), /\(403\)/);
+    assert.match(await recordsError.innerText(), /Only administrators can do this.*Ask an admin/s);
+    assert.equal(await page.locator('#records-body').isVisible(), false);
+
+    await page.getByRole('button', { name: 'Load' }).click();
+    const hookError = page.locator('#webhook-message .alert.error');
+    await hookError.waitFor();
+    assert.equal(await hookError.getAttribute('data-status'), '403');
+    assert.match(await hookError.innerText(), /Ask an admin/);
+    await shot(page, '12-member-forbidden');
+    await closePage(page);
+  });
+
+  test('mints My UserSig, shows its expiry and copies it', { timeout: TEST_TIMEOUT }, async () => {
+    const page = await openConsole();
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: worker.url });
+    await signIn(page, alice, 'alice');
+    const before = Math.floor(Date.now() / 1000);
+    await page.getByRole('button', { name: 'Mint my UserSig' }).click();
+    await page.locator('#usersig-result').waitFor();
+
+    assert.equal(await page.locator('#usersig-user').innerText(), 'alice');
+    assert.equal(await page.locator('#usersig-sdkappid').innerText(), '1400000000');
+    const sig = await page.getByLabel('UserSig', { exact: true }).inputValue();
+    const verified = verifyUserSig(sig, { identifier: 'alice' });
+    assert.ok(verified.ok, `a valid UserSig for alice (${verified.reason})`);
+    const expiresAt = verified.doc['TLS.time'] + verified.doc['TLS.expire'];
+    assert.ok(expiresAt >= before + 86_400 - 5 && expiresAt <= before + 86_400 + 60, 'USERSIG_TTL_SECS default: 1 day');
+    // 86400 s ahead: the countdown reads "in 23 h 59 min …" (or 1 d when the clock rounds up).
+    assert.match(await page.locator('#usersig-expiry').innerText(), /\(in (23 h 59 min|1 d 0 h 0 min)/);
+
+    await page.getByRole('button', { name: 'Copy to clipboard' }).click();
+    await page.locator('#usersig-copied').filter({ hasText: 'Copied.' }).waitFor();
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), sig);
+    await shot(page, '13-my-usersig');
+    await closePage(page);
+  });
+
+  test('a token the edge refuses asks the user to sign in again', { timeout: TEST_TIMEOUT }, async () => {
+    const page = await openConsole();
+    const expired = mintUserSig('alice', { time: Math.floor(Date.now() / 1000) - 7200, expire: 3600 });
+    await signIn(page, expired, 'alice');
+    await page.getByRole('button', { name: 'Mint my UserSig' }).click();
+    const alert = page.locator('#usersig-message .alert.error');
+    await alert.waitFor();
+    assert.equal(await alert.getAttribute('data-status'), '401');
+    assert.match(await alert.innerText(), /Sign in again/);
+    await shot(page, '14-sign-in-again');
+    await alert.getByRole('button', { name: 'Sign in again' }).click();
+    await page.locator('#sign-in').waitFor();
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('callkit-edge.token')), null);
+    await closePage(page);
+  });
+
+  test('over the rate limit, the error says when to retry', { timeout: TEST_TIMEOUT }, async () => {
+    // The limit is per identity (120 / 60 s by default): use up erin's from Node first.
+    const erin = mintUserSig('erin');
+    let limited = null;
+    for (let i = 0; i < 200 && !limited; i += 1) {
+      const res = await worker.request('POST', '/api/v1/usersig', { token: erin });
+      if (res.status === 429) limited = res;
+    }
+    assert.ok(limited, 'the edge rate-limits a busy identity');
+    const page = await openConsole();
+    await signIn(page, erin, 'erin');
+    await page.getByRole('button', { name: 'Mint my UserSig' }).click();
+    const alert = page.locator('#usersig-message .alert.error');
+    await alert.waitFor();
+    assert.equal(await alert.getAttribute('data-status'), '429');
+    const retryAfter = Number(limited.headers['retry-after']);
+    if (Number.isFinite(retryAfter) && retryAfter > 0) {
+      assert.match(await alert.innerText(), /Retry in \d+ s\./);
+    } else {
+      assert.match(await alert.innerText(), /Wait a little, then retry\./);
+    }
+    await shot(page, '15-rate-limited');
+    await closePage(page);
+  });
+
+  test('is usable 360 px wide, without horizontal scrolling', { timeout: TEST_TIMEOUT }, async () => {
+    const page = await openConsole({ width: 360, height: 780 });
+    await shot(page, '16-mobile-360-signed-out');
+    await signIn(page, admin, 'administrator');
+    await lookUp(page, seeded.liveCalls[0]);
+    await page.locator('#call-live').filter({ hasText: 'Live' }).waitFor();
+    await page.getByRole('button', { name: 'Show records' }).click();
+    await page.locator('#records-chart svg').waitFor();
+    const widths = await page.evaluate(() => ({
+      doc: document.documentElement.scrollWidth,
+      chart: document.querySelector('#records-chart svg').getBoundingClientRect().right,
+    }));
+    assert.ok(widths.doc <= 360, `page scrolls sideways: ${widths.doc}px`);
+    assert.ok(widths.chart <= 360, `chart overflows: ${widths.chart}px`);
+    // Every control can be reached and is visibly focused from the keyboard.
+    await page.getByLabel('CallId').focus();
+    await page.keyboard.press('Tab');
+    const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+    assert.notEqual(outline, 'none', 'focus is visible');
+    await shot(page, '17-mobile-360');
+    await closePage(page);
+  });
+
+  test('every control has an accessible name', { timeout: TEST_TIMEOUT }, async () => {
+    const page = await openConsole();
+    await signIn(page, admin, 'administrator');
+    const unnamed = await page.evaluate(() => [...document.querySelectorAll('input, select, textarea, button')]
+      .filter((el) => el.offsetParent !== null)
+      .filter((el) => !(el.labels?.length || el.getAttribute('aria-label') || el.textContent.trim()))
+      .map((el) => el.outerHTML.slice(0, 80)));
+    assert.deepEqual(unnamed, []);
+    await closePage(page);
+  });
+});

@@ -1,0 +1,182 @@
+// Types for callkit-edge-client.js; the shapes follow the README "Edge API" section.
+
+export type MediaType = 'Audio' | 'Video';
+export type CallType = 'SingleCall' | 'MultiCall';
+export type CallResult = 'Cancel' | 'Reject' | 'NotAnswer' | 'NormalEnd' | 'CallBusy' | 'Interrupt' | 'Offline';
+/** `Calling`: in the call; `Waiting`: not connected yet. */
+export type MemberStatus = 'Calling' | 'Waiting';
+/** 1 = numeric room ID, 2 = string room ID, 0 = no room. */
+export type RoomIdType = 0 | 1 | 2;
+export type CallbackCommand =
+  | 'Call.CallbackAfterStartCall'
+  | 'Call.CallbackAfterEndCall'
+  | 'Call.CallbackAfterMemberChanged';
+
+export interface Health {
+  status: 'ok';
+  region: string;
+  sdkAppId: number;
+  authMode: 'usersig' | 'jwt';
+  credentialMode: 'staticUserSig' | 'secretKey';
+  /** Unix seconds, or null when unknown. */
+  credentialExpiresAt: number | null;
+}
+
+export interface CallMember {
+  userId: string;
+  status: MemberStatus;
+}
+
+export interface CallInfo {
+  requestId: string;
+  callId: string;
+  mediaType: MediaType;
+  groupId: string;
+  roomId: string;
+  roomIdType: RoomIdType;
+  members: CallMember[];
+}
+
+export interface EndCallResult {
+  requestId: string;
+  callId: string;
+  ended: true;
+}
+
+export interface StartCallRequest {
+  robot: string;
+  callees: string[];
+  mediaType: MediaType;
+  /** Default 30000. */
+  timeoutMs?: number;
+  userData?: string;
+  roomId?: string;
+  roomIdType?: 1 | 2;
+  offlinePush?: { title?: string; desc?: string; ext?: string };
+}
+
+export interface StartCallResult {
+  requestId: string;
+  /** null when Tencent returns none. */
+  callId: string | null;
+  results: { userId: string; resultCode: number }[];
+}
+
+export interface CallRecord {
+  callId: string;
+  caller: string;
+  callees: string[];
+  mediaType: MediaType;
+  callType: CallType;
+  result: CallResult;
+  /** Unix seconds. */
+  startTime: number;
+  endTime: number;
+  acceptTime: number;
+  roomId: string;
+  roomIdType: RoomIdType;
+}
+
+export interface RecordResult {
+  requestId: string;
+  record: CallRecord;
+}
+
+export interface RecordFilter {
+  /** Unix seconds (or a Date) within the last 7 days; default now - 7 days. */
+  start?: number | Date;
+  /** Unix seconds (or a Date); default now. */
+  end?: number | Date;
+  result?: CallResult;
+  type?: CallType;
+  /** ≥ 1, default 1. */
+  page?: number;
+  /** 1..100, default 20. */
+  perPage?: number;
+}
+
+export interface RecordPage {
+  requestId: string;
+  total: number;
+  page: number;
+  perPage: number;
+  records: CallRecord[];
+}
+
+export interface CallbackConfig {
+  requestId: string;
+  url: string;
+  commands: CallbackCommand[];
+}
+
+export interface DeleteCallbackResult {
+  requestId: string;
+  deleted: true;
+}
+
+export interface MintedUserSig {
+  userId: string;
+  userSig: string;
+  sdkAppId: number;
+  /** Unix seconds. */
+  expiresAt: number;
+}
+
+export type TokenSource = string | (() => string | null | undefined | Promise<string | null | undefined>);
+
+export interface CallKitEdgeClientOptions {
+  /** Origin of the edge; '' (the default) means the page's own origin. */
+  baseUrl?: string;
+  /** The bearer token, or a function returning it (called before every request). */
+  token?: TokenSource;
+  /** A fetch implementation; defaults to the global fetch. */
+  fetch?: typeof fetch;
+}
+
+export class CallKitEdgeClient {
+  constructor(options?: CallKitEdgeClientOptions);
+  health(): Promise<Health>;
+  getCall(callId: string): Promise<CallInfo>;
+  endCall(callId: string): Promise<EndCallResult>;
+  startCall(req: StartCallRequest): Promise<StartCallResult>;
+  getRecord(callId: string): Promise<RecordResult>;
+  listRecords(filter?: RecordFilter): Promise<RecordPage>;
+  getCallback(): Promise<CallbackConfig>;
+  setCallback(config: { url: string; commands: CallbackCommand[] }): Promise<CallbackConfig>;
+  deleteCallback(): Promise<DeleteCallbackResult>;
+  mintUserSig(): Promise<MintedUserSig>;
+}
+
+export interface CallKitEdgeErrorInit {
+  status?: number;
+  code?: string;
+  title?: string;
+  detail?: string;
+  tencentErrorCode?: number | null;
+  requestId?: string | null;
+  retryAfter?: number | null;
+  type?: string | null;
+}
+
+/**
+ * Any failed call. `code` is the problem+json `code`; answers that are not problem+json get a
+ * generic one (`unauthorized`, `forbidden`, `not_found`, `rate_limited`, `server_error`,
+ * `http_error`), no answer at all is `network_error` (status 0), and a success body that is
+ * not JSON is `bad_response`.
+ */
+export class CallKitEdgeError extends Error {
+  constructor(init?: CallKitEdgeErrorInit);
+  readonly name: 'CallKitEdgeError';
+  status: number;
+  code: string;
+  title: string;
+  detail: string;
+  tencentErrorCode: number | null;
+  requestId: string | null;
+  /** Seconds to wait, from `Retry-After` (429 and some 503s). */
+  retryAfter: number | null;
+  type: string | null;
+}
+
+/** Seconds from a Retry-After header value (delta-seconds or HTTP date), or null. */
+export function parseRetryAfter(value: string | null | undefined, now?: number): number | null;

@@ -1,0 +1,11 @@
+//! Outgoing `Call.Callback*` webhooks: URL, signing, delivery and its log.
+
+mod log;
+mod sender;
+mod sign;
+mod url;
+
+pub use log::{WebhookLog, WebhookRecord};
+pub use sender::{Outgoing, WebhookSender};
+pub use sign::sign;
+pub use url::{webhook_url, OptPlatform};

@@ -14,8 +14,10 @@ build: toolchain
 	@$(ENV); worker-build --release
 	@bash scripts/size.sh
 
+# A dev build: its dependencies are already compiled by the native tests, and
+# it is fast enough for the tests and `make dev` (bench/ builds its own).
 emulator:
-	@cargo build --release -p callkit-emulator
+	@$(ENV); cargo build -p callkit-emulator
 
 ## Run the emulator with demo data and wrangler dev wired to it.
 dev: build emulator

@@ -8,7 +8,7 @@ source scripts/env.sh
 
 EMULATOR_LISTEN=${CALLKIT_EMULATOR_LISTEN:-127.0.0.1:8790}
 DEV_PORT=${DEV_PORT:-8787}
-emulator=target/release/callkit-emulator
+emulator=target/debug/callkit-emulator
 
 pids=()
 cleanup() {

@@ -3,7 +3,7 @@
 // sweeps responses and logs for leaked secrets.
 //
 // Prerequisites: `make build emulator` (build/worker/shim.mjs and
-// target/release/callkit-emulator). Nothing here rebuilds anything.
+// target/debug/callkit-emulator, built by `make emulator`). Nothing here rebuilds anything.
 //
 // Usage:
 //   import { after, before } from 'node:test';
@@ -40,10 +40,10 @@ import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
-import { DEMO_KEY, DEMO_SDKAPPID } from './tokens.mjs';
+import { DEMO_KEY, DEMO_SDKAPPID, decodeUserSig } from './tokens.mjs';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const EMULATOR_BIN = join(ROOT, 'target', 'release', 'callkit-emulator');
+export const EMULATOR_BIN = process.env.CALLKIT_EMULATOR_BIN ?? join(ROOT, 'target', 'debug', 'callkit-emulator');
 export const WORKER_SHIM = join(ROOT, 'build', 'worker', 'shim.mjs');
 export const WRANGLER_BIN = join(ROOT, 'node_modules', '.bin', 'wrangler');
 
@@ -237,7 +237,7 @@ async function controlCall(base, method, path, body) {
 // ------------------------------------------------------------ emulator
 
 /**
- * Starts `target/release/callkit-emulator serve` on 127.0.0.1:0 (demo app:
+ * Starts `callkit-emulator serve` on 127.0.0.1:0 (demo app:
  * SDKAppID 1400000000, the demo key, admin `administrator`).
  *
  * @param {{ recordDelayMs?: number, rateLimit?: number, extraArgs?: string[] }} [options]
@@ -343,11 +343,12 @@ export function isolatedConfig(toml) {
  *   fetch: (path: string, init?: RequestInit) => Promise<Response>,
  *   request: (method: string, path: string, options?: { token?: string, body?: any, headers?: object, timeoutMs?: number })
  *     => Promise<{ status, headers, text, json, ms }>,
- *   responses: Array<{ method, path, status, headers, text }>,
+ *   responses: Array<{ method, path, status, headers, text, token }>,
  *   stop: () => Promise<void> }>}
  *   `request` adds `Authorization: Bearer <token>` when `token` is given,
- *   JSON-encodes an object `body`, and records every answer in
- *   `responses` for the secret sweep.
+ *   JSON-encodes an object `body`, and records every answer (with the
+ *   token it was asked with) in `responses` for the secret sweep and
+ *   `assertAuditTrail`.
  */
 export async function startWorker({ emulator, vars = {}, readyMs = WORKER_READY_MS } = {}) {
   if (!existsSync(WORKER_SHIM)) throw new Error(`${WORKER_SHIM} is missing: run \`make build\` first`);
@@ -450,7 +451,7 @@ export async function startWorker({ emulator, vars = {}, readyMs = WORKER_READY_
       const h = { ...headers };
       if (token !== undefined) h.authorization = `Bearer ${token}`;
       const res = await httpRequest(`${url}${path}`, { method, headers: h, body, timeoutMs });
-      responses.push({ method, path, status: res.status, headers: res.headers, text: res.text });
+      responses.push({ method, path, status: res.status, headers: res.headers, text: res.text, token });
       return res;
     },
     stop: cleanup,
@@ -633,3 +634,164 @@ export function assertProblem(res, status, code, label = '') {
 
 /** Tencent's RequestId shape, as the emulator makes it. */
 export const REQUEST_ID = /^Id-[0-9a-f]{32}-O-Seq-\d+$/;
+
+// ------------------------------------------------------------ audit trail
+
+/** The worker's structured audit lines (`"kind":"audit"`) in log text, parsed, in order. */
+export function auditLines(text) {
+  return text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.startsWith('{') && l.includes('"kind":"audit"'))
+    .map((l) => JSON.parse(l));
+}
+
+/** Every UserSig in `text`: any string that decodes as a TLSSigAPIv2 document. */
+export function userSigsIn(text) {
+  return [...text.matchAll(/eJ[A-Za-z0-9*_-]{40,}/g)]
+    .map((m) => m[0])
+    .filter((candidate) => {
+      try {
+        return typeof decodeUserSig(candidate)['TLS.sig'] === 'string';
+      } catch {
+        return false;
+      }
+    });
+}
+
+/** Who a bearer token claims to be, unverified: a JWT's `sub` or a UserSig's identifier; else null. */
+export function tokenSubject(token) {
+  if (typeof token !== 'string') return null;
+  const parts = token.split('.');
+  if (parts.length === 3) {
+    try {
+      const sub = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8')).sub;
+      return typeof sub === 'string' ? sub : null;
+    } catch {
+      return null;
+    }
+  }
+  try {
+    const id = decodeUserSig(token)['TLS.identifier'];
+    return typeof id === 'string' ? id : null;
+  } catch {
+    return null;
+  }
+}
+
+const AUDIT_FIELDS = new Set([
+  'kind', 'identity', 'action', 'callId', 'outcome', 'status', 'code', 'requestId', 'latencyMs', 'detail',
+]);
+// Answers given before the caller is authenticated carry no identity.
+const UNAUTHENTICATED_CODES = new Set(['action_disabled', 'route_not_found', 'method_not_allowed', 'misconfigured']);
+
+let routeTable;
+async function edgeRoutes() {
+  routeTable ??= (async () => {
+    const doc = JSON.parse(await readFile(join(ROOT, 'src', 'api', 'openapi.json'), 'utf8'));
+    const out = [];
+    for (const [path, ops] of Object.entries(doc.paths)) {
+      const pattern = new RegExp(`^${path.replace(/\{callId\}/g, '(?<callId>[^/]+)').replace(/\./g, '\\.')}$`);
+      for (const [method, op] of Object.entries(ops)) out.push({ method: method.toUpperCase(), pattern, action: op['x-callkit-action'] });
+    }
+    return out;
+  })();
+  return routeTable;
+}
+
+/** The audit line an answer should have left, from its route, status, problem code and token. */
+async function expectedAudit(res) {
+  const path = res.path.split('?')[0];
+  const routes = await edgeRoutes();
+  const route = routes.find((r) => r.method === res.method && r.pattern.test(path));
+  let problem;
+  try {
+    problem = res.status >= 400 ? JSON.parse(res.text) : undefined;
+  } catch {
+    problem = undefined;
+  }
+  const code = problem?.code ?? null;
+  // A misconfigured worker fails before routing.
+  const action = code === 'misconfigured' || !route ? null : route.action;
+  const callId = action ? (route.pattern.exec(path).groups?.callId ?? null) : null;
+  const anonymous =
+    action === null || action === 'health' || action === 'openapi' || res.status === 401 || UNAUTHENTICATED_CODES.has(code) ||
+    code === 'auth_keys_unavailable';
+  return { action, identity: anonymous ? null : tokenSubject(res.token), status: res.status, code, callId };
+}
+
+/**
+ * Asserts that every answer in `worker.responses` (CORS preflights aside)
+ * left exactly one audit line in `worker.logs()` with its action (from the
+ * OpenAPI document's `x-callkit-action`), status, problem code, CallId and,
+ * once the caller was authenticated, the token's subject as identity; that
+ * no line has a field beyond the audit schema; and that the only unmatched
+ * lines are `startWorker`'s readiness probes of `GET /api/v1/health`.
+ * Waits up to `waitMs` for log lines still in flight.
+ */
+export async function assertAuditTrail(worker, label = 'worker', waitMs = 5_000) {
+  const answered = worker.responses.filter((r) => r.method !== 'OPTIONS');
+  const expected = await Promise.all(answered.map(expectedAudit));
+  const key = (a) => JSON.stringify([a.action, a.identity, a.status, a.code, a.callId]);
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const lines = auditLines(worker.logs());
+    const pool = new Map();
+    for (const l of lines) pool.set(key(l), [...(pool.get(key(l)) ?? []), l]);
+    const missing = [];
+    for (const [i, e] of expected.entries()) {
+      const hits = pool.get(key(e));
+      if (hits?.length) hits.shift();
+      else missing.push(`${answered[i].method} ${answered[i].path} → ${answered[i].status}: want ${key(e)}`);
+    }
+    if (missing.length && Date.now() < deadline) {
+      await sleep(200);
+      continue;
+    }
+    assert.deepEqual(missing, [], `${label}: answers without their audit line`);
+    const leftover = [...pool.values()].flat();
+    for (const l of leftover) {
+      const probe = l.identity === null && (l.action === 'health' || (l.action === null && l.code === 'misconfigured'));
+      assert.ok(probe, `${label}: an audit line no answer accounts for: ${JSON.stringify(l)}`);
+    }
+    for (const l of lines) {
+      for (const field of Object.keys(l)) assert.ok(AUDIT_FIELDS.has(field), `${label}: audit line has field ${field}`);
+      assert.equal(typeof l.outcome, 'string');
+      assert.ok(Number.isInteger(l.latencyMs), JSON.stringify(l));
+    }
+    return lines;
+  }
+}
+
+/**
+ * The end-of-suite sweep of one worker: no answer carries any of `secrets`
+ * (from `collectSecrets`) or any UserSig but the one a `POST /api/v1/usersig`
+ * answer minted for its caller; no log line carries a secret or any UserSig;
+ * every error answer is `application/problem+json` with `type`, `title`,
+ * `status`, `detail` and `code`. Returns the number of answers checked.
+ */
+export function assertCleanWorker(worker, secrets, label = 'worker') {
+  for (const res of worker.responses) {
+    const where = `${label}: ${res.method} ${res.path} → ${res.status}`;
+    let own;
+    if (res.path.startsWith('/api/v1/usersig') && res.status === 200) own = JSON.parse(res.text).userSig;
+    assertNoSecrets(res, secrets.filter((s) => s.value !== own), where);
+    for (const sig of userSigsIn(`${res.text}\n${JSON.stringify(res.headers)}`)) {
+      assert.equal(sig, own, `${where}: carries a UserSig that is not the caller's own`);
+    }
+    if (res.status >= 400) {
+      let json;
+      try {
+        json = JSON.parse(res.text);
+      } catch {
+        assert.fail(`${where}: error body is not JSON`);
+      }
+      assertProblem({ ...res, json }, res.status, json?.code, where);
+    }
+  }
+  const logs = worker.logs();
+  assert.ok(logs.length > 0, `${label}: no log output captured`);
+  assertNoSecrets(logs, secrets, `${label} logs`);
+  assert.equal(userSigsIn(logs).length, 0, `${label} logs contain a UserSig`);
+  return worker.responses.length;
+}

@@ -1,0 +1,598 @@
+//! Caller-authentication settings, read once per isolate through a getter so
+//! tests can feed variables. Errors name the setting, never its value.
+
+use std::fmt;
+
+use callkit_core::secret::Secret;
+
+use super::identity::is_valid_user_id;
+
+pub const AUTH_MODE: &str = "AUTH_MODE";
+pub const TENCENT_SDKAPPID: &str = "TENCENT_SDKAPPID";
+pub const TENCENT_SECRET_KEY: &str = "TENCENT_SECRET_KEY";
+pub const TENCENT_ADMIN_USERSIG: &str = "TENCENT_ADMIN_USERSIG";
+pub const JWT_SECRET: &str = "JWT_SECRET";
+pub const JWT_JWKS_URL: &str = "JWT_JWKS_URL";
+pub const JWT_ALG: &str = "JWT_ALG";
+pub const JWT_ISSUER: &str = "JWT_ISSUER";
+pub const JWT_AUDIENCE: &str = "JWT_AUDIENCE";
+pub const JWT_LEEWAY_SECS: &str = "JWT_LEEWAY_SECS";
+pub const JWT_JWKS_REFRESH_SECS: &str = "JWT_JWKS_REFRESH_SECS";
+pub const ADMIN_USERS: &str = "ADMIN_USERS";
+pub const ADMIN_CLAIM: &str = "ADMIN_CLAIM";
+
+const DEFAULT_LEEWAY_SECS: u64 = 30;
+const MAX_LEEWAY_SECS: u64 = 300;
+const DEFAULT_JWKS_REFRESH_SECS: u64 = 300;
+/// Bounds keep a typo from hammering the identity provider or freezing keys for days.
+const JWKS_REFRESH_RANGE: std::ops::RangeInclusive<u64> = 30..=86_400;
+/// RFC 7518 §3.2: an HS256 key must be at least as long as the hash output.
+const MIN_HS256_SECRET_BYTES: usize = 32;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuthConfigError {
+    #[error("{0} is required")]
+    Missing(&'static str),
+    #[error("{setting}: {reason}")]
+    Invalid {
+        setting: &'static str,
+        reason: String,
+    },
+}
+
+impl AuthConfigError {
+    fn invalid(setting: &'static str, reason: impl Into<String>) -> Self {
+        Self::Invalid {
+            setting,
+            reason: reason.into(),
+        }
+    }
+
+    /// The setting the operator has to fix.
+    pub fn setting(&self) -> &'static str {
+        match self {
+            Self::Missing(setting) | Self::Invalid { setting, .. } => setting,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct AuthConfig {
+    pub method: AuthMethod,
+    /// Identities that are admins whatever their token says.
+    pub admin_users: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub enum AuthMethod {
+    UserSig(UserSigConfig),
+    Jwt(JwtConfig),
+}
+
+#[derive(Debug, Clone)]
+pub struct UserSigConfig {
+    pub sdkappid: u64,
+    pub secret_key: Secret,
+}
+
+#[derive(Debug, Clone)]
+pub struct JwtConfig {
+    pub alg: JwtAlg,
+    pub keys: JwtKeys,
+    pub issuer: Option<String>,
+    pub audience: Option<String>,
+    pub leeway_secs: u64,
+    pub admin_claim: Option<AdminClaim>,
+}
+
+/// The one algorithm a deployment accepts; the token header never chooses it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JwtAlg {
+    Hs256,
+    Rs256,
+    Es256,
+}
+
+impl JwtAlg {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Hs256 => "HS256",
+            Self::Rs256 => "RS256",
+            Self::Es256 => "ES256",
+        }
+    }
+
+    fn parse(raw: &str) -> Option<Self> {
+        match raw.to_ascii_uppercase().as_str() {
+            "HS256" => Some(Self::Hs256),
+            "RS256" => Some(Self::Rs256),
+            "ES256" => Some(Self::Es256),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub enum JwtKeys {
+    Secret(Secret),
+    Jwks { url: String, refresh_secs: u64 },
+}
+
+// The JWKS URL may carry provider-specific query tokens: keep it out of Debug.
+impl fmt::Debug for JwtKeys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Secret(secret) => f.debug_tuple("Secret").field(secret).finish(),
+            Self::Jwks { refresh_secs, .. } => f
+                .debug_struct("Jwks")
+                .field("url", &"[configured]")
+                .field("refresh_secs", refresh_secs)
+                .finish(),
+        }
+    }
+}
+
+/// `ADMIN_CLAIM=name=value`: the claim equals the value, or is an array holding it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdminClaim {
+    pub name: String,
+    pub value: String,
+}
+
+impl AuthConfig {
+    pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Self, AuthConfigError> {
+        let get = |name: &str| {
+            get(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let mode = get(AUTH_MODE).ok_or(AuthConfigError::Missing(AUTH_MODE))?;
+        let admin_users = parse_admin_users(get(ADMIN_USERS))?;
+        let method = match mode.to_ascii_lowercase().as_str() {
+            "usersig" => {
+                if get(ADMIN_CLAIM).is_some() {
+                    return Err(AuthConfigError::invalid(
+                        ADMIN_CLAIM,
+                        "only applies to AUTH_MODE=jwt; list admins in ADMIN_USERS",
+                    ));
+                }
+                AuthMethod::UserSig(parse_usersig(&get)?)
+            }
+            "jwt" => AuthMethod::Jwt(parse_jwt(&get)?),
+            _ => {
+                return Err(AuthConfigError::invalid(
+                    AUTH_MODE,
+                    "must be `usersig` or `jwt`",
+                ))
+            }
+        };
+        Ok(Self {
+            method,
+            admin_users,
+        })
+    }
+
+    /// Where the Worker glue fetches signing keys, in JWKS mode.
+    pub fn jwks_url(&self) -> Option<&str> {
+        match &self.method {
+            AuthMethod::Jwt(JwtConfig {
+                keys: JwtKeys::Jwks { url, .. },
+                ..
+            }) => Some(url),
+            _ => None,
+        }
+    }
+}
+
+fn parse_usersig(get: &impl Fn(&str) -> Option<String>) -> Result<UserSigConfig, AuthConfigError> {
+    let sdkappid = get(TENCENT_SDKAPPID)
+        .ok_or(AuthConfigError::Missing(TENCENT_SDKAPPID))?
+        .parse::<u64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(|| AuthConfigError::invalid(TENCENT_SDKAPPID, "must be a positive integer"))?;
+    let Some(key) = get(TENCENT_SECRET_KEY) else {
+        if get(TENCENT_ADMIN_USERSIG).is_some() {
+            return Err(AuthConfigError::invalid(
+                TENCENT_SECRET_KEY,
+                "AUTH_MODE=usersig needs the secret key; a static TENCENT_ADMIN_USERSIG cannot verify callers",
+            ));
+        }
+        return Err(AuthConfigError::Missing(TENCENT_SECRET_KEY));
+    };
+    Ok(UserSigConfig {
+        sdkappid,
+        secret_key: Secret::new(key),
+    })
+}
+
+fn parse_jwt(get: &impl Fn(&str) -> Option<String>) -> Result<JwtConfig, AuthConfigError> {
+    let alg =
+        match get(JWT_ALG) {
+            Some(raw) => Some(JwtAlg::parse(&raw).ok_or_else(|| {
+                AuthConfigError::invalid(JWT_ALG, "must be HS256, RS256 or ES256")
+            })?),
+            None => None,
+        };
+    let issuer = get(JWT_ISSUER);
+    let audience = get(JWT_AUDIENCE);
+    let (alg, keys) = match (get(JWT_SECRET), get(JWT_JWKS_URL)) {
+        (Some(_), Some(_)) => {
+            return Err(AuthConfigError::invalid(
+                JWT_SECRET,
+                "set JWT_SECRET or JWT_JWKS_URL, not both",
+            ))
+        }
+        (None, None) => return Err(AuthConfigError::Missing("JWT_SECRET or JWT_JWKS_URL")),
+        (Some(secret), None) => {
+            let alg = alg.unwrap_or(JwtAlg::Hs256);
+            if alg != JwtAlg::Hs256 {
+                return Err(AuthConfigError::invalid(
+                    JWT_ALG,
+                    "must be HS256 with JWT_SECRET",
+                ));
+            }
+            if secret.len() < MIN_HS256_SECRET_BYTES {
+                return Err(AuthConfigError::invalid(
+                    JWT_SECRET,
+                    format!("must be at least {MIN_HS256_SECRET_BYTES} bytes"),
+                ));
+            }
+            (alg, JwtKeys::Secret(Secret::new(secret)))
+        }
+        (None, Some(url)) => {
+            let alg = alg.ok_or(AuthConfigError::Missing(JWT_ALG))?;
+            if alg == JwtAlg::Hs256 {
+                return Err(AuthConfigError::invalid(
+                    JWT_ALG,
+                    "must be RS256 or ES256 with JWT_JWKS_URL",
+                ));
+            }
+            if !is_acceptable_jwks_url(&url) {
+                return Err(AuthConfigError::invalid(
+                    JWT_JWKS_URL,
+                    "must be an https:// URL (http:// only for localhost)",
+                ));
+            }
+            // Keys from an identity provider usually sign tokens for many apps:
+            // without iss/aud any of those tokens would be accepted here.
+            if issuer.is_none() {
+                return Err(AuthConfigError::Missing(JWT_ISSUER));
+            }
+            if audience.is_none() {
+                return Err(AuthConfigError::Missing(JWT_AUDIENCE));
+            }
+            let refresh_secs = parse_secs(
+                get,
+                JWT_JWKS_REFRESH_SECS,
+                DEFAULT_JWKS_REFRESH_SECS,
+                JWKS_REFRESH_RANGE,
+            )?;
+            (alg, JwtKeys::Jwks { url, refresh_secs })
+        }
+    };
+    let leeway_secs = parse_secs(
+        get,
+        JWT_LEEWAY_SECS,
+        DEFAULT_LEEWAY_SECS,
+        0..=MAX_LEEWAY_SECS,
+    )?;
+    let admin_claim = get(ADMIN_CLAIM)
+        .map(|raw| parse_admin_claim(&raw))
+        .transpose()?;
+    Ok(JwtConfig {
+        alg,
+        keys,
+        issuer,
+        audience,
+        leeway_secs,
+        admin_claim,
+    })
+}
+
+fn parse_secs(
+    get: &impl Fn(&str) -> Option<String>,
+    setting: &'static str,
+    default: u64,
+    range: std::ops::RangeInclusive<u64>,
+) -> Result<u64, AuthConfigError> {
+    let Some(raw) = get(setting) else {
+        return Ok(default);
+    };
+    raw.parse::<u64>()
+        .ok()
+        .filter(|secs| range.contains(secs))
+        .ok_or_else(|| {
+            AuthConfigError::invalid(
+                setting,
+                format!(
+                    "must be whole seconds between {} and {}",
+                    range.start(),
+                    range.end()
+                ),
+            )
+        })
+}
+
+fn parse_admin_users(raw: Option<String>) -> Result<Vec<String>, AuthConfigError> {
+    let Some(raw) = raw else {
+        return Ok(Vec::new());
+    };
+    let mut users = Vec::new();
+    for (index, entry) in raw.split(',').map(str::trim).enumerate() {
+        if entry.is_empty() {
+            continue;
+        }
+        if !is_valid_user_id(entry) {
+            return Err(AuthConfigError::invalid(
+                ADMIN_USERS,
+                format!(
+                    "entry {} is not a valid UserID (1-32 printable ASCII bytes)",
+                    index + 1
+                ),
+            ));
+        }
+        users.push(entry.to_owned());
+    }
+    Ok(users)
+}
+
+fn parse_admin_claim(raw: &str) -> Result<AdminClaim, AuthConfigError> {
+    let (name, value) = raw
+        .split_once('=')
+        .map(|(n, v)| (n.trim(), v.trim()))
+        .filter(|(n, v)| !n.is_empty() && !v.is_empty())
+        .ok_or_else(|| AuthConfigError::invalid(ADMIN_CLAIM, "must look like name=value"))?;
+    Ok(AdminClaim {
+        name: name.to_owned(),
+        value: value.to_owned(),
+    })
+}
+
+/// https with a host; plain http only for loopback development setups.
+fn is_acceptable_jwks_url(url: &str) -> bool {
+    let host_part = |rest: &str| {
+        let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+        rest[..end].to_owned()
+    };
+    if let Some(rest) = url.strip_prefix("https://") {
+        let authority = host_part(rest);
+        return !authority.is_empty() && !authority.contains('@') && !authority.contains(' ');
+    }
+    if let Some(rest) = url.strip_prefix("http://") {
+        let authority = host_part(rest);
+        let host = match authority.strip_prefix('[') {
+            Some(v6) => v6.split(']').next().unwrap_or(""),
+            None => authority.split(':').next().unwrap_or(""),
+        };
+        return matches!(host, "localhost" | "127.0.0.1" | "::1");
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    const SECRET_32: &str = "0123456789abcdef0123456789abcdef";
+
+    fn parse(vars: &[(&str, &str)]) -> Result<AuthConfig, AuthConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        AuthConfig::from_env(|name| map.get(name).cloned())
+    }
+
+    fn jwt(vars: &[(&str, &str)]) -> JwtConfig {
+        match parse(vars).expect("valid config").method {
+            AuthMethod::Jwt(cfg) => cfg,
+            AuthMethod::UserSig(_) => panic!("expected jwt mode"),
+        }
+    }
+
+    #[test]
+    fn auth_mode_is_required_and_closed() {
+        assert_eq!(parse(&[]).unwrap_err(), AuthConfigError::Missing(AUTH_MODE));
+        assert_eq!(
+            parse(&[(AUTH_MODE, "  ")]).unwrap_err(),
+            AuthConfigError::Missing(AUTH_MODE)
+        );
+        for bad in ["none", "off", "disabled", "anonymous"] {
+            assert_eq!(parse(&[(AUTH_MODE, bad)]).unwrap_err().setting(), AUTH_MODE);
+        }
+    }
+
+    #[test]
+    fn usersig_mode_needs_appid_and_secret_key() {
+        let ok = parse(&[
+            (AUTH_MODE, "usersig"),
+            (TENCENT_SDKAPPID, "1400000000"),
+            (TENCENT_SECRET_KEY, "k"),
+            (ADMIN_USERS, "root, ops ,"),
+        ])
+        .unwrap();
+        assert_eq!(ok.admin_users, vec!["root".to_owned(), "ops".to_owned()]);
+        let AuthMethod::UserSig(cfg) = ok.method else {
+            panic!("expected usersig mode")
+        };
+        assert_eq!(cfg.sdkappid, 1_400_000_000);
+        assert_eq!(cfg.secret_key.expose(), "k");
+
+        let static_only = parse(&[
+            (AUTH_MODE, "usersig"),
+            (TENCENT_SDKAPPID, "1400000000"),
+            (TENCENT_ADMIN_USERSIG, "eJy-static"),
+        ])
+        .unwrap_err();
+        assert_eq!(static_only.setting(), TENCENT_SECRET_KEY);
+        assert!(static_only.to_string().contains("TENCENT_ADMIN_USERSIG"));
+        assert!(!static_only.to_string().contains("eJy-static"));
+
+        assert_eq!(
+            parse(&[(AUTH_MODE, "usersig"), (TENCENT_SDKAPPID, "1")]).unwrap_err(),
+            AuthConfigError::Missing(TENCENT_SECRET_KEY)
+        );
+        let bad_appid = parse(&[
+            (AUTH_MODE, "usersig"),
+            (TENCENT_SDKAPPID, "abc"),
+            (TENCENT_SECRET_KEY, "k"),
+        ]);
+        assert_eq!(bad_appid.unwrap_err().setting(), TENCENT_SDKAPPID);
+        let claim_in_usersig = parse(&[
+            (AUTH_MODE, "usersig"),
+            (TENCENT_SDKAPPID, "1"),
+            (TENCENT_SECRET_KEY, "k"),
+            (ADMIN_CLAIM, "role=admin"),
+        ]);
+        assert_eq!(claim_in_usersig.unwrap_err().setting(), ADMIN_CLAIM);
+    }
+
+    #[test]
+    fn jwt_secret_defaults_to_hs256() {
+        let cfg = jwt(&[(AUTH_MODE, "jwt"), (JWT_SECRET, SECRET_32)]);
+        assert_eq!(cfg.alg, JwtAlg::Hs256);
+        assert_eq!(cfg.leeway_secs, 30);
+        assert!(cfg.issuer.is_none() && cfg.audience.is_none() && cfg.admin_claim.is_none());
+        assert!(!format!("{cfg:?}").contains(SECRET_32));
+    }
+
+    #[test]
+    fn jwt_secret_rules() {
+        let short = parse(&[(AUTH_MODE, "jwt"), (JWT_SECRET, "short")]).unwrap_err();
+        assert_eq!(short.setting(), JWT_SECRET);
+        assert!(!short.to_string().contains("short\""));
+        let rs_with_secret = parse(&[
+            (AUTH_MODE, "jwt"),
+            (JWT_SECRET, SECRET_32),
+            (JWT_ALG, "RS256"),
+        ]);
+        assert_eq!(rs_with_secret.unwrap_err().setting(), JWT_ALG);
+        let unknown_alg = parse(&[
+            (AUTH_MODE, "jwt"),
+            (JWT_SECRET, SECRET_32),
+            (JWT_ALG, "none"),
+        ]);
+        assert_eq!(unknown_alg.unwrap_err().setting(), JWT_ALG);
+        assert_eq!(
+            parse(&[(AUTH_MODE, "jwt")]).unwrap_err(),
+            AuthConfigError::Missing("JWT_SECRET or JWT_JWKS_URL")
+        );
+        let both = parse(&[
+            (AUTH_MODE, "jwt"),
+            (JWT_SECRET, SECRET_32),
+            (JWT_JWKS_URL, "https://id.example/jwks"),
+        ]);
+        assert_eq!(both.unwrap_err().setting(), JWT_SECRET);
+    }
+
+    #[test]
+    fn jwks_needs_alg_issuer_audience_and_a_safe_url() {
+        let base = [
+            (AUTH_MODE, "jwt"),
+            (JWT_JWKS_URL, "https://id.example/.well-known/jwks.json"),
+            (JWT_ALG, "ES256"),
+            (JWT_ISSUER, "https://id.example/"),
+            (JWT_AUDIENCE, "callkit"),
+        ];
+        let cfg = jwt(&base);
+        assert_eq!(cfg.alg, JwtAlg::Es256);
+        assert!(matches!(
+            cfg.keys,
+            JwtKeys::Jwks {
+                refresh_secs: 300,
+                ..
+            }
+        ));
+        assert!(!format!("{cfg:?}").contains("id.example/.well-known"));
+
+        let without = |skip: &str| {
+            let vars: Vec<_> = base.iter().copied().filter(|(k, _)| *k != skip).collect();
+            parse(&vars).unwrap_err()
+        };
+        assert_eq!(without(JWT_ALG), AuthConfigError::Missing(JWT_ALG));
+        assert_eq!(without(JWT_ISSUER), AuthConfigError::Missing(JWT_ISSUER));
+        assert_eq!(
+            without(JWT_AUDIENCE),
+            AuthConfigError::Missing(JWT_AUDIENCE)
+        );
+
+        let with = |k: &'static str, v: &'static str| {
+            let mut vars: Vec<_> = base.iter().copied().filter(|(n, _)| *n != k).collect();
+            vars.push((k, v));
+            parse(&vars)
+        };
+        assert_eq!(with(JWT_ALG, "HS256").unwrap_err().setting(), JWT_ALG);
+        assert_eq!(
+            with(JWT_JWKS_URL, "http://id.example/jwks")
+                .unwrap_err()
+                .setting(),
+            JWT_JWKS_URL
+        );
+        assert_eq!(
+            with(JWT_JWKS_URL, "ftp://x").unwrap_err().setting(),
+            JWT_JWKS_URL
+        );
+        assert!(with(JWT_JWKS_URL, "http://127.0.0.1:8787/jwks").is_ok());
+        assert!(with(JWT_JWKS_URL, "http://localhost/jwks").is_ok());
+        assert_eq!(
+            with(JWT_JWKS_REFRESH_SECS, "5").unwrap_err().setting(),
+            JWT_JWKS_REFRESH_SECS
+        );
+        assert!(with(JWT_JWKS_REFRESH_SECS, "60").is_ok());
+    }
+
+    #[test]
+    fn leeway_is_bounded() {
+        let with = |v| {
+            parse(&[
+                (AUTH_MODE, "jwt"),
+                (JWT_SECRET, SECRET_32),
+                (JWT_LEEWAY_SECS, v),
+            ])
+        };
+        let AuthMethod::Jwt(cfg) = with("300").unwrap().method else {
+            panic!("expected jwt mode")
+        };
+        assert_eq!(cfg.leeway_secs, 300);
+        assert!(with("0").is_ok());
+        assert_eq!(with("301").unwrap_err().setting(), JWT_LEEWAY_SECS);
+        assert_eq!(with("-1").unwrap_err().setting(), JWT_LEEWAY_SECS);
+    }
+
+    #[test]
+    fn admin_settings_are_validated() {
+        let cfg = jwt(&[
+            (AUTH_MODE, "jwt"),
+            (JWT_SECRET, SECRET_32),
+            (ADMIN_CLAIM, "roles = admin"),
+        ]);
+        assert_eq!(
+            cfg.admin_claim,
+            Some(AdminClaim {
+                name: "roles".into(),
+                value: "admin".into()
+            })
+        );
+        for bad in ["roles", "=admin", "roles="] {
+            let err = parse(&[
+                (AUTH_MODE, "jwt"),
+                (JWT_SECRET, SECRET_32),
+                (ADMIN_CLAIM, bad),
+            ]);
+            assert_eq!(err.unwrap_err().setting(), ADMIN_CLAIM);
+        }
+        let long = "x".repeat(33);
+        let err = parse(&[
+            (AUTH_MODE, "jwt"),
+            (JWT_SECRET, SECRET_32),
+            (ADMIN_USERS, &format!("ok,{long}")),
+        ])
+        .unwrap_err();
+        assert_eq!(err.setting(), ADMIN_USERS);
+        assert!(err.to_string().contains("entry 2"));
+        assert!(!err.to_string().contains(&long));
+    }
+}

@@ -1,0 +1,177 @@
+//! Caller authentication for the edge API (`AUTH_MODE` = `usersig` | `jwt`).
+//!
+//! Pure and platform-free: the clock is an argument and JWKS documents come
+//! through [`JwksSource`], which the Worker glue implements with `fetch`.
+//! There is no mode without authentication.
+
+mod bearer;
+pub mod config;
+mod error;
+mod identity;
+pub mod jwks;
+pub mod jwt;
+pub mod usersig;
+
+use std::collections::HashSet;
+
+pub use bearer::bearer_token;
+pub use config::{AuthConfig, AuthConfigError, AuthMethod};
+pub use error::AuthError;
+pub use identity::{is_valid_user_id, Identity};
+pub use jwks::{JwksError, JwksSource, NoJwks};
+
+use jwt::JwtVerifier;
+use usersig::UserSigVerifier;
+
+enum Verifier<S> {
+    UserSig(UserSigVerifier),
+    Jwt(JwtVerifier<S>),
+}
+
+/// Built once per isolate; holds the JWKS cache in JWKS mode.
+pub struct Authenticator<S> {
+    verifier: Verifier<S>,
+    admin_users: HashSet<String>,
+}
+
+impl<S: JwksSource> Authenticator<S> {
+    /// `jwks` is only used in JWKS mode; pass [`NoJwks`] otherwise.
+    pub fn new(config: &AuthConfig, jwks: S) -> Result<Self, AuthConfigError> {
+        let verifier = match &config.method {
+            AuthMethod::UserSig(cfg) => Verifier::UserSig(UserSigVerifier::new(cfg)),
+            AuthMethod::Jwt(cfg) => Verifier::Jwt(JwtVerifier::new(cfg, jwks)?),
+        };
+        Ok(Self {
+            verifier,
+            admin_users: config.admin_users.iter().cloned().collect(),
+        })
+    }
+
+    /// Verifies the `Authorization` header value at `now_secs` (Unix seconds).
+    pub async fn authenticate(
+        &self,
+        authorization: Option<&str>,
+        now_secs: u64,
+    ) -> Result<Identity, AuthError> {
+        let token = bearer_token(authorization)?;
+        let (user_id, admin_by_claim) = match &self.verifier {
+            Verifier::UserSig(v) => (v.verify(token, now_secs)?, false),
+            Verifier::Jwt(v) => {
+                let verified = v.verify(token, now_secs).await?;
+                (verified.subject, verified.admin_by_claim)
+            }
+        };
+        let is_admin = admin_by_claim || self.admin_users.contains(&user_id);
+        Identity::new(user_id, is_admin).ok_or(AuthError::InvalidSubject)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use callkit_core::usersig::mint_now;
+    use futures::executor::block_on;
+    use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
+    use serde_json::json;
+
+    use super::*;
+
+    const KEY: &str = "5bd2850fff3ecb11d7c805251c51ee463a25727bddc2385f3fa8bfee1bb93b5e";
+    const JWT_SECRET: &str = "0123456789abcdef0123456789abcdef";
+    const NOW: u64 = 1_700_000_000;
+
+    fn authenticator(vars: &[(&str, &str)]) -> Authenticator<NoJwks> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let config = AuthConfig::from_env(|name| map.get(name).cloned()).unwrap();
+        Authenticator::new(&config, NoJwks).unwrap()
+    }
+
+    fn usersig_auth() -> Authenticator<NoJwks> {
+        authenticator(&[
+            ("AUTH_MODE", "usersig"),
+            ("TENCENT_SDKAPPID", "1400000000"),
+            ("TENCENT_SECRET_KEY", KEY),
+            ("ADMIN_USERS", "root"),
+        ])
+    }
+
+    fn jwt_auth() -> Authenticator<NoJwks> {
+        authenticator(&[
+            ("AUTH_MODE", "jwt"),
+            ("JWT_SECRET", JWT_SECRET),
+            ("ADMIN_USERS", "root,ops"),
+            ("ADMIN_CLAIM", "role=admin"),
+        ])
+    }
+
+    fn jwt_for(sub: &str, role: &str) -> String {
+        let claims = json!({ "sub": sub, "role": role, "exp": NOW + 60 });
+        let key = EncodingKey::from_secret(JWT_SECRET.as_bytes()).unwrap();
+        encode(&Header::new(Algorithm::HS256), &claims, &key).unwrap()
+    }
+
+    fn auth<S: JwksSource>(a: &Authenticator<S>, header: &str) -> Result<Identity, AuthError> {
+        block_on(a.authenticate(Some(header), NOW))
+    }
+
+    #[test]
+    fn usersig_mode_identity_and_admins() {
+        let a = usersig_auth();
+        let alice = mint_now(KEY, 1_400_000_000, "alice", 3600, NOW);
+        let id = auth(&a, &format!("Bearer {alice}")).unwrap();
+        assert_eq!(id.user_id(), "alice");
+        assert!(!id.is_admin());
+        let root = mint_now(KEY, 1_400_000_000, "root", 3600, NOW);
+        assert!(auth(&a, &format!("Bearer {root}")).unwrap().is_admin());
+    }
+
+    #[test]
+    fn usersig_mode_rejections() {
+        let a = usersig_auth();
+        let sig = mint_now(KEY, 1_400_000_000, "alice", 3600, NOW - 7200);
+        assert_eq!(auth(&a, &format!("Bearer {sig}")), Err(AuthError::Expired));
+        let sig = mint_now(KEY, 1_400_000_001, "alice", 3600, NOW);
+        assert_eq!(auth(&a, &format!("Bearer {sig}")), Err(AuthError::WrongApp));
+        let sig = mint_now("other-key", 1_400_000_000, "alice", 3600, NOW);
+        assert_eq!(
+            auth(&a, &format!("Bearer {sig}")),
+            Err(AuthError::BadSignature)
+        );
+        assert_eq!(auth(&a, "Bearer garbage"), Err(AuthError::Malformed));
+        let sig = mint_now(KEY, 1_400_000_000, "alice", 3600, NOW);
+        assert_eq!(auth(&a, &sig), Err(AuthError::Malformed));
+        assert_eq!(block_on(a.authenticate(None, NOW)), Err(AuthError::Missing));
+        // A JWT is not a UserSig.
+        assert_eq!(
+            auth(&a, &format!("Bearer {}", jwt_for("alice", "admin"))),
+            Err(AuthError::Malformed)
+        );
+    }
+
+    #[test]
+    fn jwt_mode_admins_via_list_and_claim() {
+        let a = jwt_auth();
+        let plain = auth(&a, &format!("Bearer {}", jwt_for("alice", "user"))).unwrap();
+        assert_eq!(plain.user_id(), "alice");
+        assert!(!plain.is_admin());
+        assert!(auth(&a, &format!("Bearer {}", jwt_for("ops", "user")))
+            .unwrap()
+            .is_admin());
+        assert!(auth(&a, &format!("Bearer {}", jwt_for("alice", "admin")))
+            .unwrap()
+            .is_admin());
+    }
+
+    #[test]
+    fn jwt_mode_rejects_a_usersig() {
+        let sig = mint_now(KEY, 1_400_000_000, "alice", 3600, NOW);
+        assert_eq!(
+            auth(&jwt_auth(), &format!("Bearer {sig}")),
+            Err(AuthError::Malformed)
+        );
+    }
+}

@@ -1,0 +1,285 @@
+//! `/api/v1/calls`: look up, end and start calls.
+
+use callkit_core::models::{
+    GetCallInfoResponse, MediaType, OfflinePushInfo, RobotCallInfo, RoomIdType, StartCallByRobot,
+    UserStatus,
+};
+use serde::{Deserialize, Serialize};
+
+use super::{Input, Success};
+use crate::api::auth::is_valid_user_id;
+use crate::api::problem::{ApiError, CALL_NOT_FOUND};
+use crate::api::validate;
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CallView<'a> {
+    pub request_id: &'a str,
+    pub call_id: &'a str,
+    pub media_type: MediaType,
+    pub group_id: &'a str,
+    pub room_id: &'a str,
+    pub room_id_type: RoomIdType,
+    pub members: Vec<Member<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Member<'a> {
+    pub user_id: &'a str,
+    pub status: UserStatus,
+}
+
+fn is_member(info: &GetCallInfoResponse, user_id: &str) -> bool {
+    info.user_list.iter().any(|m| m.user_account == user_id)
+}
+
+pub async fn get(input: Input<'_>) -> Result<Success, ApiError> {
+    let call_id = input.call_id()?;
+    let reply = input
+        .app
+        .client
+        .calls()
+        .info(call_id)
+        .await
+        .map_err(ApiError::Upstream)?;
+    let info = &reply.data;
+    if input.needs_membership && !is_member(info, input.identity.user_id()) {
+        return Err(CALL_NOT_FOUND);
+    }
+    let view = CallView {
+        request_id: &reply.request_id,
+        call_id: &info.call_info.call_id,
+        media_type: info.call_info.media_type,
+        group_id: &info.call_info.chat_group_id,
+        room_id: &info.call_info.room_id,
+        room_id_type: info.call_info.room_id_type,
+        members: info
+            .user_list
+            .iter()
+            .map(|m| Member {
+                user_id: &m.user_account,
+                status: m.status,
+            })
+            .collect(),
+    };
+    Success::json(200, &view, Some(&reply.request_id))
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Ended<'a> {
+    request_id: &'a str,
+    call_id: &'a str,
+    ended: bool,
+}
+
+pub async fn end(input: Input<'_>) -> Result<Success, ApiError> {
+    let call_id = input.call_id()?;
+    if input.needs_membership {
+        let info = input
+            .app
+            .client
+            .calls()
+            .info(call_id.clone())
+            .await
+            .map_err(ApiError::Upstream)?;
+        if !is_member(&info.data, input.identity.user_id()) {
+            return Err(CALL_NOT_FOUND);
+        }
+    }
+    let reply = input
+        .app
+        .client
+        .calls()
+        .end(call_id.clone())
+        .await
+        .map_err(ApiError::Upstream)?;
+    let body = Ended {
+        request_id: &reply.request_id,
+        call_id: &call_id,
+        ended: true,
+    };
+    Success::json(200, &body, Some(&reply.request_id))
+}
+
+/// `POST /api/v1/calls` body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct StartCall {
+    pub robot: String,
+    pub callees: Vec<String>,
+    pub media_type: MediaType,
+    #[serde(default = "default_timeout_ms")]
+    pub timeout_ms: u32,
+    pub user_data: Option<String>,
+    pub room_id: Option<String>,
+    pub room_id_type: Option<RoomIdType>,
+    pub offline_push: Option<OfflinePush>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct OfflinePush {
+    pub title: Option<String>,
+    pub desc: Option<String>,
+    pub ext: Option<String>,
+    pub push_flag: Option<i64>,
+}
+
+fn default_timeout_ms() -> u32 {
+    30_000
+}
+
+/// Tencent's documented bounds (start_call_by_robot).
+const TIMEOUT_RANGE_MS: std::ops::RangeInclusive<u32> = 10_000..=600_000;
+const MAX_USER_DATA_BYTES: usize = 1000;
+/// Undocumented upstream; a group call beyond this is not what a console does.
+const MAX_CALLEES: usize = 50;
+
+impl StartCall {
+    fn validate(self) -> Result<StartCallByRobot, ApiError> {
+        let invalid = |detail: String| ApiError::bad_request("invalid_field", detail);
+        if !is_valid_user_id(&self.robot) {
+            return Err(invalid(
+                "`robot` must be a UserID of 1-32 printable ASCII characters.".into(),
+            ));
+        }
+        if self.callees.is_empty() || self.callees.len() > MAX_CALLEES {
+            return Err(invalid(format!(
+                "`callees` must list 1-{MAX_CALLEES} UserIDs."
+            )));
+        }
+        if let Some(bad) = self.callees.iter().position(|c| !is_valid_user_id(c)) {
+            return Err(invalid(format!("`callees[{bad}]` is not a valid UserID.")));
+        }
+        if !TIMEOUT_RANGE_MS.contains(&self.timeout_ms) {
+            return Err(invalid(
+                "`timeoutMs` must be between 10000 and 600000.".into(),
+            ));
+        }
+        if self
+            .user_data
+            .as_ref()
+            .is_some_and(|d| d.len() > MAX_USER_DATA_BYTES)
+        {
+            return Err(invalid(format!(
+                "`userData` is limited to {MAX_USER_DATA_BYTES} bytes."
+            )));
+        }
+        Ok(StartCallByRobot {
+            robot_account: self.robot,
+            callee_list_account: self.callees,
+            timeout: self.timeout_ms,
+            user_data: self.user_data,
+            call_info: RobotCallInfo {
+                media_type: self.media_type,
+                room_id: self.room_id,
+                room_id_type: self.room_id_type,
+            },
+            offline_push_info: self.offline_push.map(|p| OfflinePushInfo {
+                push_flag: p.push_flag,
+                title: p.title,
+                desc: p.desc,
+                ext: p.ext,
+                ..OfflinePushInfo::default()
+            }),
+        })
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Started<'a> {
+    request_id: &'a str,
+    call_id: Option<&'a str>,
+    results: Vec<CalleeOutcome<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CalleeOutcome<'a> {
+    user_id: &'a str,
+    result_code: i64,
+}
+
+pub async fn start(input: Input<'_>) -> Result<Success, ApiError> {
+    let request: StartCall = validate::json_body(input.content_type.as_deref(), &input.body)?;
+    let request = request.validate()?;
+    let reply = input
+        .app
+        .client
+        .calls()
+        .start_by_robot(&request)
+        .await
+        .map_err(ApiError::Upstream)?;
+    let started = reply.data.as_ref();
+    let body = Started {
+        request_id: &reply.request_id,
+        call_id: started.map(|s| s.call_id.as_str()),
+        results: started
+            .map(|s| {
+                s.call_result
+                    .iter()
+                    .map(|r| CalleeOutcome {
+                        user_id: &r.callee_account,
+                        result_code: r.result_code,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+    };
+    Success::json(201, &body, Some(&reply.request_id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(json: &str) -> Result<StartCallByRobot, ApiError> {
+        let req: StartCall = validate::json_body(Some("application/json"), json.as_bytes())?;
+        req.validate()
+    }
+
+    #[test]
+    fn start_call_maps_to_the_tencent_model() {
+        let req = parse(
+            r#"{"robot":"bot1","callees":["alice"],"mediaType":"Video","roomId":"r1","roomIdType":2,"offlinePush":{"title":"t"}}"#,
+        )
+        .unwrap();
+        assert_eq!(req.robot_account, "bot1");
+        assert_eq!(req.timeout, 30_000);
+        assert_eq!(req.call_info.room_id_type, Some(RoomIdType::String));
+        assert_eq!(req.offline_push_info.unwrap().title.as_deref(), Some("t"));
+    }
+
+    #[test]
+    fn start_call_rejects_bad_fields_by_name() {
+        for (json, needle) in [
+            (
+                r#"{"robot":"","callees":["a"],"mediaType":"Audio"}"#,
+                "robot",
+            ),
+            (
+                r#"{"robot":"b","callees":[],"mediaType":"Audio"}"#,
+                "callees",
+            ),
+            (
+                r#"{"robot":"b","callees":["a"],"mediaType":"Audio","timeoutMs":5}"#,
+                "timeoutMs",
+            ),
+            (
+                r#"{"robot":"b","callees":["a"],"mediaType":"Smell"}"#,
+                "Smell",
+            ),
+            (
+                r#"{"robot":"b","callees":["a"],"mediaType":"Audio","colour":1}"#,
+                "colour",
+            ),
+        ] {
+            let p = parse(json).unwrap_err().to_problem();
+            assert_eq!(p.status, 400, "{json}");
+            assert!(p.detail.contains(needle), "{} lacks {needle}", p.detail);
+        }
+    }
+}

@@ -1,0 +1,57 @@
+//! One handler per API area. Each turns validated input into one upstream
+//! command (plus a membership check where the policy asks for one) and
+//! answers with a typed camelCase body.
+
+pub mod callback;
+pub mod calls;
+pub mod records;
+pub mod usersig;
+
+use serde::Serialize;
+
+use super::auth::Identity;
+use super::problem::ApiError;
+use crate::platform::state::AppState;
+
+/// What a handler produced, serialized once.
+#[derive(Debug)]
+pub struct Success {
+    pub status: u16,
+    pub body: String,
+    pub request_id: Option<String>,
+}
+
+impl Success {
+    pub fn json<T: Serialize>(
+        status: u16,
+        body: &T,
+        request_id: Option<&str>,
+    ) -> Result<Self, ApiError> {
+        let body = serde_json::to_string(body).map_err(|e| ApiError::Internal(e.to_string()))?;
+        Ok(Self {
+            status,
+            body,
+            request_id: request_id.map(str::to_owned),
+        })
+    }
+}
+
+/// Everything a handler may look at.
+pub struct Input<'a> {
+    pub app: &'a AppState,
+    pub identity: &'a Identity,
+    /// The policy wants proof that the caller is in the call or record.
+    pub needs_membership: bool,
+    pub call_id: Option<String>,
+    pub content_type: Option<String>,
+    pub body: Vec<u8>,
+    pub query: Vec<(String, String)>,
+    pub now_secs: u64,
+}
+
+impl Input<'_> {
+    /// The validated `{callId}` path parameter.
+    pub fn call_id(&self) -> Result<String, ApiError> {
+        super::validate::call_id(self.call_id.as_deref().unwrap_or_default())
+    }
+}

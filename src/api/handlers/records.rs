@@ -1,0 +1,126 @@
+//! `/api/v1/records`: one record by CallId, or a filtered page.
+
+use callkit_core::models::{
+    CallRecord, CallResult, CallType, GetRecordByFilter, MediaType, RoomIdType,
+};
+use serde::Serialize;
+
+use super::{Input, Success};
+use crate::api::problem::{ApiError, RECORD_NOT_FOUND};
+use crate::api::validate;
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecordView<'a> {
+    pub call_id: &'a str,
+    pub caller: &'a str,
+    pub callees: &'a [String],
+    pub media_type: MediaType,
+    pub call_type: CallType,
+    pub result: CallResult,
+    pub start_time: u64,
+    pub end_time: u64,
+    pub accept_time: u64,
+    pub room_id: &'a str,
+    pub room_id_type: RoomIdType,
+}
+
+impl<'a> From<&'a CallRecord> for RecordView<'a> {
+    fn from(r: &'a CallRecord) -> Self {
+        Self {
+            call_id: &r.call_id,
+            caller: &r.caller_account,
+            callees: &r.callee_list_account,
+            media_type: r.media_type,
+            call_type: r.call_type,
+            result: r.call_result,
+            start_time: r.start_time,
+            end_time: r.end_time,
+            accept_time: r.accept_time,
+            room_id: &r.room_id,
+            room_id_type: r.room_id_type,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct One<'a> {
+    request_id: &'a str,
+    record: RecordView<'a>,
+}
+
+pub async fn get(input: Input<'_>) -> Result<Success, ApiError> {
+    let call_id = input.call_id()?;
+    let reply = input
+        .app
+        .client
+        .records()
+        .by_call_id(call_id)
+        .await
+        .map_err(ApiError::Upstream)?;
+    let record = &reply.data.call_record;
+    let me = input.identity.user_id();
+    if input.needs_membership
+        && record.caller_account != me
+        && !record.callee_list_account.iter().any(|c| c == me)
+    {
+        return Err(RECORD_NOT_FOUND);
+    }
+    let body = One {
+        request_id: &reply.request_id,
+        record: record.into(),
+    };
+    Success::json(200, &body, Some(&reply.request_id))
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Page<'a> {
+    request_id: &'a str,
+    total: u64,
+    page: u32,
+    per_page: u32,
+    records: Vec<RecordView<'a>>,
+}
+
+pub async fn list(input: Input<'_>) -> Result<Success, ApiError> {
+    let filter = validate::record_filter(&input.query, input.now_secs)?;
+    let request = GetRecordByFilter {
+        start_time: Some(filter.start),
+        end_time: Some(filter.end),
+        call_result: filter.result,
+        call_type: filter.call_type,
+        number_per_page: Some(filter.per_page),
+        page: Some(filter.page),
+    };
+    let reply = input.app.client.records().by_filter(&request).await;
+    let reply = match reply {
+        Ok(reply) => reply,
+        // An empty page is an answer, not a missing resource.
+        Err(e) if e.api_code() == Some(101050) => {
+            let body = Page {
+                request_id: e.request_id().unwrap_or_default(),
+                total: 0,
+                page: filter.page,
+                per_page: filter.per_page,
+                records: Vec::new(),
+            };
+            return Success::json(200, &body, e.request_id());
+        }
+        Err(e) => return Err(ApiError::Upstream(e)),
+    };
+    let body = Page {
+        request_id: &reply.request_id,
+        total: reply.data.total_num,
+        page: filter.page,
+        per_page: filter.per_page,
+        records: reply
+            .data
+            .call_record_list
+            .iter()
+            .map(RecordView::from)
+            .collect(),
+    };
+    Success::json(200, &body, Some(&reply.request_id))
+}

@@ -1,0 +1,226 @@
+//! The browser-facing edge API under `/api/v1/`: CORS, routing,
+//! authentication, policy, rate limiting, then one handler per area. Every
+//! failure becomes problem+json here, and every action one audit line.
+
+pub mod audit;
+pub mod auth;
+pub mod cors;
+pub mod handlers;
+pub mod health;
+pub mod openapi;
+pub mod policy;
+pub mod problem;
+pub mod router;
+pub mod validate;
+
+use worker::{console_log, Env, Headers, Request, Response, Result};
+
+use self::audit::AuditLine;
+use self::auth::Identity;
+use self::handlers::{Input, Success};
+use self::policy::{Action, Decision};
+use self::problem::ApiError;
+use self::router::Resolved;
+use crate::platform::state::{self, AppState};
+
+const RATE_LIMIT_BINDING: &str = "RATE_LIMITER";
+/// The binding's period (`[[ratelimits]]` in wrangler.toml).
+const RATE_LIMIT_PERIOD_SECS: u32 = 60;
+
+pub async fn handle(mut req: Request, env: Env) -> Result<Response> {
+    let started = js_sys::Date::now();
+    let origin = header(&req, "Origin");
+    let mut line = AuditLine::new();
+    let app = match state::get_or_init(&env) {
+        Ok(app) => app,
+        Err(e) => return finish(Err(ApiError::Misconfigured(e)), line, Vec::new(), started),
+    };
+    let method = req.method().to_string();
+    if cors::is_preflight(
+        &method,
+        header(&req, "Access-Control-Request-Method").as_deref(),
+    ) {
+        let response = Response::empty()?.with_status(cors::PREFLIGHT_STATUS);
+        return with_headers(response, app.cors.preflight_headers(origin.as_deref()));
+    }
+    let cors_headers = app.cors.response_headers(origin.as_deref());
+    let outcome = route(&app, &env, &mut req, &method, &mut line).await;
+    finish(outcome, line, cors_headers, started)
+}
+
+async fn route(
+    app: &AppState,
+    env: &Env,
+    req: &mut Request,
+    method: &str,
+    line: &mut AuditLine,
+) -> std::result::Result<Success, ApiError> {
+    let path = req.path();
+    let (action, call_id) = match app.router.resolve(method, &path) {
+        Resolved::Found { action, call_id } => (action, call_id),
+        Resolved::MethodNotAllowed { allow } => return Err(ApiError::MethodNotAllowed { allow }),
+        Resolved::NotFound => return Err(ApiError::RouteNotFound),
+    };
+    line.action = Some(action.as_str());
+    line.call_id = call_id.clone();
+    match action {
+        Action::Health => return Success::json(200, &health::report(app), None),
+        Action::OpenApi => {
+            return Ok(Success {
+                status: 200,
+                body: openapi::DOCUMENT.to_owned(),
+                request_id: None,
+            })
+        }
+        _ => {}
+    }
+    if app.policy.check(action, None) == Decision::Disabled {
+        return Err(ApiError::ActionDisabled { action });
+    }
+    let now_secs = (js_sys::Date::now() / 1000.0) as u64;
+    let authorization = header(req, "Authorization");
+    let identity = app
+        .auth
+        .authenticate(authorization.as_deref(), now_secs)
+        .await
+        .map_err(ApiError::Unauthenticated)?;
+    line.identity = Some(identity.user_id().to_owned());
+    let needs_membership = match app.policy.check(action, Some(&identity)) {
+        Decision::Allow => false,
+        Decision::NeedsMembership => true,
+        Decision::Deny | Decision::Unauthenticated => return Err(ApiError::Forbidden { action }),
+        Decision::Disabled => return Err(ApiError::ActionDisabled { action }),
+    };
+    rate_limit(env, &identity).await?;
+
+    let content_type = header(req, "Content-Type");
+    let body = read_body(req, method).await?;
+    let query = req
+        .url()
+        .map(|u| {
+            u.query_pairs()
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let input = Input {
+        app,
+        identity: &identity,
+        needs_membership,
+        call_id,
+        content_type,
+        body,
+        query,
+        now_secs,
+    };
+    match action {
+        Action::GetCall => handlers::calls::get(input).await,
+        Action::EndCall => handlers::calls::end(input).await,
+        Action::StartCall => handlers::calls::start(input).await,
+        Action::GetRecord => handlers::records::get(input).await,
+        Action::ListRecords => handlers::records::list(input).await,
+        Action::GetCallback => handlers::callback::get(input).await,
+        Action::SetCallback => handlers::callback::put(input).await,
+        Action::DeleteCallback => handlers::callback::delete(input).await,
+        Action::MintUserSig => handlers::usersig::mint(input).await,
+        Action::Health | Action::OpenApi => {
+            Err(ApiError::Internal("public route fell through".into()))
+        }
+    }
+}
+
+/// The Workers rate-limit binding, keyed by identity. A deployment without
+/// the binding is logged and served: the binding guards cost, not access.
+async fn rate_limit(env: &Env, identity: &Identity) -> std::result::Result<(), ApiError> {
+    let limiter = match env.rate_limiter(RATE_LIMIT_BINDING) {
+        Ok(limiter) => limiter,
+        Err(_) => {
+            console_log!("{{\"kind\":\"warning\",\"detail\":\"rate-limit binding {RATE_LIMIT_BINDING} is missing\"}}");
+            return Ok(());
+        }
+    };
+    match limiter.limit(identity.user_id().to_owned()).await {
+        Ok(outcome) if !outcome.success => Err(ApiError::RateLimited {
+            retry_after_secs: RATE_LIMIT_PERIOD_SECS,
+        }),
+        Ok(_) => Ok(()),
+        Err(e) => Err(ApiError::Internal(format!("rate limiter failed: {e}"))),
+    }
+}
+
+/// Reads a body only where routes take one, refusing oversize ones by their
+/// declared length before reading them.
+async fn read_body(req: &mut Request, method: &str) -> std::result::Result<Vec<u8>, ApiError> {
+    if !matches!(method, "POST" | "PUT") {
+        return Ok(Vec::new());
+    }
+    let too_large = ApiError::PayloadTooLarge {
+        limit: validate::MAX_BODY_BYTES,
+    };
+    let declared = header(req, "Content-Length").and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > validate::MAX_BODY_BYTES) {
+        return Err(too_large);
+    }
+    let body = req.bytes().await.map_err(|_| {
+        ApiError::bad_request("invalid_body", "The request body could not be read.")
+    })?;
+    if body.len() > validate::MAX_BODY_BYTES {
+        return Err(too_large);
+    }
+    Ok(body)
+}
+
+/// Renders the outcome, logs its audit line, and adds the CORS headers.
+fn finish(
+    outcome: std::result::Result<Success, ApiError>,
+    mut line: AuditLine,
+    cors_headers: Vec<(&'static str, String)>,
+    started: f64,
+) -> Result<Response> {
+    let mut headers = cors_headers;
+    let (status, body) = match outcome {
+        Ok(success) => {
+            headers.push(("Content-Type", "application/json".to_owned()));
+            line.request_id = success.request_id.filter(|id| !id.is_empty());
+            (success.status, success.body)
+        }
+        Err(error) => {
+            let problem = error.to_problem();
+            headers.push(("Content-Type", "application/problem+json".to_owned()));
+            if let Some(secs) = problem.retry_after_secs {
+                headers.push(("Retry-After", secs.to_string()));
+            }
+            if let Some(allow) = &problem.allow {
+                headers.push(("Allow", allow.clone()));
+            }
+            line.detail = error.log_detail();
+            line.code = Some(problem.code.clone());
+            line.request_id = problem.request_id.clone();
+            (
+                problem.status,
+                serde_json::to_string(&problem).unwrap_or_default(),
+            )
+        }
+    };
+    if let Some(id) = &line.request_id {
+        headers.push(("X-Tencent-Request-Id", id.clone()));
+    }
+    line.set_status(status);
+    line.latency_ms = (js_sys::Date::now() - started).max(0.0) as u64;
+    console_log!("{}", line.to_json());
+    with_headers(Response::ok(body)?.with_status(status), headers)
+}
+
+fn with_headers(response: Response, headers: Vec<(&'static str, String)>) -> Result<Response> {
+    let mut response = response;
+    let target: &mut Headers = response.headers_mut();
+    for (name, value) in headers {
+        target.set(name, &value)?;
+    }
+    target.set("Cache-Control", "no-store")?;
+    Ok(response)
+}
+
+fn header(req: &Request, name: &str) -> Option<String> {
+    req.headers().get(name).ok().flatten()
+}

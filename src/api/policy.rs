@@ -1,0 +1,407 @@
+//! Per-action access policy: who may call which edge-API action.
+//!
+//! Defaults follow DESIGN §4; operators override them in one variable,
+//! `ACTION_POLICY` (e.g. `end_call=admin,start_call=off`), validated at startup.
+
+use std::fmt;
+use std::str::FromStr;
+
+use super::auth::Identity;
+
+pub const ACTION_POLICY: &str = "ACTION_POLICY";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    Health,
+    OpenApi,
+    GetCall,
+    EndCall,
+    StartCall,
+    GetRecord,
+    ListRecords,
+    GetCallback,
+    SetCallback,
+    DeleteCallback,
+    MintUserSig,
+}
+
+impl Action {
+    pub const ALL: [Action; 11] = [
+        Action::Health,
+        Action::OpenApi,
+        Action::GetCall,
+        Action::EndCall,
+        Action::StartCall,
+        Action::GetRecord,
+        Action::ListRecords,
+        Action::GetCallback,
+        Action::SetCallback,
+        Action::DeleteCallback,
+        Action::MintUserSig,
+    ];
+
+    /// Stable snake_case name, used in `ACTION_POLICY` and audit lines.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Health => "health",
+            Action::OpenApi => "openapi",
+            Action::GetCall => "get_call",
+            Action::EndCall => "end_call",
+            Action::StartCall => "start_call",
+            Action::GetRecord => "get_record",
+            Action::ListRecords => "list_records",
+            Action::GetCallback => "get_callback",
+            Action::SetCallback => "set_callback",
+            Action::DeleteCallback => "delete_callback",
+            Action::MintUserSig => "mint_usersig",
+        }
+    }
+
+    fn default_rule(self) -> Rule {
+        match self {
+            Action::Health | Action::OpenApi => Rule::Public,
+            Action::GetCall | Action::EndCall | Action::GetRecord => Rule::Member,
+            Action::StartCall
+            | Action::ListRecords
+            | Action::GetCallback
+            | Action::SetCallback
+            | Action::DeleteCallback => Rule::Admin,
+            Action::MintUserSig => Rule::SelfOnly,
+        }
+    }
+
+    /// Rules that make sense for this action. `public` is reserved for the
+    /// two unauthenticated documents, which cannot be changed.
+    fn allows(self, rule: Rule) -> bool {
+        match self {
+            Action::Health | Action::OpenApi => rule == Rule::Public,
+            // Membership needs a call or record to be a member of.
+            Action::GetCall | Action::EndCall | Action::GetRecord => {
+                matches!(rule, Rule::Member | Rule::Admin | Rule::Off)
+            }
+            Action::MintUserSig => matches!(rule, Rule::SelfOnly | Rule::Admin | Rule::Off),
+            _ => matches!(rule, Rule::Admin | Rule::Off),
+        }
+    }
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Action {
+    type Err = ();
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Action::ALL.into_iter().find(|a| a.as_str() == s).ok_or(())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rule {
+    /// No authentication (health, openapi only).
+    Public,
+    /// A participant of the call or record, or an admin.
+    Member,
+    Admin,
+    /// Any signed-in user, acting on themself only.
+    SelfOnly,
+    /// The action is disabled.
+    Off,
+}
+
+impl Rule {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rule::Public => "public",
+            Rule::Member => "member",
+            Rule::Admin => "admin",
+            Rule::SelfOnly => "self",
+            Rule::Off => "off",
+        }
+    }
+}
+
+impl FromStr for Rule {
+    type Err = ();
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        [
+            Rule::Public,
+            Rule::Member,
+            Rule::Admin,
+            Rule::SelfOnly,
+            Rule::Off,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == s)
+        .ok_or(())
+    }
+}
+
+/// What the route should do next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    Allow,
+    /// Allowed only if the caller is a member of the call or record: ask upstream.
+    NeedsMembership,
+    /// The action needs a signed-in caller and there is none (401).
+    Unauthenticated,
+    /// Signed in but not permitted (403).
+    Deny,
+    /// Switched off by the operator.
+    Disabled,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PolicyError {
+    #[error("ACTION_POLICY entry {entry:?} is not of the form action=rule")]
+    Malformed { entry: String },
+    #[error("ACTION_POLICY names unknown action {action:?}")]
+    UnknownAction { action: String },
+    #[error(
+        "ACTION_POLICY gives unknown rule {rule:?} for {action} (use member, admin, self or off)"
+    )]
+    UnknownRule { action: Action, rule: String },
+    #[error("ACTION_POLICY rule `{rule}` is not allowed for {action}")]
+    RuleNotAllowed { action: Action, rule: &'static str },
+    #[error("ACTION_POLICY cannot change {action}: it is always public")]
+    NotOverridable { action: Action },
+    #[error("ACTION_POLICY sets {action} more than once")]
+    Duplicate { action: Action },
+}
+
+/// Keeps operator typos readable in the error without echoing a long value.
+fn excerpt(s: &str) -> String {
+    s.chars().take(40).collect()
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Policy {
+    rules: [Rule; Action::ALL.len()],
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self {
+            rules: Action::ALL.map(Action::default_rule),
+        }
+    }
+}
+
+impl Policy {
+    pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Self, PolicyError> {
+        Self::parse(get(ACTION_POLICY).as_deref().unwrap_or(""))
+    }
+
+    /// Defaults with the overrides in `spec` applied.
+    pub fn parse(spec: &str) -> Result<Self, PolicyError> {
+        let mut policy = Self::default();
+        let mut seen = Vec::new();
+        for entry in spec.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+            let (name, rule) = entry
+                .split_once('=')
+                .map(|(n, r)| (n.trim(), r.trim()))
+                .ok_or_else(|| PolicyError::Malformed {
+                    entry: excerpt(entry),
+                })?;
+            let action = name.to_ascii_lowercase().parse::<Action>().map_err(|_| {
+                PolicyError::UnknownAction {
+                    action: excerpt(name),
+                }
+            })?;
+            if seen.contains(&action) {
+                return Err(PolicyError::Duplicate { action });
+            }
+            seen.push(action);
+            let rule = rule.to_ascii_lowercase().parse::<Rule>().map_err(|_| {
+                PolicyError::UnknownRule {
+                    action,
+                    rule: excerpt(rule),
+                }
+            })?;
+            if matches!(action, Action::Health | Action::OpenApi) {
+                return Err(PolicyError::NotOverridable { action });
+            }
+            if !action.allows(rule) {
+                return Err(PolicyError::RuleNotAllowed {
+                    action,
+                    rule: rule.as_str(),
+                });
+            }
+            policy.rules[action as usize] = rule;
+        }
+        Ok(policy)
+    }
+
+    pub fn rule(&self, action: Action) -> Rule {
+        self.rules[action as usize]
+    }
+
+    /// The decision for `caller` (None: no credentials were presented).
+    /// A disabled action is reported before authentication is considered.
+    pub fn check(&self, action: Action, caller: Option<&Identity>) -> Decision {
+        match (self.rule(action), caller) {
+            (Rule::Off, _) => Decision::Disabled,
+            (Rule::Public, _) => Decision::Allow,
+            (_, None) => Decision::Unauthenticated,
+            (Rule::SelfOnly, Some(_)) => Decision::Allow,
+            (Rule::Admin | Rule::Member, Some(c)) if c.is_admin() => Decision::Allow,
+            (Rule::Admin, Some(_)) => Decision::Deny,
+            (Rule::Member, Some(_)) => Decision::NeedsMembership,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user() -> Identity {
+        Identity::new("alice", false).unwrap()
+    }
+
+    fn admin() -> Identity {
+        Identity::new("root", true).unwrap()
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for (index, action) in Action::ALL.into_iter().enumerate() {
+            assert_eq!(action.as_str().parse::<Action>(), Ok(action));
+            // The rule table is indexed by discriminant.
+            assert_eq!(action as usize, index);
+        }
+        assert_eq!(Action::MintUserSig.to_string(), "mint_usersig");
+        assert_eq!(Action::ListRecords.as_str(), "list_records");
+    }
+
+    #[test]
+    fn defaults_follow_the_design() {
+        let p = Policy::default();
+        let (u, a) = (user(), admin());
+        for action in [Action::Health, Action::OpenApi] {
+            assert_eq!(p.check(action, None), Decision::Allow);
+        }
+        for action in [Action::GetCall, Action::EndCall, Action::GetRecord] {
+            assert_eq!(p.check(action, Some(&u)), Decision::NeedsMembership);
+            assert_eq!(p.check(action, Some(&a)), Decision::Allow);
+            assert_eq!(p.check(action, None), Decision::Unauthenticated);
+        }
+        for action in [
+            Action::StartCall,
+            Action::ListRecords,
+            Action::GetCallback,
+            Action::SetCallback,
+            Action::DeleteCallback,
+        ] {
+            assert_eq!(p.check(action, Some(&u)), Decision::Deny);
+            assert_eq!(p.check(action, Some(&a)), Decision::Allow);
+            assert_eq!(p.check(action, None), Decision::Unauthenticated);
+        }
+        assert_eq!(p.check(Action::MintUserSig, Some(&u)), Decision::Allow);
+        assert_eq!(
+            p.check(Action::MintUserSig, None),
+            Decision::Unauthenticated
+        );
+        assert_eq!(Policy::parse("").unwrap(), p);
+    }
+
+    #[test]
+    fn overrides_apply() {
+        let p =
+            Policy::parse(" end_call=admin, start_call=off ,get_record=ADMIN,mint_usersig=admin,")
+                .unwrap();
+        assert_eq!(p.check(Action::EndCall, Some(&user())), Decision::Deny);
+        assert_eq!(p.check(Action::EndCall, Some(&admin())), Decision::Allow);
+        assert_eq!(
+            p.check(Action::StartCall, Some(&admin())),
+            Decision::Disabled
+        );
+        assert_eq!(p.check(Action::StartCall, None), Decision::Disabled);
+        assert_eq!(p.rule(Action::GetRecord), Rule::Admin);
+        assert_eq!(p.check(Action::MintUserSig, Some(&user())), Decision::Deny);
+        assert_eq!(p.rule(Action::GetCall), Rule::Member);
+        let env = Policy::from_env(|k| (k == ACTION_POLICY).then(|| "list_records=off".to_owned()))
+            .unwrap();
+        assert_eq!(env.rule(Action::ListRecords), Rule::Off);
+    }
+
+    #[test]
+    fn every_validation_error() {
+        assert_eq!(
+            Policy::parse("end_call"),
+            Err(PolicyError::Malformed {
+                entry: "end_call".into()
+            })
+        );
+        assert_eq!(
+            Policy::parse("hang_up=admin"),
+            Err(PolicyError::UnknownAction {
+                action: "hang_up".into()
+            })
+        );
+        assert_eq!(
+            Policy::parse("end_call=owner"),
+            Err(PolicyError::UnknownRule {
+                action: Action::EndCall,
+                rule: "owner".into()
+            })
+        );
+        assert_eq!(
+            Policy::parse("list_records=member"),
+            Err(PolicyError::RuleNotAllowed {
+                action: Action::ListRecords,
+                rule: "member"
+            })
+        );
+        assert_eq!(
+            Policy::parse("get_call=public"),
+            Err(PolicyError::RuleNotAllowed {
+                action: Action::GetCall,
+                rule: "public"
+            })
+        );
+        assert_eq!(
+            Policy::parse("start_call=self"),
+            Err(PolicyError::RuleNotAllowed {
+                action: Action::StartCall,
+                rule: "self"
+            })
+        );
+        assert_eq!(
+            Policy::parse("mint_usersig=member"),
+            Err(PolicyError::RuleNotAllowed {
+                action: Action::MintUserSig,
+                rule: "member"
+            })
+        );
+        assert_eq!(
+            Policy::parse("health=off"),
+            Err(PolicyError::NotOverridable {
+                action: Action::Health
+            })
+        );
+        assert_eq!(
+            Policy::parse("openapi=public"),
+            Err(PolicyError::NotOverridable {
+                action: Action::OpenApi
+            })
+        );
+        assert_eq!(
+            Policy::parse("end_call=admin,end_call=off"),
+            Err(PolicyError::Duplicate {
+                action: Action::EndCall
+            })
+        );
+        let err = Policy::parse("end_call=admin,list_records=member").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "ACTION_POLICY rule `member` is not allowed for list_records"
+        );
+        let long = format!("{}=admin", "x".repeat(200));
+        assert!(Policy::parse(&long).unwrap_err().to_string().len() < 120);
+    }
+}

@@ -1,0 +1,273 @@
+//! Input checks shared by the routes: JSON bodies, CallIds, record filters.
+
+use serde::de::DeserializeOwned;
+
+use super::problem::ApiError;
+
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+const MAX_CALL_ID_LEN: usize = 128;
+pub const RECORD_WINDOW_SECS: u64 = 7 * 86_400;
+pub const MAX_PER_PAGE: u32 = 100;
+pub const DEFAULT_PER_PAGE: u32 = 20;
+/// Clocks differ a little between the browser, the edge and Tencent.
+const CLOCK_SLACK_SECS: u64 = 300;
+
+/// Checks the content type and size, then parses into `T`, whose
+/// `deny_unknown_fields` turns a stray field into an error naming it.
+/// An empty body counts as `{}` for routes whose fields are all optional.
+pub fn json_body<T: DeserializeOwned>(
+    content_type: Option<&str>,
+    body: &[u8],
+) -> Result<T, ApiError> {
+    if body.len() > MAX_BODY_BYTES {
+        return Err(ApiError::PayloadTooLarge {
+            limit: MAX_BODY_BYTES,
+        });
+    }
+    let body = if body.iter().all(u8::is_ascii_whitespace) {
+        &b"{}"[..]
+    } else {
+        body
+    };
+    if body != b"{}" && !is_json(content_type) {
+        return Err(ApiError::UnsupportedMediaType);
+    }
+    serde_json::from_slice(body).map_err(|e| json_error(&e))
+}
+
+fn is_json(content_type: Option<&str>) -> bool {
+    content_type
+        .and_then(|ct| ct.split(';').next())
+        .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"))
+}
+
+fn json_error(e: &serde_json::Error) -> ApiError {
+    let message = e.to_string();
+    if let Some(field) = message
+        .strip_prefix("unknown field `")
+        .and_then(|rest| rest.split('`').next())
+    {
+        return ApiError::bad_request("unknown_field", format!("Unknown field `{field}`."));
+    }
+    if let Some(field) = message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split('`').next())
+    {
+        return ApiError::bad_request("missing_field", format!("Field `{field}` is required."));
+    }
+    match e.classify() {
+        serde_json::error::Category::Data => {
+            // serde's text names the expected type and the position, which
+            // is what a caller needs to fix the field.
+            ApiError::bad_request("invalid_field", format!("Invalid field value: {message}."))
+        }
+        _ => ApiError::bad_request("invalid_json", "The body is not valid JSON."),
+    }
+}
+
+/// CallIds are UUIDs upstream; accept the URL-safe characters they use.
+pub fn call_id(raw: &str) -> Result<String, ApiError> {
+    let ok = !raw.is_empty()
+        && raw.len() <= MAX_CALL_ID_LEN
+        && raw
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    if ok {
+        Ok(raw.to_owned())
+    } else {
+        Err(ApiError::bad_request(
+            "invalid_call_id",
+            format!("A CallId is 1-{MAX_CALL_ID_LEN} characters of A-Z a-z 0-9 - _ ."),
+        ))
+    }
+}
+
+/// `GET /api/v1/records` query, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordFilter {
+    pub start: u64,
+    pub end: u64,
+    pub result: Option<callkit_core::models::CallResult>,
+    pub call_type: Option<callkit_core::models::CallType>,
+    pub page: u32,
+    pub per_page: u32,
+}
+
+pub fn record_filter(query: &[(String, String)], now: u64) -> Result<RecordFilter, ApiError> {
+    let bad = |detail: String| ApiError::bad_request("invalid_filter", detail);
+    let window_start = now.saturating_sub(RECORD_WINDOW_SECS);
+    let mut filter = RecordFilter {
+        start: window_start,
+        end: now,
+        result: None,
+        call_type: None,
+        page: 1,
+        per_page: DEFAULT_PER_PAGE,
+    };
+    for (key, value) in query {
+        match key.as_str() {
+            "start" => filter.start = parse_num(key, value).map_err(bad)?,
+            "end" => filter.end = parse_num(key, value).map_err(bad)?,
+            "page" => filter.page = parse_num(key, value).map_err(bad)?,
+            "perPage" => filter.per_page = parse_num(key, value).map_err(bad)?,
+            "result" => {
+                filter.result = Some(enum_value(value).map_err(|_| {
+                    bad("`result` must be one of Cancel, Reject, NotAnswer, NormalEnd, CallBusy, Interrupt, Offline.".into())
+                })?)
+            }
+            "type" => {
+                filter.call_type = Some(enum_value(value).map_err(|_| {
+                    bad("`type` must be SingleCall or MultiCall.".into())
+                })?)
+            }
+            other => return Err(bad(format!("Unknown query parameter `{other}`."))),
+        }
+    }
+    if filter.start + CLOCK_SLACK_SECS < window_start {
+        return Err(bad(
+            "`start` is older than the 7-day window Tencent keeps records for.".into(),
+        ));
+    }
+    if filter.end > now + CLOCK_SLACK_SECS {
+        return Err(bad("`end` is in the future.".into()));
+    }
+    if filter.start > filter.end {
+        return Err(bad("`start` is after `end`.".into()));
+    }
+    if filter.page == 0 {
+        return Err(bad("`page` starts at 1.".into()));
+    }
+    if !(1..=MAX_PER_PAGE).contains(&filter.per_page) {
+        return Err(bad(format!(
+            "`perPage` must be between 1 and {MAX_PER_PAGE}."
+        )));
+    }
+    Ok(filter)
+}
+
+fn parse_num<N: std::str::FromStr>(key: &str, value: &str) -> Result<N, String> {
+    value
+        .parse()
+        .map_err(|_| format!("`{key}` must be a whole number."))
+}
+
+fn enum_value<T: DeserializeOwned>(value: &str) -> Result<T, serde_json::Error> {
+    serde_json::from_value(serde_json::Value::String(value.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize, PartialEq)]
+    #[serde(deny_unknown_fields, rename_all = "camelCase")]
+    struct Body {
+        url: String,
+        #[serde(default)]
+        commands: Vec<String>,
+    }
+
+    fn code(e: ApiError) -> String {
+        e.to_problem().code
+    }
+
+    const JSON: Option<&str> = Some("application/json; charset=utf-8");
+
+    #[test]
+    fn body_checks() {
+        let ok: Body = json_body(JSON, br#"{"url":"https://x"}"#).unwrap();
+        assert_eq!(ok.url, "https://x");
+        assert_eq!(
+            code(json_body::<Body>(JSON, br#"{"url":"x","extra":1}"#).unwrap_err()),
+            "unknown_field"
+        );
+        let e = json_body::<Body>(JSON, br#"{"url":"x","extra":1}"#)
+            .unwrap_err()
+            .to_problem();
+        assert!(e.detail.contains("`extra`"));
+        assert_eq!(
+            code(json_body::<Body>(JSON, br#"{"url":"#).unwrap_err()),
+            "invalid_json"
+        );
+        assert_eq!(
+            code(json_body::<Body>(JSON, b"{}").unwrap_err()),
+            "missing_field"
+        );
+        assert_eq!(
+            code(json_body::<Body>(JSON, br#"{"url":5}"#).unwrap_err()),
+            "invalid_field"
+        );
+        assert_eq!(
+            code(json_body::<Body>(Some("text/plain"), br#"{"url":"x"}"#).unwrap_err()),
+            "unsupported_media_type"
+        );
+        assert_eq!(
+            code(json_body::<Body>(None, br#"{"url":"x"}"#).unwrap_err()),
+            "unsupported_media_type"
+        );
+        let big = vec![b' '; MAX_BODY_BYTES + 1];
+        assert_eq!(
+            code(json_body::<Body>(JSON, &big).unwrap_err()),
+            "body_too_large"
+        );
+    }
+
+    #[test]
+    fn call_ids() {
+        assert!(call_id("055662e1-bc8a-469c-a334-1126c8c17d58").is_ok());
+        for bad in ["", "a b", "../x", "a?b", &"x".repeat(129), "ünï"] {
+            assert_eq!(code(call_id(bad).unwrap_err()), "invalid_call_id", "{bad}");
+        }
+    }
+
+    fn q(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn filters() {
+        let now = 1_800_000_000;
+        let f = record_filter(&[], now).unwrap();
+        assert_eq!(
+            (f.start, f.end, f.page, f.per_page),
+            (now - RECORD_WINDOW_SECS, now, 1, 20)
+        );
+        let f = record_filter(
+            &q(&[
+                ("result", "NormalEnd"),
+                ("type", "SingleCall"),
+                ("page", "3"),
+                ("perPage", "100"),
+            ]),
+            now,
+        )
+        .unwrap();
+        assert_eq!((f.page, f.per_page), (3, 100));
+        assert!(f.result.is_some() && f.call_type.is_some());
+        for bad in [
+            q(&[("page", "0")]),
+            q(&[("perPage", "0")]),
+            q(&[("perPage", "101")]),
+            q(&[("page", "-1")]),
+            q(&[("start", "1")]),
+            q(&[("end", &(now + 3600).to_string())]),
+            q(&[
+                ("start", &(now - 10).to_string()),
+                ("end", &(now - 20).to_string()),
+            ]),
+            q(&[("result", "Nope")]),
+            q(&[("type", "Group")]),
+            q(&[("sort", "asc")]),
+        ] {
+            assert_eq!(
+                code(record_filter(&bad, now).unwrap_err()),
+                "invalid_filter",
+                "{bad:?}"
+            );
+        }
+    }
+}

@@ -1,0 +1,8 @@
+//! Worker glue: everything that touches the platform (fetch, Date, crypto,
+//! Env). The protocol core above it stays platform-free.
+
+pub mod config;
+pub mod fetch_transport;
+pub mod jwks_fetch;
+pub mod runtime;
+pub mod state;

@@ -1,0 +1,99 @@
+//! Per-isolate state: configuration is parsed and the client built once, on
+//! the first request, then reused (DESIGN §7).
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use callkit_core::client::Client;
+use worker::Env;
+
+use super::config::{ConfigError, TencentConfig};
+use super::fetch_transport::FetchTransport;
+use super::jwks_fetch::FetchJwks;
+use super::runtime::WorkerRuntime;
+use crate::api::auth::{AuthConfig, AuthMethod, Authenticator};
+use crate::api::cors::Cors;
+use crate::api::policy::{Policy, ACTION_POLICY};
+use crate::api::router::Router;
+
+pub type EdgeClient = Client<FetchTransport, WorkerRuntime>;
+
+pub struct AppState {
+    pub tencent: TencentConfig,
+    pub client: EdgeClient,
+    pub auth: Authenticator<FetchJwks>,
+    pub auth_mode: &'static str,
+    pub policy: Policy,
+    pub cors: Cors,
+    pub router: Router,
+}
+
+thread_local! {
+    static STATE: RefCell<Option<Rc<AppState>>> = const { RefCell::new(None) };
+}
+
+/// The isolate's state, built on first use. A configuration error is not
+/// cached, so fixing a secret takes effect on the next request.
+pub fn get_or_init(env: &Env) -> Result<Rc<AppState>, ConfigError> {
+    if let Some(state) = STATE.with(|s| s.borrow().clone()) {
+        return Ok(state);
+    }
+    let state = Rc::new(build(&|name| read_setting(env, name))?);
+    STATE.with(|s| *s.borrow_mut() = Some(state.clone()));
+    Ok(state)
+}
+
+/// Everything the routes need, from the settings `get` finds.
+pub fn build(get: &dyn Fn(&str) -> Option<String>) -> Result<AppState, ConfigError> {
+    let tencent = TencentConfig::from_getter(get)?;
+    let auth_config = AuthConfig::from_env(get).map_err(|e| ConfigError::Invalid {
+        name: e.setting(),
+        reason: e.to_string(),
+    })?;
+    let auth_mode = match auth_config.method {
+        AuthMethod::UserSig(_) => "usersig",
+        AuthMethod::Jwt(_) => "jwt",
+    };
+    let auth =
+        Authenticator::new(&auth_config, FetchJwks::new(auth_config.jwks_url())).map_err(|e| {
+            ConfigError::Invalid {
+                name: e.setting(),
+                reason: e.to_string(),
+            }
+        })?;
+    let policy = Policy::from_env(get).map_err(|e| ConfigError::Invalid {
+        name: ACTION_POLICY,
+        reason: e.to_string(),
+    })?;
+    let cors = Cors::from_env(get).map_err(|e| ConfigError::Invalid {
+        name: "ALLOWED_ORIGINS",
+        reason: e.to_string(),
+    })?;
+    let client = Client::new(
+        tencent.client.clone(),
+        tencent.credential.clone(),
+        FetchTransport,
+        WorkerRuntime,
+    )
+    .map_err(|e| ConfigError::Invalid {
+        name: super::config::names::ADMIN_USERSIG,
+        reason: e.to_string(),
+    })?;
+    Ok(AppState {
+        tencent,
+        client,
+        auth,
+        auth_mode,
+        policy,
+        cors,
+        router: Router::new(),
+    })
+}
+
+/// Secrets first, then plain vars: both arrive as strings in `Env`.
+fn read_setting(env: &Env, name: &str) -> Option<String> {
+    env.secret(name)
+        .map(|s| s.to_string())
+        .or_else(|_| env.var(name).map(|v| v.to_string()))
+        .ok()
+}

@@ -36,8 +36,13 @@ fn clock_reads_date_now() {
 #[wasm_bindgen_test]
 fn published_vector_decodes_and_verifies_in_wasm() {
     let published = "eJyrVgrxCdYrSy1SslIy0jNQ0gHzM1NS80oy0zLBwjDB4pTsxIKCzBQlK0MTAyiAyKRWFGQWpQLFTU1NjeCiJZm5YDEzS0tDAyOYaHFmOtBM54KsUqeUwGLLqPK8UndHryCL-Lx8-1RPy7Ty1AijMk9f30hLk0x-r3CvSFulWgAPYy*9";
-    let expected = Expected { sdkappid: 1_400_000_000, identifier: Some("0"), userbuf: None };
-    let decoded = usersig::verify(published, KEY, &expected, 1_569_910_200).expect("valid at its issue time");
+    let expected = Expected {
+        sdkappid: 1_400_000_000,
+        identifier: Some("0"),
+        userbuf: None,
+    };
+    let decoded =
+        usersig::verify(published, KEY, &expected, 1_569_910_200).expect("valid at its issue time");
     assert_eq!(decoded.sig, "CpjuBdQs9ZwnuGAJR8onoOeI9fweX2vIMMY94iOJWJY=");
     assert!(matches!(
         usersig::verify(published, KEY, &expected, 1_585_462_201),
@@ -49,11 +54,24 @@ fn published_vector_decodes_and_verifies_in_wasm() {
 fn mint_and_verify_with_the_wasm_clock() {
     let now = WorkerRuntime.now_secs();
     let sig = usersig::mint_now(KEY, 1_400_000_000, "alice", 86_400, now);
-    let expected = Expected { sdkappid: 1_400_000_000, identifier: None, userbuf: None };
+    let expected = Expected {
+        sdkappid: 1_400_000_000,
+        identifier: None,
+        userbuf: None,
+    };
     let decoded = usersig::verify(&sig, KEY, &expected, now).expect("fresh sig verifies");
     assert_eq!(decoded.identifier, "alice");
     assert_eq!(decoded.expires_at(), now + 86_400);
-    assert_eq!(usersig::verify(&sig, "another-key", &expected, now), Err(UserSigError::BadSignature));
-    let other_app = Expected { sdkappid: 1_400_000_001, ..expected };
-    assert_eq!(usersig::verify(&sig, KEY, &other_app, now), Err(UserSigError::AppIdMismatch));
+    assert_eq!(
+        usersig::verify(&sig, "another-key", &expected, now),
+        Err(UserSigError::BadSignature)
+    );
+    let other_app = Expected {
+        sdkappid: 1_400_000_001,
+        ..expected
+    };
+    assert_eq!(
+        usersig::verify(&sig, KEY, &other_app, now),
+        Err(UserSigError::AppIdMismatch)
+    );
 }

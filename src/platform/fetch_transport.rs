@@ -3,8 +3,9 @@
 use std::time::Duration;
 
 use callkit_core::client::{HttpResponse, Transport, TransportError};
-use futures_util::future::{select, Either};
-use worker::{AbortController, Delay, Fetch, Headers, Method, Request, RequestInit};
+use worker::{Fetch, Headers, Method, Request, RequestInit};
+
+use super::abort_timeout::with_abort_timeout;
 
 #[derive(Debug, Default, Clone, Copy)]
 pub struct FetchTransport;
@@ -16,11 +17,9 @@ impl Transport for FetchTransport {
         body: Vec<u8>,
         timeout: Duration,
     ) -> Result<HttpResponse, TransportError> {
-        let controller = AbortController::default();
-        let signal = controller.signal();
         // The request and the body read share one budget, so a server that
         // sends headers and then stalls still times out.
-        let exchange = async {
+        let exchange = |signal| async move {
             let request = build_request(url, body)?;
             let mut response = Fetch::Request(request)
                 .send_with_signal(&signal)
@@ -33,15 +32,9 @@ impl Transport for FetchTransport {
                 .map_err(|_| network("the response body could not be read"))?;
             Ok(HttpResponse { status, body })
         };
-        // Bound to a local so the losing future drops before `signal`.
-        let outcome = match select(Box::pin(exchange), Delay::from(timeout)).await {
-            Either::Left((outcome, _)) => outcome,
-            Either::Right(((), _)) => {
-                controller.abort();
-                Err(TransportError::Timeout)
-            }
-        };
-        outcome
+        with_abort_timeout(timeout, exchange)
+            .await
+            .unwrap_or(Err(TransportError::Timeout))
     }
 }
 

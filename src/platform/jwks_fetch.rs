@@ -2,9 +2,9 @@
 
 use std::time::Duration;
 
-use futures_util::future::{select, Either};
-use worker::{AbortController, Delay, Fetch, Method, Request, RequestInit};
+use worker::{Fetch, Method, Request, RequestInit};
 
+use super::abort_timeout::with_abort_timeout;
 use crate::api::auth::jwks::MAX_JWKS_BYTES;
 use crate::api::auth::{JwksError, JwksSource};
 
@@ -26,9 +26,7 @@ impl FetchJwks {
 impl JwksSource for FetchJwks {
     async fn fetch_jwks(&self) -> Result<String, JwksError> {
         let url = self.url.as_deref().ok_or(JwksError::NotConfigured)?;
-        let controller = AbortController::default();
-        let signal = controller.signal();
-        let exchange = async {
+        let exchange = |signal| async move {
             let mut init = RequestInit::new();
             init.with_method(Method::Get);
             let request = Request::new_with_init(url, &init).map_err(|_| JwksError::Unreachable)?;
@@ -46,14 +44,8 @@ impl JwksSource for FetchJwks {
             }
             String::from_utf8(body).map_err(|_| JwksError::Invalid)
         };
-        // Bound to a local so the losing future drops before `signal`.
-        let outcome = match select(Box::pin(exchange), Delay::from(JWKS_TIMEOUT)).await {
-            Either::Left((outcome, _)) => outcome,
-            Either::Right(((), _)) => {
-                controller.abort();
-                Err(JwksError::Unreachable)
-            }
-        };
-        outcome
+        with_abort_timeout(JWKS_TIMEOUT, exchange)
+            .await
+            .unwrap_or(Err(JwksError::Unreachable))
     }
 }

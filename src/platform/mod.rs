@@ -1,6 +1,7 @@
 //! Worker glue: everything that touches the platform (fetch, Date, crypto,
 //! Env). The protocol core above it stays platform-free.
 
+pub mod abort_timeout;
 pub mod config;
 pub mod fetch_transport;
 pub mod jwks_fetch;

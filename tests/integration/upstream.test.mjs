@@ -19,8 +19,9 @@ import {
   startEmulator,
   startWebhookReceiver,
   startWorker,
+  userSigsIn,
 } from './harness.mjs';
-import { DEMO_KEY, claims, decodeUserSig, mintUserSig, signJwt, verifyUserSig } from './tokens.mjs';
+import { DEMO_KEY, claims, mintUserSig, signJwt, verifyUserSig } from './tokens.mjs';
 
 // Short-lived admin sigs (renewed 1 s before expiry) so renewal is observable.
 const ADMIN_TTL_SECS = 5;
@@ -536,17 +537,6 @@ describe('a static admin UserSig that has expired', () => {
 // ------------------------------------------------------------ sweep (last)
 
 describe('secret sweep', () => {
-  // Any string that decodes as a TLSSigAPIv2 document is a UserSig.
-  const userSigsIn = (text) =>
-    [...text.matchAll(/eJ[A-Za-z0-9*_-]{40,}/g)]
-      .map((m) => m[0])
-      .filter((candidate) => {
-        try {
-          return typeof decodeUserSig(candidate)['TLS.sig'] === 'string';
-        } catch {
-          return false;
-        }
-      });
 
   const secrets = () =>
     collectSecrets({

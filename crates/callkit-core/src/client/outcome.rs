@@ -62,7 +62,13 @@ impl AttemptFailure {
     /// The request may have reached the upstream and taken effect: we never
     /// saw its answer.
     pub(crate) fn outcome_unknown(&self) -> bool {
-        matches!(self, Self::Timeout | Self::Network(_) | Self::Http(_))
+        match self {
+            Self::Timeout | Self::Network(_) => true,
+            // A 5xx may come from a proxy after the upstream acted; a 4xx
+            // from a proxy means the request went no further.
+            Self::Http(status) => *status >= 500,
+            _ => false,
+        }
     }
 
     /// The host itself looks unreachable, so the standby is worth a try.
@@ -74,7 +80,8 @@ impl AttemptFailure {
     pub(crate) fn is_retryable(&self, safety: RetrySafety) -> bool {
         match safety {
             RetrySafety::Idempotent | RetrySafety::EndCall => match self {
-                Self::Timeout | Self::Network(_) | Self::Http(_) => true,
+                Self::Timeout | Self::Network(_) => true,
+                Self::Http(status) => *status >= 500 || *status == 429,
                 Self::Malformed(_) => false,
                 Self::Api { class, .. } => class.is_retryable(),
             },

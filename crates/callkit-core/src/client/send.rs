@@ -164,7 +164,9 @@ impl<T: Transport, R: Runtime> Client<T, R> {
                 .backoff(attempts, self.runtime.random_u32());
             let now = self.runtime.now_millis();
             if now.saturating_add(millis(delay)) >= deadline_at {
-                return Err(ClientError::DeadlineExceeded { attempts });
+                // No time for another attempt: report what actually went wrong
+                // (a rate limit stays a rate limit, not a timeout).
+                return Err(failure.into_error(attempts, scrubber));
             }
             self.runtime.sleep(delay).await;
         }
@@ -365,7 +367,7 @@ mod tests {
             Step::Hang,
             Step::http(502),
             Step::http(500),
-            Step::http(404),
+            Step::http(429),
         ]
         .into_iter()
         .chain(
@@ -380,6 +382,17 @@ mod tests {
             assert!(reply.is_ok(), "{label}: {reply:?}");
             assert_eq!(h.attempts().len(), 2, "{label}");
         }
+    }
+
+    #[test]
+    fn a_4xx_from_a_proxy_is_not_retried() {
+        let h = harness([Step::http(404), read_ok()]);
+        let result = block_on(h.client.send(&READ));
+        assert!(
+            matches!(result, Err(ClientError::UpstreamHttp { status: 404 })),
+            "{result:?}"
+        );
+        assert_eq!(h.attempts().len(), 1);
     }
 
     #[test]
@@ -654,8 +667,9 @@ mod tests {
         let h = harness_with(c, minted(), (0..10).map(|_| Step::Hang));
         let result = block_on(h.client.send(&READ));
         let attempts = h.attempts();
+        // No time is left for a fourth attempt: the last failure is reported.
         assert!(
-            matches!(result, Err(ClientError::DeadlineExceeded { attempts: n }) if n as usize == attempts.len()),
+            matches!(result, Err(ClientError::Timeout { attempts: n }) if n as usize == attempts.len()),
             "{result:?}"
         );
         assert_eq!(attempts.len(), 3);
@@ -688,8 +702,9 @@ mod tests {
         );
         h.runtime.script_randoms(&[1, 0, 2, 0, 3, 0]);
         let result = block_on(h.client.send(&READ));
+        // The real failure, not a generic deadline: the caller sees the 502.
         assert!(
-            matches!(result, Err(ClientError::DeadlineExceeded { attempts: 3 })),
+            matches!(result, Err(ClientError::UpstreamHttp { status: 502 })),
             "{result:?}"
         );
         assert_eq!(h.runtime.sleeps().len(), 2);

@@ -12,4 +12,5 @@ pub mod models;
 pub mod region;
 pub mod request;
 pub mod secret;
+pub mod user_id;
 pub mod usersig;

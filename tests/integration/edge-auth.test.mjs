@@ -153,6 +153,19 @@ describe('AUTH_MODE=jwt with HS256 (JWT_SECRET, JWT_ISSUER, JWT_AUDIENCE, ADMIN_
     }
   });
 
+  test('a JWT naming the Tencent admin account cannot mint that account\'s UserSig', async () => {
+    // The admin's UserSig is the upstream admin credential: any identity
+    // provider user called `administrator` must not walk away with it.
+    assertProblem(await whoami(hsWorker, hs(good('administrator'))), 403, 'forbidden');
+  });
+
+  test('a minted sig never outlives the JWT that asked for it', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const res = await whoami(hsWorker, hs(good('alice', { exp: now + 120 })));
+    assert.equal(res.status, 200, res.text);
+    assert.ok(res.json.expiresAt <= now + 120, res.text);
+  });
+
   test('admins: ADMIN_CLAIM (value or array member) and ADMIN_USERS; others are 403', async () => {
     const list = (token) => hsWorker.request('GET', '/api/v1/records', { token });
     for (const [label, token] of [

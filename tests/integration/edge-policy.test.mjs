@@ -244,7 +244,7 @@ describe('POST /api/v1/usersig mints for the caller themself', () => {
   test('alice gets a sig for alice, verifiable with the app key; no token 401', async () => {
     for (const [token, who] of [
       [ALICE, 'alice'],
-      [ADMIN, 'administrator'],
+      [mintUserSig('admin1'), 'admin1'],
     ]) {
       const res = await worker.request('POST', '/api/v1/usersig', { token });
       assert.equal(res.status, 200, res.text);
@@ -258,6 +258,22 @@ describe('POST /api/v1/usersig mints for the caller themself', () => {
       assert.ok(verifyUserSig(res.json.userSig, { identifier: who }).ok);
     }
     assertProblem(await worker.request('POST', '/api/v1/usersig'), 401, 'token_missing');
+  });
+
+  test('never for the Tencent admin account: its UserSig is the admin credential', async () => {
+    assertProblem(await worker.request('POST', '/api/v1/usersig', { token: ADMIN }), 403, 'forbidden');
+  });
+
+  test('a minted sig never outlives the token that asked for it', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const shortLived = mintUserSig('alice', { time: now, expire: 600 });
+    const res = await worker.request('POST', '/api/v1/usersig', { token: shortLived });
+    assert.equal(res.status, 200, res.text);
+    minted.push(res.json.userSig);
+    assert.ok(res.json.expiresAt <= now + 600, `expiresAt ${res.json.expiresAt} > token expiry ${now + 600}`);
+    assert.ok(res.json.expiresAt >= now + 590, res.text);
+    const doc = decodeUserSig(res.json.userSig);
+    assert.equal(doc['TLS.time'] + doc['TLS.expire'], res.json.expiresAt);
   });
 
   test('a body cannot choose another user', async () => {
@@ -294,10 +310,10 @@ describe(`ACTION_POLICY=${OVERRIDES}`, () => {
 
   test('mint_usersig=admin: a member is 403 forbidden, an admin is served', async () => {
     assertProblem(await policyWorker.request('POST', '/api/v1/usersig', { token: ALICE }), 403, 'forbidden');
-    const res = await policyWorker.request('POST', '/api/v1/usersig', { token: ADMIN });
+    const res = await policyWorker.request('POST', '/api/v1/usersig', { token: mintUserSig('admin1') });
     assert.equal(res.status, 200, res.text);
     minted.push(res.json.userSig);
-    assert.equal(res.json.userId, 'administrator');
+    assert.equal(res.json.userId, 'admin1');
   });
 
   test('rules not overridden keep their defaults', async () => {

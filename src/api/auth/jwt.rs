@@ -39,6 +39,8 @@ pub struct JwtVerifier<S> {
 pub struct VerifiedJwt {
     pub subject: String,
     pub admin_by_claim: bool,
+    /// The token's `exp` (Unix s).
+    pub expires_at: u64,
 }
 
 #[derive(Deserialize)]
@@ -152,6 +154,7 @@ impl<S: JwksSource> JwtVerifier<S> {
         Ok(VerifiedJwt {
             subject,
             admin_by_claim,
+            expires_at: exp,
         })
     }
 }

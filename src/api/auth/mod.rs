@@ -54,15 +54,24 @@ impl<S: JwksSource> Authenticator<S> {
         now_secs: u64,
     ) -> Result<Identity, AuthError> {
         let token = bearer_token(authorization)?;
-        let (user_id, admin_by_claim) = match &self.verifier {
-            Verifier::UserSig(v) => (v.verify(token, now_secs)?, false),
+        let (user_id, admin_by_claim, expires_at) = match &self.verifier {
+            Verifier::UserSig(v) => {
+                let (user_id, expires_at) = v.verify(token, now_secs)?;
+                (user_id, false, expires_at)
+            }
             Verifier::Jwt(v) => {
                 let verified = v.verify(token, now_secs).await?;
-                (verified.subject, verified.admin_by_claim)
+                (
+                    verified.subject,
+                    verified.admin_by_claim,
+                    verified.expires_at,
+                )
             }
         };
         let is_admin = admin_by_claim || self.admin_users.contains(&user_id);
-        Identity::new(user_id, is_admin).ok_or(AuthError::InvalidSubject)
+        Identity::new(user_id, is_admin)
+            .map(|identity| identity.with_expiry(expires_at))
+            .ok_or(AuthError::InvalidSubject)
     }
 }
 

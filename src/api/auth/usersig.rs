@@ -21,8 +21,9 @@ impl UserSigVerifier {
         }
     }
 
-    /// The UserSig's identifier, when it is ours, current and correctly signed.
-    pub fn verify(&self, token: &str, now_secs: u64) -> Result<String, AuthError> {
+    /// The UserSig's identifier and expiry (Unix s), when it is ours, current
+    /// and correctly signed.
+    pub fn verify(&self, token: &str, now_secs: u64) -> Result<(String, u64), AuthError> {
         let expected = Expected {
             sdkappid: self.sdkappid,
             identifier: None,
@@ -43,7 +44,8 @@ impl UserSigVerifier {
         if !is_valid_user_id(&decoded.identifier) {
             return Err(AuthError::InvalidSubject);
         }
-        Ok(decoded.identifier)
+        let expires_at = decoded.expires_at();
+        Ok((decoded.identifier, expires_at))
     }
 }
 
@@ -67,7 +69,8 @@ mod tests {
     #[test]
     fn fresh_sig_yields_identifier() {
         let sig = mint_now(KEY, APP, "alice", 86_400, NOW);
-        assert_eq!(verifier().verify(&sig, NOW + 10).as_deref(), Ok("alice"));
+        let (user, expires_at) = verifier().verify(&sig, NOW + 10).unwrap();
+        assert_eq!((user.as_str(), expires_at), ("alice", NOW + 86_400));
     }
 
     #[test]

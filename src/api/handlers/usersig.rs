@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Input, Success};
+use crate::api::policy::Action;
 use crate::api::problem::ApiError;
 use crate::api::validate;
 use crate::platform::config::{names, ConfigError};
@@ -24,6 +25,14 @@ struct Minted<'a> {
 
 pub async fn mint(input: Input<'_>) -> Result<Success, ApiError> {
     let _: MintRequest = validate::json_body(input.content_type.as_deref(), &input.body)?;
+    let user_id = input.identity.user_id();
+    // A UserSig for the Tencent admin account is the admin credential itself:
+    // whoever is signed in under that name must never be handed one.
+    if user_id == input.app.tencent.client.admin_identifier {
+        return Err(ApiError::Forbidden {
+            action: Action::MintUserSig,
+        });
+    }
     let key = input
         .app
         .tencent
@@ -33,8 +42,11 @@ pub async fn mint(input: Input<'_>) -> Result<Success, ApiError> {
             names::SECRET_KEY,
         )))?;
     let sdkappid = input.app.tencent.client.sdkappid;
-    let ttl = input.app.tencent.usersig_ttl.as_secs();
-    let user_id = input.identity.user_id();
+    let ttl = lifetime(
+        input.app.tencent.usersig_ttl.as_secs(),
+        input.identity.expires_at(),
+        input.now_secs,
+    );
     let sig = callkit_core::usersig::mint_now(key.expose(), sdkappid, user_id, ttl, input.now_secs);
     let body = Minted {
         user_id,
@@ -43,4 +55,26 @@ pub async fn mint(input: Input<'_>) -> Result<Success, ApiError> {
         expires_at: input.now_secs + ttl,
     };
     Success::json(200, &body, None)
+}
+
+/// The configured lifetime, cut so the new sig never outlives the token that
+/// asked for it: otherwise a stolen short-lived token could renew itself forever.
+fn lifetime(configured: u64, caller_expires_at: Option<u64>, now: u64) -> u64 {
+    match caller_expires_at {
+        Some(at) => configured.min(at.saturating_sub(now)),
+        None => configured,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::lifetime;
+
+    #[test]
+    fn a_minted_sig_never_outlives_the_callers_token() {
+        assert_eq!(lifetime(86_400, None, 1_000), 86_400);
+        assert_eq!(lifetime(86_400, Some(1_600), 1_000), 600);
+        assert_eq!(lifetime(600, Some(100_000), 1_000), 600);
+        assert_eq!(lifetime(600, Some(900), 1_000), 0);
+    }
 }

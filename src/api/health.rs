@@ -14,7 +14,7 @@ pub struct Health {
     pub sdk_app_id: u64,
     pub auth_mode: &'static str,
     pub credential_mode: &'static str,
-    /// Unix seconds; absent for a key whose first sig is not minted yet.
+    /// Unix seconds; `null` for a key whose first admin sig is not minted yet.
     pub credential_expires_at: Option<u64>,
 }
 

@@ -13,18 +13,21 @@ pub mod problem;
 pub mod router;
 pub mod validate;
 
+use futures_util::StreamExt;
 use worker::{console_log, Env, Headers, Request, Response, Result};
 
 use self::audit::AuditLine;
-use self::auth::Identity;
+use self::auth::{AuthError, Identity};
 use self::handlers::{Input, Success};
 use self::policy::{Action, Decision};
 use self::problem::ApiError;
 use self::router::Resolved;
+use crate::platform::config::ConfigError;
 use crate::platform::state::{self, AppState};
 
 const RATE_LIMIT_BINDING: &str = "RATE_LIMITER";
-/// The binding's period (`[[ratelimits]]` in wrangler.toml).
+/// Must match the binding's `period` in wrangler.toml (the binding does not
+/// report it).
 const RATE_LIMIT_PERIOD_SECS: u32 = 60;
 
 pub async fn handle(mut req: Request, env: Env) -> Result<Response> {
@@ -88,7 +91,8 @@ async fn route(
     let needs_membership = match app.policy.check(action, Some(&identity)) {
         Decision::Allow => false,
         Decision::NeedsMembership => true,
-        Decision::Deny | Decision::Unauthenticated => return Err(ApiError::Forbidden { action }),
+        Decision::Deny => return Err(ApiError::Forbidden { action }),
+        Decision::Unauthenticated => return Err(ApiError::Unauthenticated(AuthError::Missing)),
         Decision::Disabled => return Err(ApiError::ActionDisabled { action }),
     };
     rate_limit(env, &identity).await?;
@@ -129,16 +133,12 @@ async fn route(
     }
 }
 
-/// The Workers rate-limit binding, keyed by identity. A deployment without
-/// the binding is logged and served: the binding guards cost, not access.
+/// The Workers rate-limit binding, keyed by identity. Without the binding
+/// the edge refuses to serve rather than run unlimited.
 async fn rate_limit(env: &Env, identity: &Identity) -> std::result::Result<(), ApiError> {
-    let limiter = match env.rate_limiter(RATE_LIMIT_BINDING) {
-        Ok(limiter) => limiter,
-        Err(_) => {
-            console_log!("{{\"kind\":\"warning\",\"detail\":\"rate-limit binding {RATE_LIMIT_BINDING} is missing\"}}");
-            return Ok(());
-        }
-    };
+    let limiter = env
+        .rate_limiter(RATE_LIMIT_BINDING)
+        .map_err(|_| ApiError::Misconfigured(ConfigError::Missing(RATE_LIMIT_BINDING)))?;
     match limiter.limit(identity.user_id().to_owned()).await {
         Ok(outcome) if !outcome.success => Err(ApiError::RateLimited {
             retry_after_secs: RATE_LIMIT_PERIOD_SECS,
@@ -148,24 +148,37 @@ async fn rate_limit(env: &Env, identity: &Identity) -> std::result::Result<(), A
     }
 }
 
-/// Reads a body only where routes take one, refusing oversize ones by their
-/// declared length before reading them.
+/// Reads a body only where routes take one. Past the limit the rest is read
+/// and dropped, not kept: memory stays bounded whether or not a
+/// Content-Length announced the size, and the connection stays usable.
 async fn read_body(req: &mut Request, method: &str) -> std::result::Result<Vec<u8>, ApiError> {
     if !matches!(method, "POST" | "PUT") {
         return Ok(Vec::new());
     }
-    let too_large = ApiError::PayloadTooLarge {
+    let too_large = || ApiError::PayloadTooLarge {
         limit: validate::MAX_BODY_BYTES,
     };
     let declared = header(req, "Content-Length").and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|n| n > validate::MAX_BODY_BYTES) {
-        return Err(too_large);
+        return Err(too_large());
     }
-    let body = req.bytes().await.map_err(|_| {
-        ApiError::bad_request("invalid_body", "The request body could not be read.")
-    })?;
-    if body.len() > validate::MAX_BODY_BYTES {
-        return Err(too_large);
+    let unreadable =
+        || ApiError::bad_request("invalid_body", "The request body could not be read.");
+    let Ok(mut stream) = req.stream() else {
+        // No body at all.
+        return Ok(Vec::new());
+    };
+    let mut body = Vec::new();
+    let mut overflow = false;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|_| unreadable())?;
+        overflow |= body.len() + chunk.len() > validate::MAX_BODY_BYTES;
+        if !overflow {
+            body.extend_from_slice(&chunk);
+        }
+    }
+    if overflow {
+        return Err(too_large());
     }
     Ok(body)
 }

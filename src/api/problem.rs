@@ -105,15 +105,19 @@ impl ApiError {
 
     pub fn to_problem(&self) -> Problem {
         match self {
+            Self::Unauthenticated(e) if e.http_status() == 401 => Problem::new(
+                401,
+                e.code(),
+                "Not signed in",
+                format!("{e}. Sign in again to get a fresh token."),
+            ),
             Self::Unauthenticated(e) => Problem::new(
                 e.http_status(),
                 e.code(),
-                if e.http_status() == 401 {
-                    "Not signed in"
-                } else {
-                    "Sign-in unavailable"
-                },
-                format!("{e}. Sign in again to get a fresh token."),
+                "Sign-in unavailable",
+                format!(
+                    "{e}. The operator must check the identity provider settings; try again later."
+                ),
             ),
             Self::Forbidden { action } => Problem::new(
                 403,
@@ -275,8 +279,8 @@ fn upstream_problem(e: &ClientError) -> Problem {
 fn api_problem(code: i64, class: RetryClass) -> Problem {
     let meaning = error_code::lookup(code).map_or("unknown Tencent error", |i| i.meaning);
     match (code, class) {
-        (101004, _) => to_problem_of(&CALL_NOT_FOUND),
-        (101050, _) => to_problem_of(&RECORD_NOT_FOUND),
+        (101004, _) => CALL_NOT_FOUND.to_problem(),
+        (101050, _) => RECORD_NOT_FOUND.to_problem(),
         (100301, _) => Problem::new(
             404,
             "callback_not_configured",
@@ -347,10 +351,6 @@ fn describe(action: Action) -> &'static str {
         Action::DeleteCallback => "delete the webhook configuration",
         Action::MintUserSig => "get a UserSig",
     }
-}
-
-fn to_problem_of(e: &ApiError) -> Problem {
-    e.to_problem()
 }
 
 #[cfg(test)]

@@ -123,12 +123,12 @@ pub fn record_filter(query: &[(String, String)], now: u64) -> Result<RecordFilte
             other => return Err(bad(format!("Unknown query parameter `{other}`."))),
         }
     }
-    if filter.start + CLOCK_SLACK_SECS < window_start {
+    if filter.start.saturating_add(CLOCK_SLACK_SECS) < window_start {
         return Err(bad(
             "`start` is older than the 7-day window Tencent keeps records for.".into(),
         ));
     }
-    if filter.end > now + CLOCK_SLACK_SECS {
+    if filter.end > now.saturating_add(CLOCK_SLACK_SECS) {
         return Err(bad("`end` is in the future.".into()));
     }
     if filter.start > filter.end {
@@ -262,6 +262,7 @@ mod tests {
             q(&[("result", "Nope")]),
             q(&[("type", "Group")]),
             q(&[("sort", "asc")]),
+            q(&[("start", &u64::MAX.to_string())]),
         ] {
             assert_eq!(
                 code(record_filter(&bad, now).unwrap_err()),

@@ -4,14 +4,14 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use callkit_core::client::Client;
+use callkit_core::client::{AdminCredential, Client, ClientError};
 use worker::Env;
 
-use super::config::{ConfigError, TencentConfig};
+use super::config::{names, ConfigError, TencentConfig};
 use super::fetch_transport::FetchTransport;
 use super::jwks_fetch::FetchJwks;
 use super::runtime::WorkerRuntime;
-use crate::api::auth::{AuthConfig, AuthMethod, Authenticator};
+use crate::api::auth::{AuthConfig, AuthConfigError, AuthMethod, Authenticator};
 use crate::api::cors::Cors;
 use crate::api::policy::{Policy, ACTION_POLICY};
 use crate::api::router::Router;
@@ -46,21 +46,13 @@ pub fn get_or_init(env: &Env) -> Result<Rc<AppState>, ConfigError> {
 /// Everything the routes need, from the settings `get` finds.
 pub fn build(get: &dyn Fn(&str) -> Option<String>) -> Result<AppState, ConfigError> {
     let tencent = TencentConfig::from_getter(get)?;
-    let auth_config = AuthConfig::from_env(get).map_err(|e| ConfigError::Invalid {
-        name: e.setting(),
-        reason: e.to_string(),
-    })?;
+    let auth_config = AuthConfig::from_env(get).map_err(auth_config_error)?;
     let auth_mode = match auth_config.method {
         AuthMethod::UserSig(_) => "usersig",
         AuthMethod::Jwt(_) => "jwt",
     };
-    let auth =
-        Authenticator::new(&auth_config, FetchJwks::new(auth_config.jwks_url())).map_err(|e| {
-            ConfigError::Invalid {
-                name: e.setting(),
-                reason: e.to_string(),
-            }
-        })?;
+    let auth = Authenticator::new(&auth_config, FetchJwks::new(auth_config.jwks_url()))
+        .map_err(auth_config_error)?;
     let policy = Policy::from_env(get).map_err(|e| ConfigError::Invalid {
         name: ACTION_POLICY,
         reason: e.to_string(),
@@ -75,10 +67,7 @@ pub fn build(get: &dyn Fn(&str) -> Option<String>) -> Result<AppState, ConfigErr
         FetchTransport,
         WorkerRuntime,
     )
-    .map_err(|e| ConfigError::Invalid {
-        name: super::config::names::ADMIN_USERSIG,
-        reason: e.to_string(),
-    })?;
+    .map_err(|e| client_config_error(e, &tencent.credential))?;
     Ok(AppState {
         tencent,
         client,
@@ -88,6 +77,33 @@ pub fn build(get: &dyn Fn(&str) -> Option<String>) -> Result<AppState, ConfigErr
         cors,
         router: Router::new(),
     })
+}
+
+fn auth_config_error(e: AuthConfigError) -> ConfigError {
+    match e {
+        AuthConfigError::Missing(name) => ConfigError::Missing(name),
+        AuthConfigError::Invalid { setting, reason } => ConfigError::Invalid {
+            name: setting,
+            reason,
+        },
+    }
+}
+
+/// Names the setting behind a client that cannot be built.
+fn client_config_error(e: ClientError, credential: &AdminCredential) -> ConfigError {
+    let name = match (&e, credential) {
+        (ClientError::CredentialInvalid { .. }, AdminCredential::StaticUserSig(_)) => {
+            names::ADMIN_USERSIG
+        }
+        (ClientError::CredentialInvalid { .. }, AdminCredential::SecretKey { .. }) => {
+            names::SECRET_KEY
+        }
+        _ => "TENCENT_* settings",
+    };
+    ConfigError::Invalid {
+        name,
+        reason: e.to_string(),
+    }
 }
 
 /// Secrets first, then plain vars: both arrive as strings in `Env`.

@@ -26,8 +26,14 @@ pub struct PutCallback {
 
 impl PutCallback {
     fn validate(self) -> Result<SetCallback, ApiError> {
-        let scheme_ok = self.url.starts_with("https://") || self.url.starts_with("http://");
-        if !scheme_ok || self.url.len() > MAX_URL_LEN || self.url.chars().any(char::is_whitespace) {
+        let rest = self
+            .url
+            .strip_prefix("https://")
+            .or_else(|| self.url.strip_prefix("http://"));
+        // Tencent calls this URL: it needs a host, and credentials in it would leak.
+        let authority = rest.map(|r| r.split(['/', '?', '#']).next().unwrap_or_default());
+        let host_ok = authority.is_some_and(|a| !a.is_empty() && !a.contains('@'));
+        if !host_ok || self.url.len() > MAX_URL_LEN || self.url.chars().any(char::is_whitespace) {
             return Err(ApiError::bad_request(
                 "invalid_field",
                 format!(
@@ -35,8 +41,12 @@ impl PutCallback {
                 ),
             ));
         }
-        let mut commands = self.commands;
-        commands.dedup();
+        let mut commands: Vec<CallbackCommand> = Vec::new();
+        for command in self.commands {
+            if !commands.contains(&command) {
+                commands.push(command);
+            }
+        }
         Ok(SetCallback {
             url: self.url,
             callback_command_list: commands,
@@ -123,6 +133,9 @@ mod tests {
         );
         for bad in [
             r#"{"url":"ftp://x","commands":[]}"#,
+            r#"{"url":"https://","commands":[]}"#,
+            r#"{"url":"https:///path","commands":[]}"#,
+            r#"{"url":"https://user:pw@hooks.example/cb","commands":[]}"#,
             r#"{"url":"https://x y","commands":[]}"#,
             r#"{"url":"https://x","commands":["Call.Nope"]}"#,
             r#"{"url":"https://x","commands":[],"token":"t"}"#,

@@ -158,6 +158,11 @@ impl StartCall {
                 "`timeoutMs` must be between 10000 and 600000.".into(),
             ));
         }
+        if self.room_id_type == Some(RoomIdType::None) {
+            return Err(invalid(
+                "`roomIdType` must be 1 (numeric) or 2 (string).".into(),
+            ));
+        }
         if self
             .user_data
             .as_ref()
@@ -275,6 +280,10 @@ mod tests {
             (
                 r#"{"robot":"b","callees":["a"],"mediaType":"Audio","colour":1}"#,
                 "colour",
+            ),
+            (
+                r#"{"robot":"b","callees":["a"],"mediaType":"Audio","roomIdType":0}"#,
+                "roomIdType",
             ),
         ] {
             let p = parse(json).unwrap_err().to_problem();

@@ -38,7 +38,7 @@ for _ in $(seq 1 50); do
 done
 
 mint() { "$emulator" mint --identifier "$1" --sdkappid "$sdkappid" --key "$key" --expire 86400; }
-admin_token=$(mint administrator)
+admin_token=$(mint ops-admin)
 alice_token=$(mint alice)
 bob_token=$(mint bob)
 # The console offers these on its sign-in screen. They go into a dev-only
@@ -47,7 +47,7 @@ assets=.wrangler/dev-assets
 rm -rf "$assets" && mkdir -p "$assets" && cp -r www/. "$assets/" && rm -f "$assets/.assetsignore"
 cat > "$assets/dev-tokens.json" <<JSON
 { "tokens": [
-  { "label": "Demo admin (administrator)", "token": "$admin_token" },
+  { "label": "Demo admin (ops-admin)", "token": "$admin_token" },
   { "label": "Demo user alice", "token": "$alice_token" },
   { "label": "Demo user bob", "token": "$bob_token" }
 ] }
@@ -68,7 +68,7 @@ cat <<INFO
     emulator    http://$EMULATOR_LISTEN/_emulator/health  (control API, see crates/callkit-emulator/README.md)
 
   Sign-in tokens (Authorization: Bearer <token>), valid 24 h:
-    admin  administrator  $admin_token
+    admin  ops-admin      $admin_token
     user   alice          $alice_token
     user   bob            $bob_token
 

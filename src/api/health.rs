@@ -14,12 +14,12 @@ pub struct Health {
     pub sdk_app_id: u64,
     pub auth_mode: &'static str,
     pub credential_mode: &'static str,
-    /// Unix seconds; `null` for a key whose first admin sig is not minted yet.
+    /// Unix seconds: when the admin sig the next request would use expires.
     pub credential_expires_at: Option<u64>,
 }
 
 pub fn report(app: &AppState) -> Health {
-    let status = app.client.credential_status();
+    let status = app.client.ready_credential_status();
     Health {
         status: "ok",
         region: app.tencent.client.endpoint.label().to_owned(),

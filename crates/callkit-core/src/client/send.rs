@@ -56,8 +56,18 @@ impl<T: Transport, R: Runtime> Client<T, R> {
         &self.config
     }
 
-    /// Mode and expiry of the admin sig, for health reporting.
+    /// Mode and expiry of the admin sig as it stands (a key's first sig is
+    /// minted only when needed, so its expiry may still be `None`).
     pub fn credential_status(&self) -> CredentialStatus {
+        self.credentials.status()
+    }
+
+    /// Mode and expiry of the sig the next request would use, minting or
+    /// renewing a key's sig now if due (local work only). For health
+    /// reports, which should show an expiry before the first upstream call.
+    pub fn ready_credential_status(&self) -> CredentialStatus {
+        // A static sig that expired still reports its expiry: that is the point.
+        let _ = self.credentials.current(self.runtime.now_secs());
         self.credentials.status()
     }
 
@@ -580,6 +590,31 @@ mod tests {
         let h = harness_with(config(), credential, [Step::api_error(70001), read_ok()]);
         assert_eq!(api_code(block_on(h.client.send(&READ))).0, 70001);
         assert_eq!(h.attempts().len(), 1);
+    }
+
+    #[test]
+    fn ready_status_mints_before_the_first_call_and_reuses_that_sig() {
+        let h = harness([read_ok()]);
+        assert_eq!(h.client.credential_status().expires_at, None);
+        assert_eq!(
+            h.client.ready_credential_status().expires_at,
+            Some(T0 + 86_400)
+        );
+        assert!(h.attempts().is_empty(), "nothing was sent");
+        block_on(h.client.send(&READ)).unwrap();
+        let sent = usersig::decode(h.attempts()[0].usersig()).unwrap();
+        assert_eq!(
+            sent.expires_at(),
+            T0 + 86_400,
+            "the request used the sig health reported"
+        );
+
+        let (_, credential) = static_sig(T0 - 100_000, 86_400);
+        let h = harness_with(config(), credential, []);
+        assert_eq!(
+            h.client.ready_credential_status().expires_at,
+            Some(T0 - 100_000 + 86_400)
+        );
     }
 
     #[test]

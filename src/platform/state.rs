@@ -11,7 +11,7 @@ use super::config::{names, ConfigError, TencentConfig};
 use super::fetch_transport::FetchTransport;
 use super::jwks_fetch::FetchJwks;
 use super::runtime::WorkerRuntime;
-use crate::api::auth::{AuthConfig, AuthConfigError, AuthMethod, Authenticator};
+use crate::api::auth::{AppKey, AuthConfig, AuthConfigError, AuthMethod, Authenticator};
 use crate::api::cors::Cors;
 use crate::api::policy::{Policy, ACTION_POLICY};
 use crate::api::router::Router;
@@ -46,7 +46,11 @@ pub fn get_or_init(env: &Env) -> Result<Rc<AppState>, ConfigError> {
 /// Everything the routes need, from the settings `get` finds.
 pub fn build(get: &dyn Fn(&str) -> Option<String>) -> Result<AppState, ConfigError> {
     let tencent = TencentConfig::from_getter(get)?;
-    let auth_config = AuthConfig::from_env(get).map_err(auth_config_error)?;
+    let app = AppKey {
+        sdkappid: tencent.client.sdkappid,
+        secret_key: tencent.secret_key.as_ref(),
+    };
+    let auth_config = AuthConfig::from_env(get, app).map_err(auth_config_error)?;
     let auth_mode = match auth_config.method {
         AuthMethod::UserSig(_) => "usersig",
         AuthMethod::Jwt(_) => "jwt",

@@ -8,9 +8,10 @@ use callkit_core::secret::Secret;
 use super::identity::is_valid_user_id;
 
 pub const AUTH_MODE: &str = "AUTH_MODE";
-pub const TENCENT_SDKAPPID: &str = "TENCENT_SDKAPPID";
-pub const TENCENT_SECRET_KEY: &str = "TENCENT_SECRET_KEY";
-pub const TENCENT_ADMIN_USERSIG: &str = "TENCENT_ADMIN_USERSIG";
+pub use crate::platform::config::names::{
+    ADMIN_USERSIG as TENCENT_ADMIN_USERSIG, SDKAPPID as TENCENT_SDKAPPID,
+    SECRET_KEY as TENCENT_SECRET_KEY,
+};
 pub const JWT_SECRET: &str = "JWT_SECRET";
 pub const JWT_JWKS_URL: &str = "JWT_JWKS_URL";
 pub const JWT_ALG: &str = "JWT_ALG";
@@ -139,8 +140,20 @@ pub struct AdminClaim {
     pub value: String,
 }
 
+/// The app settings `usersig` mode verifies with, parsed once by the
+/// platform config (`TencentConfig`) and lent here.
+#[derive(Debug, Clone, Copy)]
+pub struct AppKey<'a> {
+    pub sdkappid: u64,
+    /// `None` when the operator gave only a static admin UserSig.
+    pub secret_key: Option<&'a Secret>,
+}
+
 impl AuthConfig {
-    pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Self, AuthConfigError> {
+    pub fn from_env(
+        get: impl Fn(&str) -> Option<String>,
+        app: AppKey<'_>,
+    ) -> Result<Self, AuthConfigError> {
         let get = |name: &str| {
             get(name)
                 .map(|v| v.trim().to_owned())
@@ -156,7 +169,7 @@ impl AuthConfig {
                         "only applies to AUTH_MODE=jwt; list admins in ADMIN_USERS",
                     ));
                 }
-                AuthMethod::UserSig(parse_usersig(&get)?)
+                AuthMethod::UserSig(parse_usersig(app)?)
             }
             "jwt" => AuthMethod::Jwt(parse_jwt(&get)?),
             _ => {
@@ -184,25 +197,18 @@ impl AuthConfig {
     }
 }
 
-fn parse_usersig(get: &impl Fn(&str) -> Option<String>) -> Result<UserSigConfig, AuthConfigError> {
-    let sdkappid = get(TENCENT_SDKAPPID)
-        .ok_or(AuthConfigError::Missing(TENCENT_SDKAPPID))?
-        .parse::<u64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or_else(|| AuthConfigError::invalid(TENCENT_SDKAPPID, "must be a positive integer"))?;
-    let Some(key) = get(TENCENT_SECRET_KEY) else {
-        if get(TENCENT_ADMIN_USERSIG).is_some() {
-            return Err(AuthConfigError::invalid(
-                TENCENT_SECRET_KEY,
-                "AUTH_MODE=usersig needs the secret key; a static TENCENT_ADMIN_USERSIG cannot verify callers",
-            ));
-        }
-        return Err(AuthConfigError::Missing(TENCENT_SECRET_KEY));
-    };
+fn parse_usersig(app: AppKey<'_>) -> Result<UserSigConfig, AuthConfigError> {
+    // The platform config refuses to start without a key or a static sig,
+    // so a missing key here means only a static sig was given.
+    let key = app.secret_key.ok_or_else(|| {
+        AuthConfigError::invalid(
+            TENCENT_SECRET_KEY,
+            "AUTH_MODE=usersig needs the secret key; a static TENCENT_ADMIN_USERSIG cannot verify callers",
+        )
+    })?;
     Ok(UserSigConfig {
-        sdkappid,
-        secret_key: Secret::new(key),
+        sdkappid: app.sdkappid,
+        secret_key: key.clone(),
     })
 }
 
@@ -383,7 +389,12 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        AuthConfig::from_env(|name| map.get(name).cloned())
+        let key = map.get(TENCENT_SECRET_KEY).map(|k| Secret::new(k.as_str()));
+        let app = AppKey {
+            sdkappid: 1_400_000_000,
+            secret_key: key.as_ref(),
+        };
+        AuthConfig::from_env(|name| map.get(name).cloned(), app)
     }
 
     fn jwt(vars: &[(&str, &str)]) -> JwtConfig {
@@ -431,16 +442,6 @@ mod tests {
         assert!(static_only.to_string().contains("TENCENT_ADMIN_USERSIG"));
         assert!(!static_only.to_string().contains("eJy-static"));
 
-        assert_eq!(
-            parse(&[(AUTH_MODE, "usersig"), (TENCENT_SDKAPPID, "1")]).unwrap_err(),
-            AuthConfigError::Missing(TENCENT_SECRET_KEY)
-        );
-        let bad_appid = parse(&[
-            (AUTH_MODE, "usersig"),
-            (TENCENT_SDKAPPID, "abc"),
-            (TENCENT_SECRET_KEY, "k"),
-        ]);
-        assert_eq!(bad_appid.unwrap_err().setting(), TENCENT_SDKAPPID);
         let claim_in_usersig = parse(&[
             (AUTH_MODE, "usersig"),
             (TENCENT_SDKAPPID, "1"),

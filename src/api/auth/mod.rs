@@ -15,7 +15,7 @@ pub mod usersig;
 use std::collections::HashSet;
 
 pub use bearer::bearer_token;
-pub use config::{AuthConfig, AuthConfigError, AuthMethod};
+pub use config::{AppKey, AuthConfig, AuthConfigError, AuthMethod};
 pub use error::AuthError;
 pub use identity::{is_valid_user_id, Identity};
 pub use jwks::{JwksError, JwksSource, NoJwks};
@@ -79,6 +79,7 @@ impl<S: JwksSource> Authenticator<S> {
 mod tests {
     use std::collections::HashMap;
 
+    use callkit_core::secret::Secret;
     use callkit_core::usersig::mint_now;
     use futures::executor::block_on;
     use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
@@ -95,7 +96,14 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        let config = AuthConfig::from_env(|name| map.get(name).cloned()).unwrap();
+        let key = map
+            .get("TENCENT_SECRET_KEY")
+            .map(|k| Secret::new(k.as_str()));
+        let app = AppKey {
+            sdkappid: 1_400_000_000,
+            secret_key: key.as_ref(),
+        };
+        let config = AuthConfig::from_env(|name| map.get(name).cloned(), app).unwrap();
         Authenticator::new(&config, NoJwks).unwrap()
     }
 

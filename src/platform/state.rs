@@ -12,7 +12,7 @@ use super::fetch_transport::FetchTransport;
 use super::jwks_fetch::FetchJwks;
 use super::runtime::WorkerRuntime;
 use crate::api::auth::{AppKey, AuthConfig, AuthConfigError, AuthMethod, Authenticator};
-use crate::api::cors::Cors;
+use crate::api::cors::{Cors, ALLOWED_ORIGINS};
 use crate::api::policy::{Policy, ACTION_POLICY};
 use crate::api::router::Router;
 
@@ -62,7 +62,7 @@ pub fn build(get: &dyn Fn(&str) -> Option<String>) -> Result<AppState, ConfigErr
         reason: e.to_string(),
     })?;
     let cors = Cors::from_env(get).map_err(|e| ConfigError::Invalid {
-        name: "ALLOWED_ORIGINS",
+        name: ALLOWED_ORIGINS,
         reason: e.to_string(),
     })?;
     let client = Client::new(

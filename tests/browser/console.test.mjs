@@ -250,6 +250,8 @@ describe('console', { timeout: TEST_TIMEOUT * 12 }, () => {
     const results = await page.locator('#records-rows tr td:nth-child(6)').allInnerTexts();
     assert.equal(results.length, Math.min(10, normal.total));
     assert.ok(results.every((r) => r.trim() === 'NormalEnd'), `only NormalEnd rows: ${results}`);
+    // The chart loads after the table (it reads every page): wait for it to count the filtered calls.
+    await page.locator('#records-chart-caption').filter({ hasText: `(${normal.total} call` }).waitFor();
     const kinds = await page.locator('#records-chart rect[data-result]').evaluateAll((rects) =>
       [...new Set(rects.map((r) => r.dataset.result))]);
     assert.deepEqual(kinds, ['NormalEnd']);

@@ -4,7 +4,7 @@ SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 ENV := source scripts/env.sh
 
-.PHONY: build dev test test-native test-wasm test-integration test-browser bench toolchain emulator
+.PHONY: build dev test test-native test-wasm test-integration test-browser bench bench-edge toolchain emulator
 
 toolchain:
 	@bash scripts/toolchain.sh
@@ -42,3 +42,8 @@ test-browser:
 
 bench:
 	@bash bench/emulator.sh
+
+## callkit-edge vs a JS reference and a pass-through worker in bare workerd
+## (wrk, cold start). Measures build/ as it is: run make build first.
+bench-edge:
+	@bash bench/edge/run.sh

@@ -1,0 +1,423 @@
+// make bench-edge: the built callkit-edge worker vs a JS reference worker vs a
+// pass-through worker, each in its own bare `workerd serve` process, against
+// a static nginx upstream, with wrk. See bench/edge/README.md.
+//
+// Usage: node bench/edge/bench.mjs [BUILD_DIR]   (run.sh sets BENCH_TMP)
+
+import { cpSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { tmpdir, cpus, loadavg } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { request as httpRequest } from 'node:http';
+
+import { buildModules, writeConfig } from './capnp.mjs';
+import { writeNginxConfig, upstreamBodies, JWKS_PATH } from './nginx.mjs';
+import { freePort, recordGroupsIn, sleep, startGroup, stopAll } from './procs.mjs';
+import { wrk } from './wrk.mjs';
+import * as tok from './tokens.mjs';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const ROOT = resolve(HERE, '..', '..');
+const BUILD = resolve(ROOT, process.argv[2] || process.env.BENCH_BUILD || 'build');
+const int = (name, dflt) => Number.parseInt(process.env[name] ?? '', 10) || dflt;
+const SECS = int('BENCH_SECS', 5);
+const ROUNDS = int('BENCH_ROUNDS', 3);
+const CONNS = int('BENCH_CONNECTIONS', 16);
+const WARMUP_SECS = int('BENCH_WARMUP_SECS', 2);
+const COLD_RUNS = int('BENCH_COLD_RUNS', 5);
+const ONLY = process.env.BENCH_ROUTES ? new RegExp(process.env.BENCH_ROUTES) : null;
+const WORKERD = join(ROOT, 'node_modules/workerd/bin/workerd');
+const RATELIMIT_JS = join(ROOT, 'node_modules/miniflare/dist/src/workers/ratelimit/ratelimit.worker.js');
+const NGINX = process.env.NGINX || '/usr/sbin/nginx';
+
+const ownTmp = !process.env.BENCH_TMP;
+const TMP = process.env.BENCH_TMP || mkdtempSync(join(tmpdir(), 'bench-edge-'));
+recordGroupsIn(TMP);
+process.on('exit', () => ownTmp && rmSync(TMP, { recursive: true, force: true }));
+
+const lines = [];
+const out = (s = '') => {
+  console.log(s);
+  lines.push(s);
+};
+class Fatal extends Error {}
+const die = (msg) => {
+  throw new Fatal(msg);
+};
+
+// ------------------------------------------------------------ the workers
+
+const WORKERS = {
+  rust: { label: 'callkit-edge', source: null },
+  js: { label: 'JS reference', source: 'reference-worker.mjs', flags: ['nodejs_compat'] },
+  pass: { label: 'pass-through', source: 'passthrough-worker.mjs' },
+};
+
+/** Worker settings per auth mode (src/api/auth/config.rs names). */
+function settings(mode, upstream) {
+  const base = {
+    TENCENT_SDKAPPID: String(tok.DEMO_SDKAPPID),
+    TENCENT_SECRET_KEY: tok.DEMO_KEY,
+    TENCENT_API_BASE: upstream,
+    TENCENT_ADMIN_IDENTIFIER: 'administrator',
+    ADMIN_USERS: tok.ADMIN,
+    ALLOWED_ORIGINS: '',
+  };
+  if (mode === 'usersig') return { ...base, AUTH_MODE: 'usersig' };
+  if (mode === 'hs256') return { ...base, AUTH_MODE: 'jwt', JWT_SECRET: tok.JWT_SECRET };
+  return {
+    ...base,
+    AUTH_MODE: 'jwt',
+    JWT_JWKS_URL: `${upstream}${JWKS_PATH}`,
+    JWT_ALG: 'RS256',
+    JWT_ISSUER: tok.JWT_ISSUER,
+    JWT_AUDIENCE: tok.JWT_AUDIENCE,
+  };
+}
+
+/** Copies a worker's modules into `dir` and writes its workerd config there. */
+function prepareWorker(kind, mode, dir, port, upstream) {
+  mkdirSync(dir, { recursive: true });
+  let modules;
+  if (kind === 'rust') {
+    cpSync(BUILD, dir, { recursive: true }); // a frozen copy: build/ may be rebuilt meanwhile
+    modules = buildModules(dir);
+  } else {
+    copyFileSync(join(HERE, WORKERS[kind].source), join(dir, 'worker.mjs'));
+    modules = [{ name: 'worker.mjs', kind: 'esModule' }];
+  }
+  copyFileSync(RATELIMIT_JS, join(dir, 'ratelimit.worker.js'));
+  return writeConfig(dir, {
+    port,
+    modules,
+    vars: kind === 'pass' ? { TENCENT_API_BASE: upstream } : settings(mode, upstream),
+    rateLimit: kind === 'pass' ? null : { limit: 1e9, period: 60 },
+    flags: WORKERS[kind].flags ?? [],
+  });
+}
+
+/** Starts workerd on a prepared dir; resolves once /api/v1/health answers 200. */
+async function startWorkerd(name, dir, port) {
+  const proc = startGroup(WORKERD, ['serve', join(dir, 'config.capnp')], { cwd: dir, logFile: join(dir, 'workerd.log') });
+  const url = `http://127.0.0.1:${port}`;
+  const first = await waitHealthy(url, proc, 60_000, dir);
+  return { name, url, proc, dir, first };
+}
+
+/** Polls health every 2 ms; returns the ms from spawn to the first 200 and that request's own ms. */
+async function waitHealthy(url, proc, timeoutMs, dir) {
+  const deadline = proc.started + timeoutMs;
+  for (;;) {
+    if (proc.exited()) die(`workerd exited (${JSON.stringify(proc.exited())}):\n${tail(join(dir, 'workerd.log'))}`);
+    const sent = performance.now();
+    const res = await get(`${url}/api/v1/health`).catch(() => null);
+    if (res?.status === 200) return { readyMs: performance.now() - proc.started, requestMs: performance.now() - sent };
+    if (res) die(`${url}/api/v1/health answered ${res.status}: ${res.body}`);
+    if (performance.now() > deadline) die(`workerd not ready in ${timeoutMs} ms:\n${tail(join(dir, 'workerd.log'))}`);
+    await sleep(2);
+  }
+}
+
+const tail = (file) => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').slice(-30).join('\n') : '(no log)');
+
+/** A plain node:http request (no keep-alive, no fetch start-up cost). */
+function get(url, { method = 'GET', token, body } = {}) {
+  return new Promise((resolveReq, reject) => {
+    const headers = {};
+    if (token) headers.authorization = `Bearer ${token}`;
+    if (body) headers['content-type'] = 'application/json';
+    const req = httpRequest(url, { method, headers, agent: false, timeout: 10_000 }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => (text += c));
+      res.on('end', () => resolveReq({ status: res.statusCode, body: text }));
+    });
+    req.on('error', reject);
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.end(body);
+  });
+}
+
+// ------------------------------------------------------------ routes
+
+function routes() {
+  const sample = (f) => JSON.parse(readFileSync(join(ROOT, 'crates/callkit-core/tests/resources', f), 'utf8'));
+  const callId = sample('get_call_info.request.json').CallId;
+  const recordId = sample('get_record_by_callid.request.json').CallId;
+  const all = [
+    { name: 'GET health', mode: 'usersig', path: '/api/v1/health' },
+    { name: 'GET calls/{id} usersig', mode: 'usersig', path: `/api/v1/calls/${callId}`, token: 'caller' },
+    { name: 'GET records/{id} usersig', mode: 'usersig', path: `/api/v1/records/${recordId}`, token: 'caller' },
+    { name: 'GET records?… admin', mode: 'usersig', path: '/api/v1/records?result=NormalEnd&type=SingleCall&perPage=2&page=2', token: 'admin' },
+    { name: 'POST usersig', mode: 'usersig', method: 'POST', path: '/api/v1/usersig', body: '{}', token: 'caller' },
+    { name: 'GET calls/{id} jwt HS256', mode: 'hs256', path: `/api/v1/calls/${callId}`, token: 'hs256' },
+    { name: 'GET calls/{id} jwt RS256', mode: 'rs256', path: `/api/v1/calls/${callId}`, token: 'rs256' },
+  ];
+  return all.filter((r) => !ONLY || ONLY.test(r.name));
+}
+
+// ------------------------------------------------------------ checks
+
+/** Drops what legitimately differs between two correct answers (mint times, fresh sigs). */
+function comparable(routeName, text) {
+  const body = JSON.parse(text);
+  delete body.credentialExpiresAt;
+  if (routeName.includes('usersig') && 'userSig' in body) {
+    body.userSig = typeof body.userSig;
+    body.expiresAt = typeof body.expiresAt;
+  }
+  return JSON.stringify(body);
+}
+
+/** Every route answers 200 on every worker, and the reference answers what callkit-edge answers. */
+async function checkRoutes(instances, tokens, list) {
+  for (const r of list) {
+    const answers = {};
+    for (const kind of Object.keys(WORKERS)) {
+      const inst = instanceFor(instances, kind, r.mode);
+      const res = await get(inst.url + r.path, { method: r.method, token: tokens[r.token], body: r.body });
+      if (res.status !== 200) die(`${WORKERS[kind].label} ${r.name}: HTTP ${res.status} (want 200): ${res.body.slice(0, 400)}\nlog:\n${tail(join(inst.dir, 'workerd.log'))}`);
+      answers[kind] = res.body;
+    }
+    if (comparable(r.name, answers.rust) !== comparable(r.name, answers.js)) {
+      die(`${r.name}: the JS reference answers differently from callkit-edge:\n  edge: ${answers.rust}\n  js:   ${answers.js}`);
+    }
+  }
+  await crossCheckUserSigs(instances, tokens, list);
+}
+
+/** A UserSig minted by either worker is accepted by the other (and the test-suite sigs by both). */
+async function crossCheckUserSigs(instances, tokens, list) {
+  const calls = list.find((r) => r.name === 'GET calls/{id} usersig');
+  if (!calls) return;
+  const rust = instanceFor(instances, 'rust', 'usersig');
+  const js = instanceFor(instances, 'js', 'usersig');
+  for (const [minter, verifier] of [[rust, js], [js, rust]]) {
+    const minted = JSON.parse((await get(`${minter.url}/api/v1/usersig`, { method: 'POST', token: tokens.caller, body: '{}' })).body);
+    const res = await get(verifier.url + calls.path, { token: minted.userSig });
+    if (res.status !== 200) die(`a UserSig minted by ${minter.name} is refused by ${verifier.name}: ${res.status} ${res.body}`);
+  }
+}
+
+const instanceFor = (instances, kind, mode) => instances[kind === 'pass' ? 'pass' : `${kind}-${mode}`];
+
+// ------------------------------------------------------------ measuring
+
+/** One status line, rewritten in place on a terminal; nothing when piped. */
+function progress(text) {
+  if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${text}`);
+}
+
+const median = (xs) => {
+  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
+  if (!s.length) return NaN;
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+async function measure(instances, tokens, list) {
+  const results = Object.fromEntries(list.map((r) => [r.name, { rust: [], js: [], pass: [] }]));
+  const load = (r, kind, secs) =>
+    wrk(instanceFor(instances, kind, r.mode).url + r.path, { method: r.method, token: tokens[r.token] ?? '', body: r.body ?? '', secs, connections: CONNS });
+  if (WARMUP_SECS > 0) {
+    progress(`warm-up: ${WARMUP_SECS} s per route and worker`);
+    for (const r of list) for (const kind of Object.keys(WORKERS)) await load(r, kind, WARMUP_SECS);
+  }
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const r of list) {
+      for (const kind of Object.keys(WORKERS)) {
+        progress(`round ${round}/${ROUNDS}: ${r.name} on ${WORKERS[kind].label}`);
+        results[r.name][kind].push(await load(r, kind, SECS));
+      }
+    }
+  }
+  progress('');
+  return results;
+}
+
+async function coldStarts(upstream) {
+  const runs = { rust: [], js: [], pass: [] };
+  for (let i = 0; i < COLD_RUNS; i++) {
+    for (const kind of Object.keys(WORKERS)) {
+      const port = await freePort();
+      const dir = join(TMP, `cold-${kind}`);
+      prepareWorker(kind, 'usersig', dir, port, upstream);
+      const inst = await startWorkerd(`cold-${kind}`, dir, port);
+      const sent = performance.now();
+      await get(`${inst.url}/api/v1/health`);
+      runs[kind].push({ ...inst.first, secondMs: performance.now() - sent });
+      await inst.proc.stop();
+    }
+  }
+  return runs;
+}
+
+/** Compile + instantiate index_bg.wasm in node with every import stubbed. */
+async function wasmTimes(wasmPath) {
+  const bytes = readFileSync(wasmPath);
+  const runs = [];
+  for (let i = 0; i < COLD_RUNS; i++) {
+    const t0 = performance.now();
+    const module = await WebAssembly.compile(bytes);
+    const t1 = performance.now();
+    const imports = {};
+    for (const imp of WebAssembly.Module.imports(module)) {
+      imports[imp.module] ??= {};
+      if (imp.kind === 'function') imports[imp.module][imp.name] = () => undefined;
+      else if (imp.kind === 'memory') imports[imp.module][imp.name] = new WebAssembly.Memory({ initial: 17 });
+      else if (imp.kind === 'table') imports[imp.module][imp.name] = new WebAssembly.Table({ initial: 128, element: 'anyfunc' });
+      else if (imp.kind === 'global') imports[imp.module][imp.name] = new WebAssembly.Global({ value: 'i32', mutable: true }, 0);
+    }
+    await WebAssembly.instantiate(module, imports);
+    runs.push({ compileMs: t1 - t0, instantiateMs: performance.now() - t1 });
+  }
+  return runs;
+}
+
+// ------------------------------------------------------------ report
+
+const f0 = (x) => (Number.isFinite(x) ? x.toFixed(0) : '-');
+const f2 = (x) => (Number.isFinite(x) ? x.toFixed(2) : '-');
+const ratio = (a, b) => (Number.isFinite(a / b) ? `${(a / b).toFixed(2)}×` : '-');
+
+function reportRoute(r, res) {
+  const row = {};
+  out(`${r.method ?? 'GET'} ${r.path}   [${r.name}; median of ${ROUNDS} rounds]`);
+  out(`  ${'worker'.padEnd(14)} ${'req/s'.padStart(8)} ${'(min–max)'.padStart(13)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)}  non-2xx`);
+  for (const kind of Object.keys(WORKERS)) {
+    const rounds = res[kind];
+    const rps = rounds.map((x) => x.rps);
+    const bad = rounds.reduce((a, x) => a + x.non2xx, 0);
+    const sockErr = rounds.reduce((a, x) => a + x.socketErrors, 0);
+    row[kind] = { rps: median(rps), p50: median(rounds.map((x) => x.p50)), p99: median(rounds.map((x) => x.p99)), bad, sockErr, rounds: rps };
+    const flag = bad ? `${bad}  !! NON-2xx` : '0';
+    const spread = `${f0(Math.min(...rps))}–${f0(Math.max(...rps))}`;
+    out(`  ${WORKERS[kind].label.padEnd(14)} ${f0(row[kind].rps).padStart(8)} ${spread.padStart(13)} ${f2(row[kind].p50).padStart(8)} ${f2(row[kind].p99).padStart(8)}  ${flag}${sockErr ? `  !! ${sockErr} socket errors` : ''}`);
+  }
+  out(`  callkit-edge / JS reference: req/s ${ratio(row.rust.rps, row.js.rps)}, p50 ${ratio(row.rust.p50, row.js.p50)}, p99 ${ratio(row.rust.p99, row.js.p99)}`);
+  out(`  callkit-edge / pass-through: req/s ${ratio(row.rust.rps, row.pass.rps)}, p50 ${ratio(row.rust.p50, row.pass.p50)}, p99 ${ratio(row.rust.p99, row.pass.p99)}`);
+  out();
+  return row;
+}
+
+function reportSummary(rows) {
+  out('summary (req/s ratios; > 1 means callkit-edge serves more)');
+  out(`  ${'route'.padEnd(28)} ${'edge'.padStart(7)} ${'js'.padStart(7)} ${'pass'.padStart(7)}  ${'edge/js'.padStart(7)} ${'edge/pass'.padStart(9)}`);
+  for (const [name, row] of Object.entries(rows)) {
+    out(`  ${name.padEnd(28)} ${f0(row.rust.rps).padStart(7)} ${f0(row.js.rps).padStart(7)} ${f0(row.pass.rps).padStart(7)}  ${ratio(row.rust.rps, row.js.rps).padStart(7)} ${ratio(row.rust.rps, row.pass.rps).padStart(9)}`);
+  }
+  out();
+}
+
+function reportCold(cold, wasm) {
+  out(`cold start: fresh workerd process → first 200 from GET /api/v1/health (median of ${COLD_RUNS})`);
+  out(`  ${'worker'.padEnd(14)} ${'spawn→200 ms'.padStart(13)} ${'1st req ms'.padStart(11)} ${'2nd req ms'.padStart(11)}`);
+  for (const kind of Object.keys(WORKERS)) {
+    const r = cold[kind];
+    out(`  ${WORKERS[kind].label.padEnd(14)} ${f0(median(r.map((x) => x.readyMs))).padStart(13)} ${f2(median(r.map((x) => x.requestMs))).padStart(11)} ${f2(median(r.map((x) => x.secondMs))).padStart(11)}`);
+  }
+  const extra = median(cold.rust.map((x) => x.readyMs)) - median(cold.pass.map((x) => x.readyMs));
+  out(`  callkit-edge start-up beyond a trivial worker: ~${f0(extra)} ms`);
+  out(`  index_bg.wasm in node ${process.version} (imports stubbed): compile ${f2(median(wasm.map((x) => x.compileMs)))} ms, instantiate ${f2(median(wasm.map((x) => x.instantiateMs)))} ms (median of ${COLD_RUNS})`);
+  out();
+}
+
+// ------------------------------------------------------------ main
+
+function preflight() {
+  if (!existsSync(join(BUILD, 'worker/shim.mjs')) || !existsSync(join(BUILD, 'index_bg.wasm'))) {
+    die(`no worker build in ${BUILD} (want worker/shim.mjs and index_bg.wasm): run make build first`);
+  }
+  for (const [path, hint] of [[WORKERD, 'npm ci'], [RATELIMIT_JS, 'npm ci'], [NGINX, 'apt-get install nginx-light']]) {
+    if (!existsSync(path)) die(`${path} is missing (${hint})`);
+  }
+}
+
+function header() {
+  const wasm = readFileSync(join(BUILD, 'index_bg.wasm'));
+  const version = execFileSync(WORKERD, ['--version'], { encoding: 'utf8' }).trim();
+  let rev = '?';
+  try {
+    rev = execFileSync('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    /* not a git checkout */
+  }
+  out(`bench-edge ${new Date().toISOString()}  repo ${rev}  build ${BUILD}`);
+  out(`${version}, wrk -t1 -c${CONNS} -d${SECS}s × ${ROUNDS} interleaved rounds (+${WARMUP_SECS} s warm-up), ${cpus().length} CPUs, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}, no CPU pinning`);
+  out(`wasm: ${wasm.length} bytes raw, ${gzipSync(wasm, { level: 9 }).length} bytes gzip (index_bg.wasm)`);
+  out('each worker and auth mode is its own workerd process; upstream: nginx (1 worker) with the documented samples');
+  out();
+}
+
+async function startUpstream() {
+  const dir = join(TMP, 'nginx');
+  mkdirSync(dir, { recursive: true });
+  const port = await freePort();
+  const conf = writeNginxConfig(dir, { port, bodies: upstreamBodies(ROOT) });
+  const proc = startGroup(NGINX, ['-p', dir, '-c', conf, '-e', join(dir, 'logs/error.log'), '-g', 'daemon off;'], { logFile: join(dir, 'nginx.log') });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    if (proc.exited()) die(`nginx exited:\n${tail(join(dir, 'nginx.log'))}\n${tail(join(dir, 'logs/error.log'))}`);
+    const res = await get(`${url}/health`).catch(() => null);
+    if (res?.status === 200) return url;
+    if (i > 500) die('nginx did not start');
+    await sleep(10);
+  }
+}
+
+async function startInstances(upstream, list) {
+  const wanted = new Set(list.flatMap((r) => [`rust-${r.mode}`, `js-${r.mode}`]));
+  wanted.add('pass');
+  const instances = {};
+  for (const name of wanted) {
+    const [kind, mode = 'usersig'] = name.split('-');
+    const port = await freePort();
+    const dir = join(TMP, name);
+    prepareWorker(kind, mode, dir, port, upstream);
+    instances[name] = await startWorkerd(name, dir, port);
+  }
+  return instances;
+}
+
+async function main() {
+  preflight();
+  header();
+  const list = routes();
+  const tokens = tok.benchTokens(ROOT);
+  const upstream = await startUpstream();
+  const instances = await startInstances(upstream, list);
+  await checkRoutes(instances, tokens, list);
+  out(`checked: every route answers 200 on every worker; the JS reference answers what callkit-edge answers; UserSigs minted by either are accepted by the other\n`);
+  const results = await measure(instances, tokens, list);
+  for (const inst of Object.values(instances)) await inst.proc.stop();
+  const rows = Object.fromEntries(list.map((r) => [r.name, reportRoute(r, results[r.name])]));
+  reportSummary(rows);
+  const cold = await coldStarts(upstream);
+  reportCold(cold, await wasmTimes(join(BUILD, 'index_bg.wasm')));
+  const bad = Object.values(rows).reduce((a, row) => a + Object.values(row).reduce((b, w) => b + w.bad, 0), 0);
+  if (bad) out(`!! ${bad} non-2xx answers during the timed runs: these figures are not valid`);
+  save({ rows, results, cold });
+  return bad ? 1 : 0;
+}
+
+function save(data) {
+  const dir = join(ROOT, 'bench/results');
+  mkdirSync(dir, { recursive: true });
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  for (const rounds of Object.values(data.results)) for (const runs of Object.values(rounds)) for (const x of runs) delete x.raw;
+  writeFileSync(join(dir, `edge-${stamp}.txt`), `${lines.join('\n')}\n`);
+  writeFileSync(join(dir, `edge-${stamp}.json`), `${JSON.stringify({ build: BUILD, secs: SECS, rounds: ROUNDS, connections: CONNS, ...data }, null, 1)}\n`);
+  console.log(`results: bench/results/edge-${stamp}.txt (and .json)`);
+}
+
+main()
+  .catch((err) => {
+    console.error(err instanceof Fatal ? `bench-edge: ${err.message}` : err);
+    return 1;
+  })
+  .then(async (code) => {
+    await stopAll();
+    process.exit(code);
+  });

@@ -42,6 +42,15 @@ for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]
   });
 }
 
+/** Kills `pid`'s group with the others on exit, until `promise` settles (short-lived tools like wrk). */
+export function trackGroup(pid, promise) {
+  live.add(pid);
+  if (pgidFile) appendFileSync(pgidFile, `${pid}\n`);
+  const forget = () => live.delete(pid);
+  promise.then(forget, forget);
+  return promise;
+}
+
 /**
  * Starts `cmd args` in a new process group with stdout+stderr appended to
  * `logFile`. Returns `{ pid, exited(), stop() }`.

@@ -3,6 +3,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
+import { trackGroup } from './procs.mjs';
 
 const run = promisify(execFile);
 const SCRIPT = fileURLToPath(new URL('./request.lua', import.meta.url));
@@ -12,7 +13,8 @@ const UNIT_MS = { us: 1e-3, ms: 1, s: 1e3, m: 60e3 };
 export async function wrk(url, { method = 'GET', token = '', body = '', secs, connections, threads = 1 }) {
   const args = [`-t${threads}`, `-c${connections}`, `-d${secs}s`, '--latency', '-s', SCRIPT, url];
   const env = { ...process.env, BENCH_METHOD: method, BENCH_TOKEN: token, BENCH_BODY: body };
-  const { stdout } = await run('wrk', args, { env, timeout: (secs + 30) * 1000 });
+  const running = run('wrk', args, { env, timeout: (secs + 30) * 1000, detached: true });
+  const { stdout } = await trackGroup(running.child.pid, running);
   return parseWrk(stdout);
 }
 

@@ -6,6 +6,7 @@ use callkit_core::client::{AdminCredential, ClientConfig, RetryPolicy};
 use callkit_core::region::{Endpoint, Region};
 use callkit_core::secret::Secret;
 use callkit_core::user_id::is_valid_user_id;
+use callkit_core::usersig::SigningKey;
 
 /// Names of every setting, so errors and docs agree on the spelling.
 pub mod names {
@@ -64,6 +65,8 @@ pub struct TencentConfig {
     /// Present when the operator gave the secret key: needed to mint users'
     /// UserSigs and to verify them in `usersig` auth mode.
     pub secret_key: Option<Secret>,
+    /// The same key, prepared once for minting users' UserSigs.
+    pub signing_key: Option<SigningKey>,
     pub usersig_ttl: Duration,
 }
 
@@ -159,6 +162,7 @@ impl TencentConfig {
                 retry: RetryPolicy::default(),
             },
             credential,
+            signing_key: secret_key.as_ref().map(|key| SigningKey::new(key.expose())),
             secret_key,
             usersig_ttl: Duration::from_secs(ttl),
         })

@@ -1,8 +1,7 @@
 //! `AUTH_MODE=usersig`: the bearer token is the caller's own TUICallKit
 //! UserSig, verified with the app's secret key.
 
-use callkit_core::secret::Secret;
-use callkit_core::usersig::{self, Expected, UserSigError};
+use callkit_core::usersig::{self, Expected, SigningKey, UserSigError};
 
 use super::config::UserSigConfig;
 use super::error::AuthError;
@@ -10,14 +9,14 @@ use super::identity::is_valid_user_id;
 
 pub struct UserSigVerifier {
     sdkappid: u64,
-    secret_key: Secret,
+    key: SigningKey,
 }
 
 impl UserSigVerifier {
     pub fn new(config: &UserSigConfig) -> Self {
         Self {
             sdkappid: config.sdkappid,
-            secret_key: config.secret_key.clone(),
+            key: SigningKey::new(config.secret_key.expose()),
         }
     }
 
@@ -30,8 +29,8 @@ impl UserSigVerifier {
             // Login UserSigs carry no userbuf; one with a userbuf is a TRTC room key.
             userbuf: None,
         };
-        let decoded = usersig::verify(token, self.secret_key.expose(), &expected, now_secs)
-            .map_err(|err| match err {
+        let decoded = usersig::verify_with(token, &self.key, &expected, now_secs).map_err(
+            |err| match err {
                 UserSigError::Malformed { .. } | UserSigError::UserBufMismatch => {
                     AuthError::Malformed
                 }
@@ -40,7 +39,8 @@ impl UserSigVerifier {
                 UserSigError::IdentifierMismatch | UserSigError::BadSignature => {
                     AuthError::BadSignature
                 }
-            })?;
+            },
+        )?;
         if !is_valid_user_id(&decoded.identifier) {
             return Err(AuthError::InvalidSubject);
         }
@@ -51,6 +51,7 @@ impl UserSigVerifier {
 
 #[cfg(test)]
 mod tests {
+    use callkit_core::secret::Secret;
     use callkit_core::usersig::{mint, mint_now, SigFields};
 
     use super::*;

@@ -1,5 +1,6 @@
 //! `POST /api/v1/usersig`: the caller's own UserSig for TUICallKit login.
 
+use callkit_core::usersig::SigFields;
 use serde::{Deserialize, Serialize};
 
 use super::{Input, Success};
@@ -36,7 +37,7 @@ pub async fn mint(input: Input<'_>) -> Result<Success, ApiError> {
     let key = input
         .app
         .tencent
-        .secret_key
+        .signing_key
         .as_ref()
         .ok_or(ApiError::Misconfigured(ConfigError::Missing(
             names::SECRET_KEY,
@@ -47,7 +48,16 @@ pub async fn mint(input: Input<'_>) -> Result<Success, ApiError> {
         input.identity.expires_at(),
         input.now_secs,
     );
-    let sig = callkit_core::usersig::mint_now(key.expose(), sdkappid, user_id, ttl, input.now_secs);
+    let sig = callkit_core::usersig::mint_with(
+        key,
+        &SigFields {
+            sdkappid,
+            identifier: user_id,
+            time: input.now_secs,
+            expire: ttl,
+            userbuf: None,
+        },
+    );
     let body = Minted {
         user_id,
         user_sig: &sig,

@@ -1,13 +1,12 @@
 //! The UserSig wire encoding: zlib-compressed JSON in Tencent's base64
 //! alphabet (standard base64 with `+`→`*`, `/`→`-`, `=`→`_`).
 
-use std::io::Write;
-
 use base64::alphabet;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::DecodePaddingMode;
 use base64::Engine;
-use flate2::{Compression, Decompress, FlushDecompress, Status};
+use miniz_oxide::inflate::core::{decompress, inflate_flags, DecompressorOxide};
+use miniz_oxide::inflate::TINFLStatus;
 
 use super::error::UserSigError;
 
@@ -68,54 +67,77 @@ pub fn decode_tencent_base64(text: &str) -> Result<Vec<u8>, UserSigError> {
         .map_err(|_| malformed("bad base64"))
 }
 
-/// zlib (RFC 1950) at level 6, the default of the Python, Node and PHP libraries.
-pub fn zlib_compress(data: &[u8]) -> Vec<u8> {
-    let mut encoder = flate2::write::ZlibEncoder::new(Vec::new(), Compression::new(6));
-    // Writing into a Vec cannot fail, whatever the data.
-    encoder
-        .write_all(data)
-        .and_then(|()| encoder.finish())
-        .expect("zlib into a Vec is infallible")
+/// A zlib (RFC 1950) stream holding `data` in one stored deflate block: what
+/// Tencent's Go library writes (`zlib.NoCompression`). A UserSig's JSON is
+/// ~200 bytes, so compressing saves ~60 characters but costs a compressor's
+/// 160 KB of tables per mint, a hundred times the rest of minting.
+pub fn zlib_store(data: &[u8]) -> Vec<u8> {
+    // One stored block holds at most 65,535 bytes; a UserSig document is far smaller.
+    let len = u16::try_from(data.len()).expect("a UserSig document fits one stored block");
+    let mut out = Vec::with_capacity(data.len() + 11);
+    // CMF 0x78 (deflate, 32 KiB window), FLG 0x01 (fastest, header checksum ok).
+    out.extend_from_slice(&[0x78, 0x01]);
+    // BFINAL = 1, BTYPE = 00 (stored), then LEN and its complement, little-endian.
+    out.push(0x01);
+    out.extend_from_slice(&len.to_le_bytes());
+    out.extend_from_slice(&(!len).to_le_bytes());
+    out.extend_from_slice(data);
+    out.extend_from_slice(&adler2::adler32_slice(data).to_be_bytes());
+    out
 }
 
-/// Inflates one complete zlib stream of at most `max` bytes.
-///
-/// `Decompress` is driven directly because flate2's `Read` adapters report a
-/// truncated stream as a clean end of file. Trailing bytes after the stream
-/// are refused for the same reason as the alphabet above.
+/// Inflates one complete zlib stream of at most `max` bytes, checking its
+/// Adler-32. A truncated stream, or bytes after its end, are refused for the
+/// same reason as the alphabet above.
 pub fn zlib_inflate_capped(data: &[u8], max: usize) -> Result<Vec<u8>, UserSigError> {
-    let mut inflater = Decompress::new(true);
-    let mut out = Vec::with_capacity(max.saturating_add(1));
+    let flags = inflate_flags::TINFL_FLAG_PARSE_ZLIB_HEADER
+        | inflate_flags::TINFL_FLAG_USING_NON_WRAPPING_OUTPUT_BUF;
+    let mut state = Box::<DecompressorOxide>::default();
+    // Real documents inflate to about twice their compressed size.
+    let mut out = vec![
+        0;
+        data.len()
+            .saturating_mul(4)
+            .max(256)
+            .min(max.saturating_add(1))
+    ];
+    let (mut input, mut written) = (data, 0);
     loop {
-        let (in_before, out_before) = (inflater.total_in(), inflater.total_out());
-        let consumed = usize::try_from(in_before).map_err(|_| malformed("not zlib"))?;
-        let rest = data.get(consumed..).ok_or(malformed("not zlib"))?;
-        let status = inflater
-            .decompress_vec(rest, &mut out, FlushDecompress::Finish)
-            .map_err(|_| malformed("not zlib"))?;
-        if out.len() > max {
-            return Err(malformed("too large"));
-        }
+        let (status, read, wrote) = decompress(&mut state, input, &mut out, written, flags);
+        written += wrote;
+        input = input.get(read..).ok_or(malformed("not zlib"))?;
         match status {
-            Status::StreamEnd => break,
-            Status::Ok | Status::BufError => {
-                let stalled =
-                    inflater.total_in() == in_before && inflater.total_out() == out_before;
-                if stalled {
-                    return Err(malformed("truncated zlib"));
-                }
+            TINFLStatus::Done if input.is_empty() => break,
+            TINFLStatus::Done => return Err(malformed("trailing data after zlib")),
+            TINFLStatus::HasMoreOutput if out.len() > max => return Err(malformed("too large")),
+            TINFLStatus::HasMoreOutput => {
+                let grown = out.len().saturating_mul(2).min(max.saturating_add(1));
+                out.resize(grown, 0);
             }
+            TINFLStatus::NeedsMoreInput | TINFLStatus::FailedCannotMakeProgress => {
+                return Err(malformed("truncated zlib"))
+            }
+            _ => return Err(malformed("not zlib")),
         }
     }
-    if usize::try_from(inflater.total_in()).ok() != Some(data.len()) {
-        return Err(malformed("trailing data after zlib"));
+    if written > max {
+        return Err(malformed("too large"));
     }
+    out.truncate(written);
     Ok(out)
 }
 
 #[cfg(test)]
 mod tests {
+    use std::io::Write;
+
+    use flate2::Compression;
+
     use super::*;
+
+    fn zlib_compress(data: &[u8]) -> Vec<u8> {
+        super::super::fixtures::deflate_at(data, 6)
+    }
 
     #[test]
     fn alphabet_round_trips_every_byte() {
@@ -169,6 +191,24 @@ mod tests {
                 reason: "too large"
             })
         );
+    }
+
+    #[test]
+    fn stored_stream_is_standard_zlib() {
+        let json = br#"{"TLS.ver":"2.0","TLS.identifier":"alice"}"#;
+        let stored = zlib_store(json);
+        // 2 header + 5 block header + data + 4 Adler-32.
+        assert_eq!(stored.len(), json.len() + 11);
+        assert_eq!(u16::from_be_bytes([stored[0], stored[1]]) % 31, 0, "FCHECK");
+        // An independent inflater (flate2's) reads it back, and so does ours.
+        let mut inflated = Vec::new();
+        flate2::write::ZlibDecoder::new(&mut inflated)
+            .write_all(&stored)
+            .unwrap();
+        assert_eq!(inflated, json);
+        assert_eq!(zlib_inflate_capped(&stored, json.len()).unwrap(), json);
+        assert!(zlib_inflate_capped(&stored, json.len() - 1).is_err());
+        assert_eq!(zlib_inflate_capped(&zlib_store(b""), 10).unwrap(), b"");
     }
 
     #[test]

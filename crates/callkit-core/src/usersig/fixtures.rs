@@ -64,12 +64,17 @@ pub const D_PYTHON: &str = "eJyrVgrxCdYrSy1SslJQMtIzUNJRAItkpqTmlWSmZUIkKjIT87NK
 /// Row 1 as minted by the official Node library (time before expire).
 pub const D_NODE: &str = "eJyrVgrxCdYrSy1SslIy0jNQ0gHzM1NS80oy0zLBwhWZiflZpXlQqeKU7MSCgswUJStDEwMogMiUZOamKlkZmqOKplYUZBaBxE1NTY3gosWZ6UpWSj5ljuYp*p7l5unBxXnF2WVhVU4uAf7Ozi5JpX7O5SbuHuUhzgZJmQXaTia2SrUAohcx8g__";
 
-/// Packs raw JSON text the way a UserSig is built, at any zlib level.
-pub fn pack_at(json: &[u8], level: u32) -> String {
+/// A zlib stream of `data` at any level, as the official libraries write them.
+pub fn deflate_at(data: &[u8], level: u32) -> Vec<u8> {
     use std::io::Write;
     let mut enc = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::new(level));
-    enc.write_all(json).unwrap();
-    super::codec::encode_tencent_base64(&enc.finish().unwrap())
+    enc.write_all(data).unwrap();
+    enc.finish().unwrap()
+}
+
+/// Packs raw JSON text the way a UserSig is built, at any zlib level.
+pub fn pack_at(json: &[u8], level: u32) -> String {
+    super::codec::encode_tencent_base64(&deflate_at(json, level))
 }
 
 /// Packs raw JSON text at the official default level 6.

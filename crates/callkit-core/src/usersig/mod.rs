@@ -12,8 +12,8 @@ mod verify;
 pub use codec::{MAX_JSON_LEN, MAX_USERSIG_LEN};
 pub use decode::{decode, DecodedUserSig};
 pub use error::UserSigError;
-pub use mint::{hmac_content, mint, mint_now, sign, SigFields};
-pub use verify::{verify, verify_decoded, Expected};
+pub use mint::{hmac_content, mint, mint_now, mint_with, sign, SigFields, SigningKey};
+pub use verify::{verify, verify_decoded, verify_with, Expected};
 
 #[cfg(test)]
 mod fixtures;

@@ -7,7 +7,7 @@ use subtle::ConstantTimeEq;
 
 use super::decode::{decode, DecodedUserSig};
 use super::error::UserSigError;
-use super::mint::{content_with_encoded_userbuf, sign_content};
+use super::mint::{content_with_encoded_userbuf, SigningKey};
 
 /// What a verifier expects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,6 +27,16 @@ pub fn verify(
     expected: &Expected<'_>,
     now_secs: u64,
 ) -> Result<DecodedUserSig, UserSigError> {
+    verify_with(usersig, &SigningKey::new(key), expected, now_secs)
+}
+
+/// [`verify`] with a prepared key.
+pub fn verify_with(
+    usersig: &str,
+    key: &SigningKey,
+    expected: &Expected<'_>,
+    now_secs: u64,
+) -> Result<DecodedUserSig, UserSigError> {
     let decoded = decode(usersig)?;
     verify_decoded(&decoded, key, expected, now_secs)?;
     Ok(decoded)
@@ -35,7 +45,7 @@ pub fn verify(
 /// The checks of [`verify`] on an already decoded UserSig.
 pub fn verify_decoded(
     decoded: &DecodedUserSig,
-    key: &str,
+    key: &SigningKey,
     expected: &Expected<'_>,
     now_secs: u64,
 ) -> Result<(), UserSigError> {
@@ -71,7 +81,7 @@ pub fn verify_decoded(
         decoded.expire,
         decoded.userbuf.as_deref(),
     );
-    let computed = sign_content(key, &content);
+    let computed = key.sign_content(&content);
     // Compare the base64 text (as PHP does) so a non-canonical spelling of
     // the same bytes is refused too; `subtle` keeps the timing flat.
     if bool::from(computed.as_bytes().ct_eq(decoded.sig.as_bytes())) {
@@ -83,7 +93,7 @@ pub fn verify_decoded(
 
 #[cfg(test)]
 mod tests {
-    use super::super::codec::{encode_tencent_base64, zlib_compress};
+    use super::super::codec::{encode_tencent_base64, zlib_store};
     use super::super::fixtures::*;
     use super::super::mint::{mint, SigFields};
     use super::*;
@@ -367,7 +377,7 @@ mod tests {
     #[test]
     fn garbage_is_malformed_through_verify() {
         let not_zlib = encode_tencent_base64(b"definitely not zlib");
-        let not_json = encode_tencent_base64(&zlib_compress(b"<xml/>"));
+        let not_json = encode_tencent_base64(&zlib_store(b"<xml/>"));
         let no_sig = pack(&B_NO_BUF_JSON.replace(&format!(",\"TLS.sig\":\"{A_SIG}\""), ""));
         let huge = "A".repeat(10 << 20);
         let bomb = pack_at(&vec![b'{'; 8 << 20], 9);
@@ -422,7 +432,7 @@ mod tests {
         let mut noise = Noise(0x9e37_79b9_7f4a_7c15);
         let original = verify(B_WITH_BUF, KEY, &WITH_BUF, B_NOW).unwrap();
         let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789*-_+/= !";
-        let packed_original = zlib_compress(B_WITH_BUF_JSON.as_bytes());
+        let packed_original = deflate_at(B_WITH_BUF_JSON.as_bytes(), 6);
         let rounds = 4_000;
         let mut accepted = 0;
         for round in 0..rounds {
@@ -443,7 +453,7 @@ mod tests {
                 2 => {
                     let mut json = B_WITH_BUF_JSON.as_bytes().to_vec();
                     noise.mutate(&mut json);
-                    encode_tencent_base64(&zlib_compress(&json))
+                    encode_tencent_base64(&zlib_store(&json))
                 }
                 // Random text over a base64-ish alphabet.
                 _ => (0..noise.below(400))

@@ -232,10 +232,24 @@ const median = (xs) => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 
+const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' })) || 100;
+
+/** CPU ms (user + system, all threads) a process has used so far, from /proc. */
+function cpuMs(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK;
+}
+
 async function measure(instances, tokens, list) {
   const results = Object.fromEntries(list.map((r) => [r.name, { rust: [], js: [], pass: [] }]));
-  const load = (r, kind, secs) =>
-    wrk(instanceFor(instances, kind, r.mode).url + r.path, { method: r.method, token: tokens[r.token] ?? '', body: r.body ?? '', secs, connections: CONNS });
+  // Besides wrk's figures, the workerd process's own CPU time per answered request:
+  // what Workers bill, and far less sensitive than req/s to other load on the machine.
+  const load = async (r, kind, secs) => {
+    const inst = instanceFor(instances, kind, r.mode);
+    const before = cpuMs(inst.proc.pid);
+    const res = await wrk(inst.url + r.path, { method: r.method, token: tokens[r.token] ?? '', body: r.body ?? '', secs, connections: CONNS });
+    return { ...res, cpuUs: ((cpuMs(inst.proc.pid) - before) * 1000) / res.requests };
+  };
   if (WARMUP_SECS > 0) {
     progress(`warm-up: ${WARMUP_SECS} s per route and worker`);
     for (const r of list) for (const kind of Object.keys(WORKERS)) await load(r, kind, WARMUP_SECS);
@@ -280,28 +294,34 @@ const ratio = (a, b) => (Number.isFinite(a / b) ? `${(a / b).toFixed(2)}×` : '-
 function reportRoute(r, res) {
   const row = {};
   out(`${r.method ?? 'GET'} ${r.path}   [${r.name}; median of ${ROUNDS} rounds]`);
-  out(`  ${'worker'.padEnd(14)} ${'req/s'.padStart(8)} ${'(min–max)'.padStart(13)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)}  non-2xx`);
+  out(`  ${'worker'.padEnd(14)} ${'req/s'.padStart(8)} ${'(min–max)'.padStart(13)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'CPU µs/req'.padStart(11)}  non-2xx`);
   for (const kind of Object.keys(WORKERS)) {
     const rounds = res[kind];
     const rps = rounds.map((x) => x.rps);
     const bad = rounds.reduce((a, x) => a + x.non2xx, 0);
     const sockErr = rounds.reduce((a, x) => a + x.socketErrors, 0);
-    row[kind] = { rps: median(rps), p50: median(rounds.map((x) => x.p50)), p99: median(rounds.map((x) => x.p99)), bad, sockErr, rounds: rps };
+    const mid = (key) => median(rounds.map((x) => x[key]));
+    row[kind] = { rps: median(rps), p50: mid('p50'), p99: mid('p99'), cpuUs: mid('cpuUs'), bad, sockErr, rounds: rps };
     const flag = bad ? `${bad}  !! NON-2xx` : '0';
     const spread = `${f0(Math.min(...rps))}–${f0(Math.max(...rps))}`;
-    out(`  ${WORKERS[kind].label.padEnd(14)} ${f0(row[kind].rps).padStart(8)} ${spread.padStart(13)} ${f2(row[kind].p50).padStart(8)} ${f2(row[kind].p99).padStart(8)}  ${flag}${sockErr ? `  !! ${sockErr} socket errors` : ''}`);
+    out(`  ${WORKERS[kind].label.padEnd(14)} ${f0(row[kind].rps).padStart(8)} ${spread.padStart(13)} ${f2(row[kind].p50).padStart(8)} ${f2(row[kind].p99).padStart(8)} ${f0(row[kind].cpuUs).padStart(11)}  ${flag}${sockErr ? `  !! ${sockErr} socket errors` : ''}`);
   }
-  out(`  callkit-edge / JS reference: req/s ${ratio(row.rust.rps, row.js.rps)}, p50 ${ratio(row.rust.p50, row.js.p50)}, p99 ${ratio(row.rust.p99, row.js.p99)}`);
-  out(`  callkit-edge / pass-through: req/s ${ratio(row.rust.rps, row.pass.rps)}, p50 ${ratio(row.rust.p50, row.pass.p50)}, p99 ${ratio(row.rust.p99, row.pass.p99)}`);
+  for (const [other, label] of [['js', 'JS reference'], ['pass', 'pass-through']]) {
+    const a = row.rust;
+    const b = row[other];
+    out(`  callkit-edge / ${label}: req/s ${ratio(a.rps, b.rps)}, p50 ${ratio(a.p50, b.p50)}, p99 ${ratio(a.p99, b.p99)}, CPU/req ${ratio(a.cpuUs, b.cpuUs)}`);
+  }
   out();
   return row;
 }
 
 function reportSummary(rows) {
-  out('summary (req/s ratios; > 1 means callkit-edge serves more)');
-  out(`  ${'route'.padEnd(28)} ${'edge'.padStart(7)} ${'js'.padStart(7)} ${'pass'.padStart(7)}  ${'edge/js'.padStart(7)} ${'edge/pass'.padStart(9)}`);
-  for (const [name, row] of Object.entries(rows)) {
-    out(`  ${name.padEnd(28)} ${f0(row.rust.rps).padStart(7)} ${f0(row.js.rps).padStart(7)} ${f0(row.pass.rps).padStart(7)}  ${ratio(row.rust.rps, row.js.rps).padStart(7)} ${ratio(row.rust.rps, row.pass.rps).padStart(9)}`);
+  out('summary: req/s (> 1× means callkit-edge serves more) and workerd CPU µs per request (> 1× means callkit-edge costs more)');
+  out(`  ${'route'.padEnd(26)} ${'edge'.padStart(6)} ${'js'.padStart(6)} ${'pass'.padStart(6)} ${'edge/js'.padStart(8)} ${'edge/pass'.padStart(9)} │ ${'edge'.padStart(5)} ${'js'.padStart(5)} ${'pass'.padStart(5)} ${'edge/js'.padStart(8)} ${'edge/pass'.padStart(9)}`);
+  for (const [name, { rust, js, pass }] of Object.entries(rows)) {
+    const rps = `${f0(rust.rps).padStart(6)} ${f0(js.rps).padStart(6)} ${f0(pass.rps).padStart(6)} ${ratio(rust.rps, js.rps).padStart(8)} ${ratio(rust.rps, pass.rps).padStart(9)}`;
+    const cpu = `${f0(rust.cpuUs).padStart(5)} ${f0(js.cpuUs).padStart(5)} ${f0(pass.cpuUs).padStart(5)} ${ratio(rust.cpuUs, js.cpuUs).padStart(8)} ${ratio(rust.cpuUs, pass.cpuUs).padStart(9)}`;
+    out(`  ${name.padEnd(26)} ${rps} │ ${cpu}`);
   }
   out();
 }

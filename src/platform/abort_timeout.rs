@@ -1,27 +1,25 @@
-//! Races a fetch against a timer and aborts the loser, so a stalled upstream
-//! frees its connection instead of lingering after we gave up.
+//! One abort signal per exchange, fired by the platform after the timeout
+//! (`AbortSignal.timeout`): a stalled upstream frees its connection, and no
+//! timer or callback of ours is created per request.
 
 use std::future::Future;
 use std::time::Duration;
 
-use futures_util::future::{select, Either};
-use worker::{AbortController, AbortSignal, Delay};
+use worker::AbortSignal;
 
-/// Runs `exchange` with an abort signal; `None` when `timeout` elapsed first.
-pub async fn with_abort_timeout<F, T>(
+/// Runs `exchange` with a signal that aborts after `timeout`; `None` when it
+/// failed because that signal fired.
+pub async fn with_abort_timeout<F, T, E>(
     timeout: Duration,
     exchange: impl FnOnce(AbortSignal) -> F,
-) -> Option<T>
+) -> Option<Result<T, E>>
 where
-    F: Future<Output = T>,
+    F: Future<Output = Result<T, E>>,
 {
-    let controller = AbortController::default();
-    let exchange = exchange(controller.signal());
-    match select(Box::pin(exchange), Delay::from(timeout)).await {
-        Either::Left((outcome, _)) => Some(outcome),
-        Either::Right(((), _)) => {
-            controller.abort();
-            None
-        }
+    let millis = u32::try_from(timeout.as_millis()).unwrap_or(u32::MAX);
+    let signal = AbortSignal::from(web_sys::AbortSignal::timeout_with_u32(millis));
+    match exchange(signal.clone()).await {
+        Err(_) if signal.aborted() => None,
+        outcome => Some(outcome),
     }
 }

@@ -1,11 +1,13 @@
-//! `Transport` over the platform `fetch`, with an `AbortController` timeout.
+//! `Transport` over the platform `fetch`, with an abort-signal timeout and a
+//! capped body read.
 
 use std::time::Duration;
 
-use callkit_core::client::{HttpResponse, Transport, TransportError};
+use callkit_core::client::{HttpResponse, Transport, TransportError, MAX_RESPONSE_BYTES};
 use worker::{Fetch, Headers, Method, Request, RequestInit};
 
 use super::abort_timeout::with_abort_timeout;
+use super::capped_body::{read_capped, BodyError};
 
 #[derive(Debug, Default, Clone, Copy)]
 pub struct FetchTransport;
@@ -26,10 +28,12 @@ impl Transport for FetchTransport {
                 .await
                 .map_err(|_| network("the connection failed"))?;
             let status = response.status_code();
-            let body = response
-                .bytes()
+            let body = read_capped(&mut response, MAX_RESPONSE_BYTES)
                 .await
-                .map_err(|_| network("the response body could not be read"))?;
+                .map_err(|e| match e {
+                    BodyError::TooLarge { limit } => TransportError::TooLarge { limit },
+                    BodyError::Unreadable => network("the response body could not be read"),
+                })?;
             Ok(HttpResponse { status, body })
         };
         with_abort_timeout(timeout, exchange)

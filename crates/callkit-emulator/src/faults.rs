@@ -14,6 +14,7 @@ pub enum FaultKind {
     Html502,
     Drop,
     Error,
+    Oversized,
 }
 
 /// Control-API request body (`POST /_emulator/faults`).
@@ -29,6 +30,9 @@ pub struct FaultSpec {
     pub command: Option<String>,
     #[serde(default)]
     pub after_execute: bool,
+    /// `oversized` only: gzip the padded answer (`Content-Encoding: gzip`).
+    #[serde(default)]
+    pub gzip: bool,
 }
 
 fn one() -> u32 {
@@ -47,6 +51,9 @@ pub enum Fault {
     Drop { after_execute: bool },
     /// Answer this ErrorCode instead of running the command.
     Error(i64),
+    /// Run the command, then put 2 MiB of JSON whitespace before its answer:
+    /// still a valid envelope, but larger than any client should read.
+    Oversized { gzip: bool },
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -111,6 +118,7 @@ impl FaultQueue {
             FaultKind::Drop => Fault::Drop {
                 after_execute: spec.after_execute,
             },
+            FaultKind::Oversized => Fault::Oversized { gzip: spec.gzip },
             FaultKind::Error => match spec.error_code {
                 Some(code) if code != 0 => Fault::Error(code),
                 _ => {
@@ -172,6 +180,7 @@ fn view(entry: &Entry) -> PendingFault {
         Fault::Html502 => (FaultKind::Html502, None, None, false),
         Fault::Drop { after_execute } => (FaultKind::Drop, None, None, after_execute),
         Fault::Error(code) => (FaultKind::Error, None, Some(code), false),
+        Fault::Oversized { .. } => (FaultKind::Oversized, None, None, false),
     };
     PendingFault {
         kind,

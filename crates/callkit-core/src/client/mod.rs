@@ -20,4 +20,4 @@ pub use handlers::{Callbacks, Calls, Outcome, Records};
 pub use retry::RetryPolicy;
 pub use runtime::Runtime;
 pub use send::Client;
-pub use transport::{HttpResponse, Transport, TransportError};
+pub use transport::{HttpResponse, Transport, TransportError, MAX_RESPONSE_BYTES};

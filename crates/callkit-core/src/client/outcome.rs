@@ -31,6 +31,10 @@ impl AttemptFailure {
         match error {
             TransportError::Timeout => Self::Timeout,
             TransportError::Network(detail) => Self::Network(detail),
+            // The upstream answered, with something no envelope can be.
+            TransportError::TooLarge { limit } => {
+                Self::Malformed(format!("response body larger than {limit} bytes"))
+            }
         }
     }
 

@@ -16,6 +16,10 @@ pub trait Transport {
     ) -> Result<HttpResponse, TransportError>;
 }
 
+/// Largest upstream body a transport reads; real envelopes are a few KiB
+/// (a full page of 100 records is ~40 KiB).
+pub const MAX_RESPONSE_BYTES: usize = 1024 * 1024;
+
 /// What came back, whatever the status.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HttpResponse {
@@ -32,4 +36,7 @@ pub enum TransportError {
     /// Connection refused, reset or dropped, DNS failure, TLS failure...
     #[error("network error: {0}")]
     Network(String),
+    /// The body was larger than the transport's cap; reading stopped there.
+    #[error("upstream response larger than {limit} bytes")]
+    TooLarge { limit: usize },
 }

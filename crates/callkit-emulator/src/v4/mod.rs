@@ -12,7 +12,7 @@ use crate::clock;
 use crate::emulator::Emulator;
 use crate::error::EmulatorError;
 use crate::faults::Fault;
-use crate::http::{html_502, json, Resp};
+use crate::http::{html_502, json, oversized_json, Resp};
 use bytes::Bytes;
 use callkit_core::command::Command;
 use callkit_core::error_code;
@@ -71,6 +71,7 @@ pub async fn handle(emu: &Arc<Emulator>, req: Request<Incoming>) -> Result<Resp,
     }
 
     let mut drop_after_execute = false;
+    let mut oversized = None;
     match emu.faults.take(command) {
         None => {}
         Some(Fault::Delay(d)) => tokio::time::sleep(d).await,
@@ -81,6 +82,7 @@ pub async fn handle(emu: &Arc<Emulator>, req: Request<Incoming>) -> Result<Resp,
         Some(Fault::Drop {
             after_execute: true,
         }) => drop_after_execute = true,
+        Some(Fault::Oversized { gzip }) => oversized = Some(gzip),
         Some(Fault::Error(code)) => {
             let info = error_code::lookup(code)
                 .map(|i| i.meaning)
@@ -114,7 +116,10 @@ pub async fn handle(emu: &Arc<Emulator>, req: Request<Incoming>) -> Result<Resp,
     if drop_after_execute {
         return Err(EmulatorError::DroppedByFault);
     }
-    Ok(reply(answer))
+    Ok(match oversized {
+        Some(gzip) => oversized_json(&answer.body, gzip),
+        None => reply(answer),
+    })
 }
 
 #[cfg(test)]

@@ -99,14 +99,7 @@ async fn route(
 
     let content_type = header(req, "Content-Type");
     let body = read_body(req, method).await?;
-    let query = req
-        .url()
-        .map(|u| {
-            u.query_pairs()
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect()
-        })
-        .unwrap_or_default();
+    let query = query_pairs(&req.inner().url());
     let input = Input {
         app,
         identity: &identity,
@@ -234,6 +227,33 @@ fn with_headers(response: Response, headers: Vec<(&'static str, String)>) -> Res
     Ok(response)
 }
 
+/// The decoded query of a URL the runtime already parsed and serialized, so
+/// the part after the first `?` is the query, with no fragment.
+fn query_pairs(url: &str) -> Vec<(String, String)> {
+    let query = url.split_once('?').map_or("", |(_, q)| q);
+    form_urlencoded::parse(query.as_bytes()).into_owned().collect()
+}
+
 fn header(req: &Request, name: &str) -> Option<String> {
     req.headers().get(name).ok().flatten()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::query_pairs;
+
+    #[test]
+    fn query_is_everything_after_the_first_question_mark_decoded() {
+        let pairs = |url| query_pairs(url);
+        assert_eq!(pairs("https://e.test/api/v1/records"), vec![]);
+        assert_eq!(pairs("https://e.test/api/v1/records?"), vec![]);
+        assert_eq!(
+            pairs("https://e.test/api/v1/records?page=2&result=Normal%20End&x=a?b"),
+            vec![
+                ("page".to_owned(), "2".to_owned()),
+                ("result".to_owned(), "Normal End".to_owned()),
+                ("x".to_owned(), "a?b".to_owned()),
+            ]
+        );
+    }
 }

@@ -10,6 +10,7 @@ mod error;
 mod identity;
 pub mod jwks;
 pub mod jwt;
+mod token_cache;
 pub mod usersig;
 
 use std::collections::HashSet;
@@ -21,6 +22,7 @@ pub use identity::{is_valid_user_id, Identity};
 pub use jwks::{JwksError, JwksSource, NoJwks};
 
 use jwt::JwtVerifier;
+use token_cache::TokenCache;
 use usersig::UserSigVerifier;
 
 enum Verifier<S> {
@@ -32,6 +34,7 @@ enum Verifier<S> {
 pub struct Authenticator<S> {
     verifier: Verifier<S>,
     admin_users: HashSet<String>,
+    verified: TokenCache,
 }
 
 impl<S: JwksSource> Authenticator<S> {
@@ -44,6 +47,7 @@ impl<S: JwksSource> Authenticator<S> {
         Ok(Self {
             verifier,
             admin_users: config.admin_users.iter().cloned().collect(),
+            verified: TokenCache::default(),
         })
     }
 
@@ -54,24 +58,41 @@ impl<S: JwksSource> Authenticator<S> {
         now_secs: u64,
     ) -> Result<Identity, AuthError> {
         let token = bearer_token(authorization)?;
-        let (user_id, admin_by_claim, expires_at) = match &self.verifier {
+        let digest = TokenCache::digest(token);
+        if let Some(identity) = self.verified.get(&digest, now_secs) {
+            return Ok(identity);
+        }
+        let (identity, valid_until) = self.verify(token, now_secs).await?;
+        self.verified
+            .insert(digest, identity.clone(), valid_until, now_secs);
+        Ok(identity)
+    }
+
+    /// The full check; also returns the last second the token stays valid.
+    async fn verify(&self, token: &str, now_secs: u64) -> Result<(Identity, u64), AuthError> {
+        let (user_id, admin_by_claim, expires_at, valid_until) = match &self.verifier {
             Verifier::UserSig(v) => {
                 let (user_id, expires_at) = v.verify(token, now_secs)?;
-                (user_id, false, expires_at)
+                // A UserSig is valid through its last second.
+                (user_id, false, expires_at, expires_at)
             }
             Verifier::Jwt(v) => {
                 let verified = v.verify(token, now_secs).await?;
+                // Valid strictly before `exp`; the leeway past it is left to a full check.
+                let valid_until = verified.expires_at.saturating_sub(1);
                 (
                     verified.subject,
                     verified.admin_by_claim,
                     verified.expires_at,
+                    valid_until,
                 )
             }
         };
         let is_admin = admin_by_claim || self.admin_users.contains(&user_id);
-        Identity::new(user_id, is_admin)
+        let identity = Identity::new(user_id, is_admin)
             .map(|identity| identity.with_expiry(expires_at))
-            .ok_or(AuthError::InvalidSubject)
+            .ok_or(AuthError::InvalidSubject)?;
+        Ok((identity, valid_until))
     }
 }
 
@@ -144,6 +165,33 @@ mod tests {
         assert!(!id.is_admin());
         let root = mint_now(KEY, 1_400_000_000, "root", 3600, NOW);
         assert!(auth(&a, &format!("Bearer {root}")).unwrap().is_admin());
+    }
+
+    /// The verified-token cache never stretches a token's life, in either mode.
+    #[test]
+    fn a_remembered_token_still_expires_on_time() {
+        let a = usersig_auth();
+        let sig = format!("Bearer {}", mint_now(KEY, 1_400_000_000, "alice", 60, NOW));
+        assert!(block_on(a.authenticate(Some(&sig), NOW)).is_ok());
+        assert!(block_on(a.authenticate(Some(&sig), NOW + 60)).is_ok());
+        assert_eq!(
+            block_on(a.authenticate(Some(&sig), NOW + 61)),
+            Err(AuthError::Expired)
+        );
+        let j = jwt_auth();
+        let claims = json!({ "sub": "bob", "exp": NOW + 60 });
+        let key = EncodingKey::from_secret(JWT_SECRET.as_bytes()).unwrap();
+        let token = format!(
+            "Bearer {}",
+            encode(&Header::new(Algorithm::HS256), &claims, &key).unwrap()
+        );
+        assert!(block_on(j.authenticate(Some(&token), NOW)).is_ok());
+        // Within the leeway past `exp` a full check still accepts it; past it, not.
+        assert!(block_on(j.authenticate(Some(&token), NOW + 60)).is_ok());
+        assert_eq!(
+            block_on(j.authenticate(Some(&token), NOW + 60 + 30)),
+            Err(AuthError::Expired)
+        );
     }
 
     #[test]

@@ -153,8 +153,11 @@ async function waitUntil(check, ms = UI_TIMEOUT, label = 'condition') {
  */
 async function tabThroughControls(page) {
   const count = await page.evaluate(() => {
+    // Native controls count even with a negative tabindex (that would hide them from the
+    // keyboard); other elements only when they opt in with tabindex >= 0.
     const controls = [...document.querySelectorAll('a[href], button, input, select, textarea, [tabindex]')]
-      .filter((el) => el.offsetParent !== null && !el.disabled && el.tabIndex >= 0);
+      .filter((el) => el.offsetParent !== null && !el.disabled)
+      .filter((el) => el.matches('a[href], button, input, select, textarea') || el.tabIndex >= 0);
     controls.forEach((el, i) => { el.dataset.tabProbe = String(i); });
     document.activeElement?.blur();
     return controls.length;

@@ -1,14 +1,26 @@
-// The reusable browser client (www/callkit-edge-client.js), run in Node against the real
-// stack (emulator + built worker), and against a plain HTTP server that answers the way a
-// proxy in front of the edge can (HTML error pages, dates in Retry-After, garbage).
+// The reusable browser client (www/callkit-edge-client.js), run in Node (not in Chromium)
+// against the real stack (emulator + built worker), and against a plain HTTP server that
+// answers the way a proxy in front of the edge can (HTML error pages, dates in Retry-After,
+// garbage). Every answer of the worker, and its log, is swept for leaked secrets at the end.
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { CallKitEdgeClient, CallKitEdgeError, parseRetryAfter } from '../../www/callkit-edge-client.js';
-import { freePort, REQUEST_ID, startEmulator, startWorker } from '../integration/harness.mjs';
-import { mintUserSig, verifyUserSig } from '../integration/tokens.mjs';
+import {
+  assertAuditTrail,
+  assertCleanWorker,
+  collectSecrets,
+  freePort,
+  mintedUserSigs,
+  recordingFetch,
+  REQUEST_ID,
+  sentTokens,
+  startEmulator,
+  startWorker,
+} from '../integration/harness.mjs';
+import { DEMO_KEY, mintUserSig, verifyUserSig } from '../integration/tokens.mjs';
 
 /** Awaits `promise`, asserting it rejects with a CallKitEdgeError; returns the error. */
 async function edgeError(promise) {
@@ -29,13 +41,15 @@ describe('client against the edge', { timeout: 180_000 }, () => {
   let aliceClient;
   const admin = mintUserSig('administrator');
   const alice = mintUserSig('alice');
+  /** A client of the worker whose every answer is recorded for the sweep. */
+  const edgeClient = (options = {}) => new CallKitEdgeClient({ baseUrl: worker.url, fetch: recordingFetch(worker), ...options });
 
   before(async () => {
     emulator = await startEmulator();
     await emulator.control.seed({ records: 50, liveCalls: 3 });
     worker = await startWorker({ emulator });
-    adminClient = new CallKitEdgeClient({ baseUrl: `${worker.url}/`, token: admin });
-    aliceClient = new CallKitEdgeClient({ baseUrl: worker.url, token: async () => alice });
+    adminClient = edgeClient({ baseUrl: `${worker.url}/`, token: admin });
+    aliceClient = edgeClient({ token: async () => alice });
   });
 
   after(async () => {
@@ -44,7 +58,7 @@ describe('client against the edge', { timeout: 180_000 }, () => {
   });
 
   test('health() needs no token', async () => {
-    const health = await new CallKitEdgeClient({ baseUrl: worker.url }).health();
+    const health = await edgeClient().health();
     assert.equal(health.status, 'ok');
     assert.equal(health.sdkAppId, 1400000000);
     assert.equal(health.authMode, 'usersig');
@@ -130,7 +144,7 @@ describe('client against the edge', { timeout: 180_000 }, () => {
   });
 
   test('auth failures: no token is 401, a member on an admin action is 403', async () => {
-    const anonymous = await edgeError(new CallKitEdgeClient({ baseUrl: worker.url }).listRecords());
+    const anonymous = await edgeError(edgeClient().listRecords());
     assert.equal(anonymous.status, 401);
     assert.equal(anonymous.code, 'token_missing');
     const member = await edgeError(aliceClient.listRecords());
@@ -140,10 +154,22 @@ describe('client against the edge', { timeout: 180_000 }, () => {
 
   test('a token getter is asked before every request', async () => {
     let calls = 0;
-    const client = new CallKitEdgeClient({ baseUrl: worker.url, token: () => { calls += 1; return alice; } });
+    const client = edgeClient({ token: () => { calls += 1; return alice; } });
     await client.mintUserSig();
     await client.mintUserSig();
     assert.equal(calls, 2);
+  });
+
+  test('sweep: no answer or log line carries the key, a token, an upstream URL or a foreign UserSig', async () => {
+    const secrets = collectSecrets({
+      secretKey: DEMO_KEY,
+      tokens: sentTokens(worker),
+      userSigs: mintedUserSigs(worker),
+      emulatorUrl: emulator.url,
+    });
+    const checked = await assertCleanWorker(worker, secrets, 'worker');
+    assert.ok(checked > 15, `only ${checked} answers recorded`);
+    await assertAuditTrail(worker, 'worker');
   });
 });
 

@@ -1,7 +1,9 @@
 // End-to-end tests of the console (www/) in Debian's Chromium, driven by playwright-core,
 // against the real stack: the emulator seeded with demo data and the built worker under
 // `wrangler dev`, which serves www/ and /api/*. Each step saves a screenshot to
-// tests/artifacts/screenshots/.
+// tests/artifacts/screenshots/. Every /api/ answer the pages receive is recorded with the
+// worker's own (`worker.responses`), and all of them, and the worker's log, are swept for
+// leaked secrets at the end.
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,12 +12,23 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { chromium } from 'playwright-core';
-import { ROOT, sleep, startEmulator, startWorker } from '../integration/harness.mjs';
-import { mintUserSig, verifyUserSig } from '../integration/tokens.mjs';
+import {
+  ROOT,
+  assertCleanWorker,
+  collectSecrets,
+  mintedUserSigs,
+  sentTokens,
+  sleep,
+  startEmulator,
+  startWorker,
+} from '../integration/harness.mjs';
+import { DEMO_KEY, mintUserSig, verifyUserSig } from '../integration/tokens.mjs';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = join(ROOT, 'tests', 'artifacts', 'screenshots');
 const UI_TIMEOUT = 15_000;
+// wrangler.toml's [[ratelimits]] period.
+const RATE_PERIOD_SECS = 60;
 const TEST_TIMEOUT = 90_000;
 
 let emulator;
@@ -49,10 +62,42 @@ after(async () => {
 
 // ------------------------------------------------------------ helpers
 
-/** A fresh tab (sessionStorage is per tab, so it starts signed out), failing on page errors. */
-async function openConsole({ width = 1280, height = 900 } = {}) {
+/**
+ * Records every /api/ answer `page` receives in `worker.responses`, as
+ * `worker.request` does, for the sweep; `closePage` waits for the bodies.
+ */
+function recordApiAnswers(page) {
+  const reads = [];
+  page.on('requestfinished', (request) => {
+    const url = new URL(request.url());
+    if (!url.pathname.startsWith('/api/')) return;
+    reads.push((async () => {
+      const response = await request.response();
+      const auth = (await request.allHeaders()).authorization;
+      worker.responses.push({
+        method: request.method(),
+        path: `${url.pathname}${url.search}`,
+        status: response.status(),
+        headers: await response.allHeaders(),
+        text: await response.text(),
+        token: auth?.startsWith('Bearer ') ? auth.slice(7) : undefined,
+        fromPage: true,
+      });
+    })());
+  });
+  page.answersRecorded = () => Promise.all(reads);
+}
+
+/**
+ * A fresh tab (sessionStorage is per tab, so it starts signed out), failing on page errors.
+ * `fakeClock`: the page's timers and Date run on Playwright's clock (`page.clock`), which
+ * flows in real time until paused.
+ */
+async function openConsole({ width = 1280, height = 900, fakeClock = false } = {}) {
   const context = await browser.newContext({ viewport: { width, height } });
   const page = await context.newPage();
+  recordApiAnswers(page);
+  if (fakeClock) await page.clock.install();
   page.setDefaultTimeout(UI_TIMEOUT);
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
@@ -74,6 +119,7 @@ async function shot(page, name, fullPage = true) {
 
 async function closePage(page) {
   assert.deepEqual(page.pageErrors, [], 'no uncaught errors in the page');
+  await page.answersRecorded();
   await page.context().close();
 }
 
@@ -97,6 +143,41 @@ async function waitUntil(check, ms = UI_TIMEOUT, label = 'condition') {
     if (Date.now() > end) assert.fail(`timed out waiting for ${label}`);
     await sleep(200);
   }
+}
+
+/**
+ * Presses Tab from the top of the page past every visible, enabled control,
+ * noting each one that takes focus and whether it shows an outline. Returns
+ * how many there are, the controls never reached and those reached without
+ * a visible outline.
+ */
+async function tabThroughControls(page) {
+  const count = await page.evaluate(() => {
+    // Native controls count even with a negative tabindex (that would hide them from the
+    // keyboard); other elements only when they opt in with tabindex >= 0.
+    const controls = [...document.querySelectorAll('a[href], button, input, select, textarea, [tabindex]')]
+      .filter((el) => el.offsetParent !== null && !el.disabled)
+      .filter((el) => el.matches('a[href], button, input, select, textarea') || el.tabIndex >= 0);
+    controls.forEach((el, i) => { el.dataset.tabProbe = String(i); });
+    document.activeElement?.blur();
+    return controls.length;
+  });
+  const reached = new Map();
+  for (let i = 0; i < count + 5; i += 1) {
+    await page.keyboard.press('Tab');
+    const [probe, outline] = await page.evaluate(() => [
+      document.activeElement?.dataset.tabProbe, getComputedStyle(document.activeElement).outlineStyle]);
+    if (probe !== undefined) reached.set(probe, outline);
+  }
+  return page.evaluate(([seen]) => {
+    const describe = (el) => el.outerHTML.slice(0, 80);
+    const all = [...document.querySelectorAll('[data-tab-probe]')];
+    return {
+      total: all.length,
+      unreached: all.filter((el) => !(el.dataset.tabProbe in seen)).map(describe),
+      unoutlined: all.filter((el) => seen[el.dataset.tabProbe] === 'none').map(describe),
+    };
+  }, [Object.fromEntries(reached)]);
 }
 
 // ------------------------------------------------------------ tests
@@ -138,10 +219,12 @@ describe('console', { timeout: TEST_TIMEOUT * 12 }, () => {
       ] }),
     }));
     const page = await context.newPage();
+    recordApiAnswers(page);
     page.setDefaultTimeout(UI_TIMEOUT);
     await page.goto(`${worker.url}/`);
     await page.getByRole('button', { name: 'Sign in as alice' }).click();
     await page.locator('#session-status').filter({ hasText: 'Signed in as alice' }).waitFor();
+    await page.answersRecorded();
     await context.close();
   });
 
@@ -418,6 +501,10 @@ describe('console', { timeout: TEST_TIMEOUT * 12 }, () => {
 
   test('over the rate limit, the error says when to retry', { timeout: TEST_TIMEOUT }, async () => {
     // The limit is per identity (120 / 60 s by default): use up erin's from Node first.
+    // The local limiter counts in fixed windows aligned to the clock: start well inside
+    // one, so the page's request meets the same window.
+    const intoWindow = Date.now() % (RATE_PERIOD_SECS * 1000);
+    if (intoWindow > (RATE_PERIOD_SECS - 20) * 1000) await sleep(RATE_PERIOD_SECS * 1000 - intoWindow + 100);
     const erin = mintUserSig('erin');
     let limited = null;
     for (let i = 0; i < 200 && !limited; i += 1) {
@@ -425,18 +512,27 @@ describe('console', { timeout: TEST_TIMEOUT * 12 }, () => {
       if (res.status === 429) limited = res;
     }
     assert.ok(limited, 'the edge rate-limits a busy identity');
-    const page = await openConsole();
+    const page = await openConsole({ fakeClock: true });
     await signIn(page, erin, 'erin');
+    // Stop the page's clock, so the countdown reads exactly what the answer said until told to move.
+    await page.clock.pauseAt(Date.now() + 1000);
+    const answer = page.waitForResponse((r) => r.url().endsWith('/api/v1/usersig') && r.request().method() === 'POST');
     await page.getByRole('button', { name: 'Mint my UserSig' }).click();
+    // The edge says how long to wait: whole seconds, within the limiter's period.
+    assert.equal((await answer).status(), 429, 'the page meets the limit too');
+    const retryAfter = (await answer).headers()['retry-after'];
+    assert.match(retryAfter ?? '', /^[1-9]\d*$/, `Retry-After: ${retryAfter}`);
+    assert.ok(Number(retryAfter) <= RATE_PERIOD_SECS, `Retry-After: ${retryAfter}`);
     const alert = page.locator('#usersig-message .alert.error');
     await alert.waitFor();
     assert.equal(await alert.getAttribute('data-status'), '429');
-    const retryAfter = Number(limited.headers['retry-after']);
-    if (Number.isFinite(retryAfter) && retryAfter > 0) {
-      assert.match(await alert.innerText(), /Retry in \d+ s\./);
-    } else {
-      assert.match(await alert.innerText(), /Wait a little, then retry\./);
-    }
+    assert.equal(await alert.getAttribute('data-code'), 'rate_limited');
+    // The console counts down from exactly that many seconds, one a second.
+    const countdown = (left) => (left > 0 ? `Too many requests. Retry in ${left} s.` : 'You can retry now.');
+    const nextStep = alert.locator('.next-step');
+    assert.equal(await nextStep.innerText(), countdown(Number(retryAfter)));
+    await page.clock.runFor(1000);
+    assert.equal(await nextStep.innerText(), countdown(Number(retryAfter) - 1));
     await shot(page, '15-rate-limited');
     await closePage(page);
   });
@@ -456,10 +552,10 @@ describe('console', { timeout: TEST_TIMEOUT * 12 }, () => {
     assert.ok(widths.doc <= 360, `page scrolls sideways: ${widths.doc}px`);
     assert.ok(widths.chart <= 360, `chart overflows: ${widths.chart}px`);
     // Every control can be reached and is visibly focused from the keyboard.
-    await page.getByLabel('CallId').focus();
-    await page.keyboard.press('Tab');
-    const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
-    assert.notEqual(outline, 'none', 'focus is visible');
+    const { total, unreached, unoutlined } = await tabThroughControls(page);
+    assert.ok(total > 10, `only ${total} controls found`);
+    assert.deepEqual(unreached, [], 'controls Tab never reaches');
+    assert.deepEqual(unoutlined, [], 'controls focused without a visible outline');
     await shot(page, '17-mobile-360');
     await closePage(page);
   });
@@ -473,5 +569,20 @@ describe('console', { timeout: TEST_TIMEOUT * 12 }, () => {
       .map((el) => el.outerHTML.slice(0, 80)));
     assert.deepEqual(unnamed, []);
     await closePage(page);
+  });
+
+  test('sweep: no answer to the pages or the test, and no log line, carries the key, a token, an upstream URL or a foreign UserSig', { timeout: TEST_TIMEOUT }, async () => {
+    // The admin sig the worker sends upstream is a UserSig like any other: the
+    // sweep fails on any whole UserSig but the one an answer minted for its caller.
+    const secrets = collectSecrets({
+      secretKey: DEMO_KEY,
+      tokens: sentTokens(worker),
+      userSigs: mintedUserSigs(worker),
+      emulatorUrl: emulator.url,
+    });
+    const fromPages = worker.responses.filter((r) => r.fromPage).length;
+    assert.ok(fromPages > 30, `only ${fromPages} answers to the pages recorded`);
+    const checked = await assertCleanWorker(worker, secrets, 'worker');
+    assert.ok(checked > 150, `only ${checked} answers recorded`);
   });
 });

@@ -19,7 +19,7 @@ import {
   startJwksServer,
   startWorker,
 } from './harness.mjs';
-import { DEMO_KEY, claims, generateSigningKey, jwks, mintUserSig, signJwt } from './tokens.mjs';
+import { DEMO_KEY, claims, generateSigningKey, jwks, mintUserSig, signJwt, verifyUserSig } from './tokens.mjs';
 
 const JWT_SECRET = `integration-hs256-${randomUUID()}`;
 const ISS = 'https://id.example.test/';
@@ -159,11 +159,16 @@ describe('AUTH_MODE=jwt with HS256 (JWT_SECRET, JWT_ISSUER, JWT_AUDIENCE, ADMIN_
     assertProblem(await whoami(hsWorker, hs(good('administrator'))), 403, 'forbidden');
   });
 
-  test('a minted sig never outlives the JWT that asked for it', async () => {
+  test('a minted sig never outlives the JWT that asked for it, and lives as long as it', async () => {
     const now = Math.floor(Date.now() / 1000);
     const res = await whoami(hsWorker, hs(good('alice', { exp: now + 120 })));
     assert.equal(res.status, 200, res.text);
+    // Cut to the token's expiry (USERSIG_TTL_SECS would give a day), not shorter.
     assert.ok(res.json.expiresAt <= now + 120, res.text);
+    assert.ok(res.json.expiresAt >= now + 110, res.text);
+    const check = verifyUserSig(res.json.userSig, { identifier: 'alice' });
+    assert.ok(check.ok, `the minted sig does not verify: ${check.reason}`);
+    assert.equal(check.doc['TLS.time'] + check.doc['TLS.expire'], res.json.expiresAt);
   });
 
   test('admins: ADMIN_CLAIM (value or array member) and ADMIN_USERS; others are 403', async () => {
@@ -255,9 +260,9 @@ describe('sweep', () => {
       extra: [JWT_SECRET, RSA_PUBLIC_PEM.split('\n')[1]],
     });
 
-  test('no answer or log line carries a secret, a token, an upstream URL or a foreign UserSig; errors are problem+json', () => {
+  test('no answer or log line carries a secret, a token, an upstream URL or a foreign UserSig; errors are problem+json', async () => {
     let checked = 0;
-    for (const [label, w] of workers()) checked += assertCleanWorker(w, secrets(), label);
+    for (const [label, w] of workers()) checked += await assertCleanWorker(w, secrets(), label);
     assert.ok(checked > 45, `only ${checked} answers recorded`);
   });
 

@@ -322,8 +322,8 @@ describe('sweep', () => {
       emulatorUrl: emulator.url,
     });
 
-  test('no answer or log line carries a secret, a token, an upstream URL or a foreign UserSig; errors are problem+json', () => {
-    const checked = assertCleanWorker(worker, secrets(), 'worker');
+  test('no answer or log line carries a secret, a token, an upstream URL or a foreign UserSig; errors are problem+json', async () => {
+    const checked = await assertCleanWorker(worker, secrets(), 'worker');
     assert.ok(checked > 150, `only ${checked} answers recorded`);
   });
 

@@ -632,6 +632,41 @@ export function assertProblem(res, status, code, label = '') {
   return p;
 }
 
+/** The bearer tokens a worker's recorded answers were asked with (for `collectSecrets`). */
+export function sentTokens(worker) {
+  return [...new Set(worker.responses.map((r) => r.token).filter(Boolean))];
+}
+
+/** The UserSigs a worker's recorded `POST /api/v1/usersig` answers minted (for `collectSecrets`). */
+export function mintedUserSigs(worker) {
+  return worker.responses
+    .filter((r) => r.path.startsWith('/api/v1/usersig') && r.status === 200)
+    .map((r) => JSON.parse(r.text).userSig);
+}
+
+/**
+ * A `fetch` for code that calls the worker itself (the browser client):
+ * every answer is recorded in `worker.responses` like `worker.request`'s,
+ * with the bearer token it was asked with, for the sweep and the audit trail.
+ */
+export function recordingFetch(worker) {
+  return async (input, init = {}) => {
+    const url = new URL(typeof input === 'string' ? input : input.url);
+    const res = await fetch(input, init);
+    const text = await res.clone().text();
+    const auth = new Headers(init.headers).get('authorization');
+    worker.responses.push({
+      method: (init.method ?? 'GET').toUpperCase(),
+      path: `${url.pathname}${url.search}`,
+      status: res.status,
+      headers: Object.fromEntries(res.headers),
+      text,
+      token: auth?.startsWith('Bearer ') ? auth.slice(7) : undefined,
+    });
+    return res;
+  };
+}
+
 /** Tencent's RequestId shape, as the emulator makes it. */
 export const REQUEST_ID = /^Id-[0-9a-f]{32}-O-Seq-\d+$/;
 
@@ -722,6 +757,29 @@ async function expectedAudit(res) {
   return { action, identity: anonymous ? null : tokenSubject(res.token), status: res.status, code, callId };
 }
 
+/** The answers that leave an audit line: a CORS preflight (answered 204 before routing) is not an action; a plain OPTIONS (405) is. */
+function auditedAnswers(worker) {
+  return worker.responses.filter((r) => !(r.method === 'OPTIONS' && r.status === 204));
+}
+
+/**
+ * The worker's log text once it holds at least one audit line per answer in
+ * `worker.responses`, waiting up to `waitMs` for lines in flight. A sweep of
+ * logs that hold only wrangler's banner would prove nothing: this fails
+ * instead.
+ */
+export async function auditedLogs(worker, label = 'worker', waitMs = 5_000) {
+  const want = auditedAnswers(worker).length;
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const logs = worker.logs();
+    const have = auditLines(logs).length;
+    if (have >= want) return logs;
+    if (Date.now() > deadline) assert.fail(`${label}: ${have} audit lines in the logs for ${want} answers`);
+    await sleep(200);
+  }
+}
+
 /**
  * Asserts that every answer in `worker.responses` (CORS preflights aside)
  * left exactly one audit line in `worker.logs()` with its action (from the
@@ -732,8 +790,7 @@ async function expectedAudit(res) {
  * Waits up to `waitMs` for log lines still in flight.
  */
 export async function assertAuditTrail(worker, label = 'worker', waitMs = 5_000) {
-  // A CORS preflight (answered 204 before routing) is not an action; a plain OPTIONS (405) is audited.
-  const answered = worker.responses.filter((r) => !(r.method === 'OPTIONS' && r.status === 204));
+  const answered = auditedAnswers(worker);
   const expected = await Promise.all(answered.map(expectedAudit));
   const key = (a) => JSON.stringify([a.action, a.identity, a.status, a.code, a.callId]);
   const deadline = Date.now() + waitMs;
@@ -769,11 +826,12 @@ export async function assertAuditTrail(worker, label = 'worker', waitMs = 5_000)
 /**
  * The end-of-suite sweep of one worker: no answer carries any of `secrets`
  * (from `collectSecrets`) or any UserSig but the one a `POST /api/v1/usersig`
- * answer minted for its caller; no log line carries a secret or any UserSig;
- * every error answer is `application/problem+json` with `type`, `title`,
- * `status`, `detail` and `code`. Returns the number of answers checked.
+ * answer minted for its caller; the logs hold an audit line per answer
+ * (`auditedLogs`), and no log line carries a secret or any UserSig; every
+ * error answer is `application/problem+json` with `type`, `title`,
+ * `status`, `detail` and `code`. Resolves to the number of answers checked.
  */
-export function assertCleanWorker(worker, secrets, label = 'worker') {
+export async function assertCleanWorker(worker, secrets, label = 'worker') {
   for (const res of worker.responses) {
     const where = `${label}: ${res.method} ${res.path} → ${res.status}`;
     let own;
@@ -792,8 +850,7 @@ export function assertCleanWorker(worker, secrets, label = 'worker') {
       assertProblem({ ...res, json }, res.status, json?.code, where);
     }
   }
-  const logs = worker.logs();
-  assert.ok(logs.length > 0, `${label}: no log output captured`);
+  const logs = await auditedLogs(worker, label);
   assertNoSecrets(logs, secrets, `${label} logs`);
   assert.equal(userSigsIn(logs).length, 0, `${label} logs contain a UserSig`);
   return worker.responses.length;

@@ -1,6 +1,7 @@
-// The JS token helpers against the published vectors (callkit-rest-api.md
-// §7.4) and against the Rust implementation in the emulator binary, so the
-// other suites can trust them as an independent cross-check.
+// Tests of test helpers, not of the product: the JS token helpers against
+// the published vectors (callkit-rest-api.md §7.4) and against the Rust
+// implementation in the emulator binary, so the other suites can trust them
+// as an independent cross-check. Every title starts with "helper:".
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -23,7 +24,7 @@ import {
 
 const run = promisify(execFile);
 
-test('HMAC matches the published TLSSigAPIv2 vectors', () => {
+test('helper: HMAC matches the published TLSSigAPIv2 vectors', () => {
   const base = { identifier: '0', sdkappid: 1400000000, time: 1569910200, expire: 15552000, key: DEMO_KEY };
   assert.equal(userSigHmac(base), 'CpjuBdQs9ZwnuGAJR8onoOeI9fweX2vIMMY94iOJWJY=');
   assert.equal(userSigHmac({ ...base, userbuf: 'YWJj' }), 'bC3u5cuslSg8Ds7KY58mhSkTrxunrFu50dkdkCYH4i8=');
@@ -33,14 +34,14 @@ test('HMAC matches the published TLSSigAPIv2 vectors', () => {
   );
 });
 
-test('mint reproduces the official Node library byte for byte', () => {
+test('helper: mint reproduces the official Node library byte for byte', () => {
   assert.equal(
     mintUserSig('xiaojun', { time: 1700000000, expire: 15552000 }),
     'eJyrVgrxCdYrSy1SslIy0jNQ0gHzM1NS80oy0zLBwhWZiflZpXlQqeKU7MSCgswUJStDEwMogMiUZOamKlkZmqOKplYUZBaBxE1NTY3gosWZ6UpWSj5ljuYp*p7l5unBxXnF2WVhVU4uAf7Ozi5JpX7O5SbuHuUhzgZJmQXaTia2SrUAohcx8g__',
   );
 });
 
-test('verify accepts the published Python-layout sig at its time and rejects tampering', () => {
+test('helper: verify accepts the published Python-layout sig at its time and rejects tampering', () => {
   const python =
     'eJyrVgrxCdYrSy1SslJQMtIzUNJRAItkpqTmlWSmZUIkKjIT87NK82CSxSnZiQUFmSlAKUMTAyiAyqVWFGQWpYJkTE1NjRDiJZm5YFFzNPXFmekgG3zKHM1T9D3LzdODi-OKs8vCqpxcAvydnV2SSv2cy03cPcpDnA2SMgu0nUxslWoBHdYzUg__';
   assert.ok(verifyUserSig(python, { identifier: 'xiaojun', now: 1700000000 }).ok);
@@ -54,7 +55,9 @@ test('verify accepts the published Python-layout sig at its time and rejects tam
   assert.ok(verifyUserSig(withBuf, { identifier: 'u1' }).ok);
 });
 
-test('the emulator (Rust) and JS agree on UserSigs in both directions', { skip: !existsSync(EMULATOR_BIN) && 'run `make emulator` first' }, async () => {
+test('helper: the emulator (Rust) and JS agree on UserSigs in both directions', async () => {
+  // Like every other integration file, fail (not skip) without the emulator.
+  assert.ok(existsSync(EMULATOR_BIN), `${EMULATOR_BIN} is missing: run \`make emulator\` first`);
   const time = Math.floor(Date.now() / 1000);
   const { stdout } = await run(EMULATOR_BIN, ['mint', '--identifier', 'alice', '--expire', '3600', '--time', String(time)], {
     timeout: 10_000,
@@ -68,7 +71,7 @@ test('the emulator (Rust) and JS agree on UserSigs in both directions', { skip: 
   assert.equal(decodeUserSig(mintUserSig('alice', { time, expire: 3600 }))['TLS.sig'], check.doc['TLS.sig']);
 });
 
-test('JWT helpers: HS256, RS256 and ES256 verify with node:crypto and JWKS export is public only', () => {
+test('helper: JWT helpers: HS256, RS256 and ES256 verify with node:crypto and JWKS export is public only', () => {
   const payload = claims('alice', { iss: 'test', aud: 'edge' });
   assert.ok(payload.exp > payload.iat);
 

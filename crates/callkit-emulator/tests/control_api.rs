@@ -186,9 +186,12 @@ async fn ring_timeout_from_the_control_api() {
         )
         .await;
     let call_id = r.json()["callId"].as_str().expect("id").to_owned();
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let view = h.get(&format!("/_emulator/calls/{call_id}")).await.json();
-    assert_eq!(view["state"], "ended");
+    let path = format!("/_emulator/calls/{call_id}");
+    let view = eventually("the 100 ms ring timeout ends the call", Duration::from_secs(5), || async {
+        let view = h.get(&path).await.json();
+        (view["state"] == "ended").then_some(view)
+    })
+    .await;
     assert_eq!(view["callResult"], "NotAnswer");
 }
 
@@ -223,17 +226,21 @@ async fn counters_count_received_and_succeeded() {
 async fn fault_delay_then_normal() {
     let h = Harness::start().await;
     let call_id = h.new_call("alice", &["bob"]).await;
+    // A delay far above a local round trip, so neither bound is a close call.
+    let delay = Duration::from_millis(1500);
     h.control(
         "faults",
-        json!({"kind": "delay", "count": 1, "delayMs": 300}),
+        json!({"kind": "delay", "count": 1, "delayMs": delay.as_millis() as u64}),
     )
     .await;
     let t0 = Instant::now();
     assert_eq!(h.v4(INFO, json!({"CallId": call_id})).await.code(), 0);
-    assert!(t0.elapsed() >= Duration::from_millis(300));
+    assert!(t0.elapsed() >= delay, "answered after {:?}", t0.elapsed());
+    // The one delay is used up: none is pending, and the next answer does not wait for it.
+    assert_eq!(h.get("/_emulator/faults").await.json(), json!([]));
     let t1 = Instant::now();
     assert_eq!(h.v4(INFO, json!({"CallId": call_id})).await.code(), 0);
-    assert!(t1.elapsed() < Duration::from_millis(300));
+    assert!(t1.elapsed() < delay, "answered after {:?}", t1.elapsed());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -53,6 +53,15 @@ mod tests {
         let id = Identity::new("bob", true).expect("valid id");
         assert_eq!(id.user_id(), "bob");
         assert!(id.is_admin());
-        assert!(Identity::new("", false).is_none());
+        assert!(Identity::new("x".repeat(32), false).is_some(), "32 bytes is the limit");
+        for bad in [
+            String::new(),
+            "x".repeat(33),
+            "tab\there".to_owned(),
+            "new\nline".to_owned(),
+            "ünï".to_owned(),
+        ] {
+            assert!(Identity::new(bad.clone(), true).is_none(), "{bad:?}");
+        }
     }
 }

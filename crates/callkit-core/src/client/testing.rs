@@ -272,8 +272,10 @@ fn split_url(url: &str) -> (String, String, BTreeMap<String, String>) {
     (host.to_owned(), path.to_owned(), query)
 }
 
+/// Tests of the fake transport, clock and runtime above: test helpers, not
+/// product code (the README counts them apart).
 #[cfg(test)]
-mod tests {
+mod helper_tests {
     use super::*;
 
     #[test]

@@ -178,6 +178,27 @@ impl Harness {
     }
 }
 
+/// Polls `probe` every 10 ms until it yields a value, and panics naming
+/// `what` if none came within `within`: a wait that ends as soon as the
+/// condition holds and fails loudly if it never does.
+pub async fn eventually<T, F, Fut>(what: &str, within: Duration, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        if let Some(value) = probe().await {
+            return value;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{what}: not within {within:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 /// One webhook as received.
 #[derive(Debug, Clone)]
 pub struct Hook {

@@ -16,6 +16,7 @@ import { buildModules, writeConfig } from './capnp.mjs';
 import { writeNginxConfig, upstreamBodies, JWKS_PATH } from './nginx.mjs';
 import { freePort, recordGroupsIn, sleep, startGroup, stopAll } from './procs.mjs';
 import { wrk } from './wrk.mjs';
+import { profileWhile } from './profile.mjs';
 import * as tok from './tokens.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -28,6 +29,7 @@ const CONNS = int('BENCH_CONNECTIONS', 16);
 const WARMUP_SECS = int('BENCH_WARMUP_SECS', 2);
 const COLD_RUNS = int('BENCH_COLD_RUNS', 5);
 const ONLY = process.env.BENCH_ROUTES ? new RegExp(process.env.BENCH_ROUTES) : null;
+const PROFILE = process.env.BENCH_PROFILE === '1';
 const WORKERD = join(ROOT, 'node_modules/workerd/bin/workerd');
 const RATELIMIT_JS = join(ROOT, 'node_modules/miniflare/dist/src/workers/ratelimit/ratelimit.worker.js');
 const NGINX = process.env.NGINX || '/usr/sbin/nginx';
@@ -114,11 +116,13 @@ function prepareWorker(kind, mode, dir, port, upstream) {
 }
 
 /** Starts workerd on a prepared dir; resolves once /api/v1/health answers 200. */
-async function startWorkerd(name, dir, port) {
-  const proc = startGroup(WORKERD, ['serve', join(dir, 'config.capnp')], { cwd: dir, logFile: join(dir, 'workerd.log') });
+async function startWorkerd(name, dir, port, inspectorPort) {
+  const args = ['serve', join(dir, 'config.capnp')];
+  if (inspectorPort) args.push(`--inspector-addr=127.0.0.1:${inspectorPort}`);
+  const proc = startGroup(WORKERD, args, { cwd: dir, logFile: join(dir, 'workerd.log') });
   const url = `http://127.0.0.1:${port}`;
   const first = await waitHealthy(url, proc, 60_000, dir);
-  return { name, url, proc, dir, first };
+  return { name, url, proc, dir, first, inspectorPort };
 }
 
 /** Polls health every 2 ms; returns the ms from spawn to the first 200 and that request's own ms. */
@@ -266,6 +270,24 @@ async function measure(instances, tokens, list) {
   return results;
 }
 
+/** BENCH_PROFILE=1: instead of timing, a CPU profile of each route on callkit-edge and the JS reference. */
+async function profileRoutes(instances, tokens, list) {
+  out(`CPU profiles (V8 sampling over workerd's inspector, ${SECS} s of wrk per worker; shares of non-idle samples)\n`);
+  for (const r of list) {
+    for (const kind of ['rust', 'js']) {
+      const inst = instanceFor(instances, kind, r.mode);
+      const load = () => wrk(inst.url + r.path, { method: r.method, token: tokens[r.token] ?? '', body: r.body ?? '', secs: SECS, connections: CONNS });
+      await load(); // warm-up, outside the profile
+      const { categories, top } = await profileWhile(ROOT, inst.inspectorPort, load);
+      out(`${r.name} on ${WORKERS[kind].label}`);
+      for (const [name, share] of categories) out(`  ${(share * 100).toFixed(1).padStart(5)}%  ${name}`);
+      out('  top functions (self):');
+      for (const [name, share] of top) out(`  ${(share * 100).toFixed(1).padStart(5)}%  ${name}`);
+      out();
+    }
+  }
+}
+
 async function coldStarts(upstream) {
   const runs = Object.fromEntries(Object.keys(COLD).map((k) => [k, []]));
   for (let i = 0; i < COLD_RUNS; i++) {
@@ -392,7 +414,7 @@ async function startInstances(upstream, list) {
     const port = await freePort();
     const dir = join(TMP, name);
     prepareWorker(kind, mode, dir, port, upstream);
-    instances[name] = await startWorkerd(name, dir, port);
+    instances[name] = await startWorkerd(name, dir, port, PROFILE && kind !== 'pass' ? await freePort() : null);
   }
   return instances;
 }
@@ -406,6 +428,11 @@ async function main() {
   const instances = await startInstances(upstream, list);
   await checkRoutes(instances, tokens, list);
   out(`checked: every route answers 200 on every worker; the JS reference answers what callkit-edge answers; UserSigs minted by either are accepted by the other\n`);
+  if (PROFILE) {
+    await profileRoutes(instances, tokens, list);
+    save({ profile: true });
+    return 0;
+  }
   const results = await measure(instances, tokens, list);
   for (const inst of Object.values(instances)) await inst.proc.stop();
   const rows = Object.fromEntries(list.map((r) => [r.name, reportRoute(r, results[r.name])]));
@@ -422,7 +449,7 @@ function save(data) {
   const dir = join(ROOT, 'bench/results');
   mkdirSync(dir, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  for (const rounds of Object.values(data.results)) for (const runs of Object.values(rounds)) for (const x of runs) delete x.raw;
+  for (const rounds of Object.values(data.results ?? {})) for (const runs of Object.values(rounds)) for (const x of runs) delete x.raw;
   writeFileSync(join(dir, `edge-${stamp}.txt`), `${lines.join('\n')}\n`);
   writeFileSync(join(dir, `edge-${stamp}.json`), `${JSON.stringify({ build: BUILD, secs: SECS, rounds: ROUNDS, connections: CONNS, ...data }, null, 1)}\n`);
   console.log(`results: bench/results/edge-${stamp}.txt (and .json)`);

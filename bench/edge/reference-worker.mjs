@@ -45,7 +45,7 @@ function verifySig(env, token) {
 
 // ---- JWTs (alg pinned by config), keys cached per isolate
 const utf8 = new TextEncoder();
-const unb64url = (s) => Uint8Array.from(atob(s.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
+const unb64url = (s) => Buffer.from(s, 'base64url');
 const RSA = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
 let hsKey, jwksKeys;
 
@@ -72,8 +72,8 @@ async function verifyJwt(env, token) {
   if (!s || extra !== undefined) throw fail(401, 'token_malformed');
   let header, claims;
   try {
-    header = JSON.parse(atob(h.replace(/-/g, '+').replace(/_/g, '/')));
-    claims = JSON.parse(new TextDecoder().decode(unb64url(p)));
+    header = JSON.parse(unb64url(h).toString());
+    claims = JSON.parse(unb64url(p).toString());
   } catch {
     throw fail(401, 'token_malformed');
   }

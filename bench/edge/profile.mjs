@@ -1,0 +1,65 @@
+// V8 CPU profiles of a workerd process over its inspector (BENCH_PROFILE=1):
+// where a worker's time goes, by category and by function (self time).
+// The wasm is built with `strip = true`, so its functions have no names.
+
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+
+/** Samples the worker behind `inspectorPort` while `load()` runs; returns the summary. */
+export async function profileWhile(root, inspectorPort, load) {
+  const WebSocket = globalThis.WebSocket ?? createRequire(join(root, 'package.json'))('ws'); // node 20: wrangler's ws
+  const [target] = await (await fetch(`http://127.0.0.1:${inspectorPort}/json/list`)).json();
+  const ws = new WebSocket(target.webSocketDebuggerUrl);
+  await new Promise((resolve, reject) => {
+    ws.onopen = resolve;
+    ws.onerror = reject;
+  });
+  const pending = new Map();
+  let next = 0;
+  ws.onmessage = ({ data }) => {
+    const msg = JSON.parse(data);
+    pending.get(msg.id)?.(msg.result);
+    pending.delete(msg.id);
+  };
+  const send = (method, params = {}) =>
+    new Promise((resolve) => {
+      pending.set(++next, resolve);
+      ws.send(JSON.stringify({ id: next, method, params }));
+    });
+  await send('Profiler.enable');
+  await send('Profiler.setSamplingInterval', { interval: 200 });
+  await send('Profiler.start');
+  await load();
+  const { profile } = await send('Profiler.stop');
+  ws.close();
+  return summarize(profile);
+}
+
+function category({ functionName: name, url }) {
+  if (name === '(idle)') return 'idle';
+  if (name === '(garbage collector)') return 'GC';
+  if (name === '(program)') return 'V8/workerd (program)';
+  if (url.startsWith('wasm://') || /^wasm-function\[/.test(name) || name === 'wasm-to-js' || name === 'js-to-wasm') return 'wasm + transitions';
+  if (url.endsWith('index.js')) return 'wasm-bindgen JS glue (index.js)';
+  if (url) return `JS (${url.split('/').pop()})`;
+  return 'runtime built-ins (fetch, streams, …)';
+}
+
+/** `{ categories: [[name, share]], top: [[function, share]] }`, shares of all samples but idle. */
+export function summarize(profile) {
+  const nodes = new Map(profile.nodes.map((n) => [n.id, n.callFrame]));
+  const byCat = new Map();
+  const byFn = new Map();
+  let total = 0;
+  for (const id of profile.samples) {
+    const frame = nodes.get(id);
+    const cat = category(frame);
+    if (cat === 'idle') continue;
+    total += 1;
+    byCat.set(cat, (byCat.get(cat) ?? 0) + 1);
+    const fn = `${frame.functionName || '(anonymous)'}${frame.url ? ` ${frame.url.split('/').pop()}` : ''}`;
+    byFn.set(fn, (byFn.get(fn) ?? 0) + 1);
+  }
+  const shares = (m, n) => [...m].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, v]) => [k, v / total]);
+  return { categories: shares(byCat, 10), top: shares(byFn, 12) };
+}

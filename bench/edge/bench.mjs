@@ -22,7 +22,10 @@ import * as tok from './tokens.mjs';
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '..', '..');
 const BUILD = resolve(ROOT, process.argv[2] || process.env.BENCH_BUILD || 'build');
-const int = (name, dflt) => Number.parseInt(process.env[name] ?? '', 10) || dflt;
+const int = (name, dflt) => {
+  const n = Number.parseInt(process.env[name] ?? '', 10);
+  return Number.isNaN(n) ? dflt : n;
+};
 const SECS = int('BENCH_SECS', 5);
 const ROUNDS = int('BENCH_ROUNDS', 3);
 const CONNS = int('BENCH_CONNECTIONS', 16);

@@ -26,11 +26,11 @@ const int = (name, dflt) => {
   const n = Number.parseInt(process.env[name] ?? '', 10);
   return Number.isNaN(n) ? dflt : n;
 };
-const SECS = int('BENCH_SECS', 5);
-const ROUNDS = int('BENCH_ROUNDS', 3);
-const CONNS = int('BENCH_CONNECTIONS', 16);
+const SECS = Math.max(1, int('BENCH_SECS', 5));
+const ROUNDS = Math.max(1, int('BENCH_ROUNDS', 3));
+const CONNS = Math.max(1, int('BENCH_CONNECTIONS', 16));
 const WARMUP_SECS = int('BENCH_WARMUP_SECS', 2);
-const COLD_RUNS = int('BENCH_COLD_RUNS', 5);
+const COLD_RUNS = Math.max(1, int('BENCH_COLD_RUNS', 5));
 const ONLY = process.env.BENCH_ROUTES ? new RegExp(process.env.BENCH_ROUTES) : null;
 const PROFILE = process.env.BENCH_PROFILE === '1';
 const WORKERD = join(ROOT, 'node_modules/workerd/bin/workerd');

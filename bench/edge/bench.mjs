@@ -364,8 +364,9 @@ function reportCold(cold) {
     const extra = kind === 'pass' ? '' : `+${f0(ready - floor)}`;
     out(`  ${COLD[kind].padEnd(26)} ${f0(ready).padStart(12)} ${extra.padStart(8)} ${f2(median(cold[kind].map((x) => x.requestMs))).padStart(11)} ${f2(median(cold[kind].map((x) => x.secondMs))).padStart(11)}`);
   }
-  out('  (workerd compiles and evaluates every module before it listens; the probes import index_bg.wasm alone,');
-  out('   the second also instantiates it with stubbed imports; 1st req includes callkit-edge\'s per-isolate set-up)');
+  out('  (spawn→200 includes the 1st request. workerd compiles and evaluates every module before it listens; the probes');
+  out('   import index_bg.wasm alone, the second also instantiates it with stubbed imports; callkit-edge\'s 1st request');
+  out('   builds its per-isolate state and compiles, lazily, the wasm functions it calls)');
   out();
 }
 

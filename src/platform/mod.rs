@@ -2,8 +2,10 @@
 //! Env). The protocol core above it stays platform-free.
 
 pub mod abort_timeout;
+pub mod capped_read;
 pub mod config;
 pub mod fetch_transport;
 pub mod jwks_fetch;
 pub mod runtime;
 pub mod state;
+pub mod webcrypto;

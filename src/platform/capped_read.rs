@@ -1,0 +1,75 @@
+//! Reading a response body with a hard size cap: a declared
+//! `Content-Length` over the cap is refused before reading, and a streamed
+//! body is abandoned at the first chunk that goes past it, so memory stays
+//! bounded whatever the server sends.
+
+use futures_util::{Stream, StreamExt};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CappedError {
+    /// Declared or streamed past the cap.
+    TooLarge,
+    /// The stream failed.
+    Read,
+}
+
+/// Whether a `Content-Length` value announces more than `cap` bytes (a
+/// number too large for u64 does too). A value that is not a number
+/// announces nothing; the streamed cap still applies.
+pub fn declared_over(content_length: Option<&str>, cap: usize) -> bool {
+    let Some(value) = content_length.map(str::trim) else {
+        return false;
+    };
+    let is_number = !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit());
+    is_number && value.parse::<u64>().map_or(true, |n| n > cap as u64)
+}
+
+/// Collects `stream` into at most `cap` bytes; stops reading past it.
+pub async fn read_capped<S, E>(mut stream: S, cap: usize) -> Result<Vec<u8>, CappedError>
+where
+    S: Stream<Item = Result<Vec<u8>, E>> + Unpin,
+{
+    let mut body = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|_| CappedError::Read)?;
+        if body.len() + chunk.len() > cap {
+            return Err(CappedError::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use futures::executor::block_on;
+    use futures::stream;
+
+    use super::*;
+
+    #[test]
+    fn content_length_is_checked_first() {
+        assert!(declared_over(Some("65537"), 65_536));
+        assert!(declared_over(Some(" 99999999999999999999 "), 65_536));
+        assert!(!declared_over(Some("65536"), 65_536));
+        assert!(!declared_over(Some("nonsense"), 65_536));
+        assert!(!declared_over(None, 65_536));
+    }
+
+    #[test]
+    fn stops_reading_at_the_first_byte_past_the_cap() {
+        let pulled = Cell::new(0);
+        let chunks = stream::iter((0..100).map(|_| {
+            pulled.set(pulled.get() + 1);
+            Ok::<_, ()>(vec![b'x'; 1000])
+        }));
+        assert_eq!(block_on(read_capped(chunks, 2_500)), Err(CappedError::TooLarge));
+        assert_eq!(pulled.get(), 3, "no chunk read after the one that overflowed");
+        let exact = stream::iter([Ok::<_, ()>(vec![1; 2_000]), Ok(vec![2; 500])]);
+        assert_eq!(block_on(read_capped(exact, 2_500)).unwrap().len(), 2_500);
+        let broken = stream::iter([Ok(vec![1]), Err(())]);
+        assert_eq!(block_on(read_capped(broken, 10)), Err(CappedError::Read));
+    }
+}

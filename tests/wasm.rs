@@ -136,7 +136,10 @@ mod webcrypto {
         assert_eq!(v.verify(&good, NOW).await.unwrap().subject, "alice");
         // Twice: the second use goes through the cached CryptoKey.
         assert!(v.verify(&good, NOW + 1).await.is_ok());
-        assert_eq!(v.verify(&tampered(&good), NOW).await, Err(AuthError::BadSignature));
+        assert_eq!(
+            v.verify(&tampered(&good), NOW).await,
+            Err(AuthError::BadSignature)
+        );
     }
 
     #[wasm_bindgen_test]

@@ -65,8 +65,15 @@ mod tests {
             pulled.set(pulled.get() + 1);
             Ok::<_, ()>(vec![b'x'; 1000])
         }));
-        assert_eq!(block_on(read_capped(chunks, 2_500)), Err(CappedError::TooLarge));
-        assert_eq!(pulled.get(), 3, "no chunk read after the one that overflowed");
+        assert_eq!(
+            block_on(read_capped(chunks, 2_500)),
+            Err(CappedError::TooLarge)
+        );
+        assert_eq!(
+            pulled.get(),
+            3,
+            "no chunk read after the one that overflowed"
+        );
         let exact = stream::iter([Ok::<_, ()>(vec![1; 2_000]), Ok(vec![2; 500])]);
         assert_eq!(block_on(read_capped(exact, 2_500)).unwrap().len(), 2_500);
         let broken = stream::iter([Ok(vec![1]), Err(())]);

@@ -21,10 +21,15 @@ impl SignatureVerifier for WebCrypto {
         // Only the key material: `alg`, `use` and `key_ops` were checked
         // already, and passing them on could only make the import fail.
         let jwk = match key {
-            PublicKey::Rsa { n, e } => object(&[("kty", "RSA"), ("n", n.as_str()), ("e", e.as_str())]),
-            PublicKey::P256 { x, y } => {
-                object(&[("kty", "EC"), ("crv", "P-256"), ("x", x.as_str()), ("y", y.as_str())])
+            PublicKey::Rsa { n, e } => {
+                object(&[("kty", "RSA"), ("n", n.as_str()), ("e", e.as_str())])
             }
+            PublicKey::P256 { x, y } => object(&[
+                ("kty", "EC"),
+                ("crv", "P-256"),
+                ("x", x.as_str()),
+                ("y", y.as_str()),
+            ]),
         }?;
         let algorithm = match alg {
             JwtAlg::Rs256 => object(&[("name", "RSASSA-PKCS1-v1_5"), ("hash", "SHA-256")]),
@@ -67,7 +72,10 @@ impl SignatureVerifier for WebCrypto {
 async fn call_subtle(method: &str, args: &[JsValue]) -> Option<JsValue> {
     let crypto = Reflect::get(&js_sys::global(), &"crypto".into()).ok()?;
     let subtle = Reflect::get(&crypto, &"subtle".into()).ok()?;
-    let function: Function = Reflect::get(&subtle, &method.into()).ok()?.dyn_into().ok()?;
+    let function: Function = Reflect::get(&subtle, &method.into())
+        .ok()?
+        .dyn_into()
+        .ok()?;
     let args: Array = args.iter().collect();
     let promise: Promise = function.apply(&subtle, &args).ok()?.dyn_into().ok()?;
     JsFuture::from(promise).await.ok()

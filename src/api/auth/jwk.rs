@@ -107,7 +107,9 @@ mod tests {
     const JWKS: &str = include_str!("testdata/jwks.json");
 
     fn kids(keys: &[(Option<String>, PublicKey)]) -> Vec<&str> {
-        keys.iter().map(|(kid, _)| kid.as_deref().unwrap_or("")).collect()
+        keys.iter()
+            .map(|(kid, _)| kid.as_deref().unwrap_or(""))
+            .collect()
     }
 
     #[test]
@@ -134,13 +136,22 @@ mod tests {
             variant(0, "alg", "RS512".into()),
             variant(0, "key_ops", serde_json::json!(["sign"])),
             variant(0, "n", URL_SAFE_NO_PAD.encode([0xff_u8; 128]).into()),
-            variant(0, "n", URL_SAFE_NO_PAD.encode([0xff_u8; MAX_RSA_MODULUS_BYTES + 1]).into()),
+            variant(
+                0,
+                "n",
+                URL_SAFE_NO_PAD
+                    .encode([0xff_u8; MAX_RSA_MODULUS_BYTES + 1])
+                    .into(),
+            ),
             variant(0, "e", "".into()),
             variant(0, "n", 42.into()),
             serde_json::json!({"kty": "OKP", "crv": "Ed448", "x": "AA"}),
         ];
         let doc = serde_json::json!({ "keys": rsa_unusable });
-        assert_eq!(parse_jwks(&doc.to_string(), JwtAlg::Rs256).err(), Some(JwksError::NoUsableKey));
+        assert_eq!(
+            parse_jwks(&doc.to_string(), JwtAlg::Rs256).err(),
+            Some(JwksError::NoUsableKey)
+        );
         let ec_unusable = [
             variant(1, "crv", "P-384".into()),
             variant(1, "x", URL_SAFE_NO_PAD.encode([1u8; 31]).into()),
@@ -148,11 +159,21 @@ mod tests {
             variant(1, "kty", "RSA".into()),
         ];
         let doc = serde_json::json!({ "keys": ec_unusable });
-        assert_eq!(parse_jwks(&doc.to_string(), JwtAlg::Es256).err(), Some(JwksError::NoUsableKey));
-        let ok = serde_json::json!({ "keys": [variant(0, "key_ops", serde_json::json!(["verify"]))] });
+        assert_eq!(
+            parse_jwks(&doc.to_string(), JwtAlg::Es256).err(),
+            Some(JwksError::NoUsableKey)
+        );
+        let ok =
+            serde_json::json!({ "keys": [variant(0, "key_ops", serde_json::json!(["verify"]))] });
         assert!(parse_jwks(&ok.to_string(), JwtAlg::Rs256).is_ok());
-        assert_eq!(parse_jwks("<html>", JwtAlg::Rs256).err(), Some(JwksError::Invalid));
+        assert_eq!(
+            parse_jwks("<html>", JwtAlg::Rs256).err(),
+            Some(JwksError::Invalid)
+        );
         let huge = format!("{{\"keys\":[],\"pad\":\"{}\"}}", "x".repeat(MAX_JWKS_BYTES));
-        assert_eq!(parse_jwks(&huge, JwtAlg::Rs256).err(), Some(JwksError::Invalid));
+        assert_eq!(
+            parse_jwks(&huge, JwtAlg::Rs256).err(),
+            Some(JwksError::Invalid)
+        );
     }
 }

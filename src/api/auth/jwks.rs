@@ -20,10 +20,10 @@ use std::cell::RefCell;
 use std::future::poll_fn;
 use std::task::{Poll, Waker};
 
-pub use super::jwk::MAX_JWKS_BYTES;
 use super::config::JwtAlg;
 use super::error::AuthError;
 use super::jwk::parse_jwks;
+pub use super::jwk::MAX_JWKS_BYTES;
 use super::signature::{PublicKey, SignatureVerifier};
 
 /// Keys this old are reloaded on next use even when every `kid` is known, so

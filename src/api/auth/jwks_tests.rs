@@ -55,7 +55,14 @@ impl JwksSource for &Stalling {
         if self.calls.get() == 1 {
             std::future::pending::<()>().await;
         }
-        poll_fn(|_| if self.open.get() { Poll::Ready(()) } else { Poll::Pending }).await;
+        poll_fn(|_| {
+            if self.open.get() {
+                Poll::Ready(())
+            } else {
+                Poll::Pending
+            }
+        })
+        .await;
         Ok(JWKS.to_owned())
     }
 }
@@ -174,7 +181,10 @@ fn abandoned_fetch_is_ignored_after_the_timeout() {
     // Polled once, not blocked on: with a mark that never expires it would wait forever.
     let mut fresh = Box::pin(cache.key_for(Some("ec-1"), FETCH_STALE_SECS, true));
     let replaced = poll_once(fresh.as_mut());
-    assert!(matches!(replaced, Poll::Ready(Ok(_))), "a new fetch replaces the abandoned one");
+    assert!(
+        matches!(replaced, Poll::Ready(Ok(_))),
+        "a new fetch replaces the abandoned one"
+    );
     assert_eq!(source.calls.get(), 2);
     assert!(matches!(poll_once(waiting.as_mut()), Poll::Ready(Ok(_))));
 }
@@ -227,7 +237,10 @@ fn keys_past_the_hard_age_cap_stop_verifying() {
 /// the periodic refresh still happens for any caller.
 #[test]
 fn unknown_kid_refetch_needs_a_plausible_token() {
-    let source = Scripted::new(vec![Ok(only("ec-1")), Ok(JWKS.replace("\"ec-1\"", "\"ec-2\""))]);
+    let source = Scripted::new(vec![
+        Ok(only("ec-1")),
+        Ok(JWKS.replace("\"ec-1\"", "\"ec-2\"")),
+    ]);
     let cache = new_cache(&source, 300);
     key(&cache, "ec-1", 1000).unwrap();
     let implausible = |kid, now| block_on(cache.key_for(Some(kid), now, false)).map(|_| ());

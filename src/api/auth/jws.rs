@@ -96,15 +96,29 @@ mod tests {
 
     #[test]
     fn splits_into_exactly_three_parts() {
-        let token = format!("{}.{}.{}", b64(r#"{"alg":"HS256"}"#), b64(r#"{"sub":"a"}"#), b64("sig"));
+        let token = format!(
+            "{}.{}.{}",
+            b64(r#"{"alg":"HS256"}"#),
+            b64(r#"{"sub":"a"}"#),
+            b64("sig")
+        );
         let (header, parts) = parse_header(&token).unwrap();
         assert_eq!(header.alg, "HS256");
         let jws = decode_rest(&token, header, parts).unwrap();
         assert_eq!(jws.signature, b"sig");
         assert_eq!(jws.claims["sub"], "a");
         assert_eq!(jws.signing_input, token.rsplit_once('.').unwrap().0);
-        for bad in [format!("{token}.x"), token.replacen('.', "", 1), String::new(), ".a.b".into()] {
-            assert_eq!(parse_header(&bad).err(), Some(AuthError::Malformed), "{bad}");
+        for bad in [
+            format!("{token}.x"),
+            token.replacen('.', "", 1),
+            String::new(),
+            ".a.b".into(),
+        ] {
+            assert_eq!(
+                parse_header(&bad).err(),
+                Some(AuthError::Malformed),
+                "{bad}"
+            );
         }
     }
 
@@ -127,7 +141,10 @@ mod tests {
         assert_eq!(parse_header(&dup).err(), Some(AuthError::Malformed));
         let array = format!("{}.{}.AA", b64(r#"{"alg":"HS256"}"#), b64("[1]"));
         let (header, parts) = parse_header(&array).unwrap();
-        assert_eq!(decode_rest(&array, header, parts).err(), Some(AuthError::Malformed));
+        assert_eq!(
+            decode_rest(&array, header, parts).err(),
+            Some(AuthError::Malformed)
+        );
     }
 
     #[test]
@@ -137,6 +154,9 @@ mod tests {
         let big_sig = URL_SAFE_NO_PAD.encode([7u8; MAX_SIGNATURE_BYTES + 1]);
         let token = format!("{}.{}.{big_sig}", b64(r#"{"alg":"RS256"}"#), b64("{}"));
         let (header, parts) = parse_header(&token).unwrap();
-        assert_eq!(decode_rest(&token, header, parts).err(), Some(AuthError::BadSignature));
+        assert_eq!(
+            decode_rest(&token, header, parts).err(),
+            Some(AuthError::BadSignature)
+        );
     }
 }

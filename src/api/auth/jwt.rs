@@ -22,7 +22,8 @@ const ES256_SIGNATURE_BYTES: usize = 64;
 
 enum Keys<S, V: SignatureVerifier> {
     Secret(Vec<u8>),
-    Jwks(JwksCache<S, V>),
+    // Boxed: the cache is large next to a secret, and built once per isolate.
+    Jwks(Box<JwksCache<S, V>>),
 }
 
 pub struct JwtVerifier<S, V: SignatureVerifier> {
@@ -47,9 +48,12 @@ impl<S: JwksSource, V: SignatureVerifier> JwtVerifier<S, V> {
     pub fn new(config: &JwtConfig, source: S, verifier: V) -> Result<Self, AuthConfigError> {
         let keys = match &config.keys {
             JwtKeys::Secret(secret) => Keys::Secret(secret.expose().as_bytes().to_vec()),
-            JwtKeys::Jwks { refresh_secs, .. } => {
-                Keys::Jwks(JwksCache::new(source, verifier, config.alg, *refresh_secs))
-            }
+            JwtKeys::Jwks { refresh_secs, .. } => Keys::Jwks(Box::new(JwksCache::new(
+                source,
+                verifier,
+                config.alg,
+                *refresh_secs,
+            ))),
         };
         Ok(Self {
             alg: config.alg,
@@ -186,10 +190,10 @@ fn claim_grants_admin(claims: &Map<String, Value>, rule: &AdminClaim) -> bool {
 mod tests {
     use std::cell::Cell;
 
-    use callkit_core::secret::Secret;
-    use futures::executor::block_on;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     use base64::Engine;
+    use callkit_core::secret::Secret;
+    use futures::executor::block_on;
     use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
     use serde_json::json;
 
@@ -576,11 +580,21 @@ mod tests {
         };
         let es = JwtVerifier::new(&jwks_config(JwtAlg::Es256), &source, RustCrypto).unwrap();
         for token in [rs256(&claims(), "rsa-1"), hs256(&claims())] {
-            assert_eq!(block_on(es.verify(&token, NOW)), Err(AuthError::WrongAlgorithm));
+            assert_eq!(
+                block_on(es.verify(&token, NOW)),
+                Err(AuthError::WrongAlgorithm)
+            );
         }
         let none = raw_token(&json!({"alg": "none", "kid": "ec-1"}), &claims(), "");
-        assert_eq!(block_on(es.verify(&none, NOW)), Err(AuthError::WrongAlgorithm));
-        assert_eq!(source.calls.get(), 0, "no JWKS fetch for a refused algorithm");
+        assert_eq!(
+            block_on(es.verify(&none, NOW)),
+            Err(AuthError::WrongAlgorithm)
+        );
+        assert_eq!(
+            source.calls.get(),
+            0,
+            "no JWKS fetch for a refused algorithm"
+        );
     }
 
     #[test]
@@ -597,12 +611,18 @@ mod tests {
         longer.push(0);
         for bad in [&longer[..], &sig[..63], &[][..]] {
             let forged = format!("{input}.{}", URL_SAFE_NO_PAD.encode(bad));
-            assert_eq!(block_on(es.verify(&forged, NOW)), Err(AuthError::BadSignature));
+            assert_eq!(
+                block_on(es.verify(&forged, NOW)),
+                Err(AuthError::BadSignature)
+            );
         }
         let mut flipped = sig.clone();
         flipped[10] ^= 1;
         let forged = format!("{input}.{}", URL_SAFE_NO_PAD.encode(&flipped));
-        assert_eq!(block_on(es.verify(&forged, NOW)), Err(AuthError::BadSignature));
+        assert_eq!(
+            block_on(es.verify(&forged, NOW)),
+            Err(AuthError::BadSignature)
+        );
         assert!(block_on(es.verify(&token, NOW)).is_ok());
     }
 
@@ -614,9 +634,13 @@ mod tests {
         let rs = JwtVerifier::new(&jwks_config(JwtAlg::Rs256), &source, RustCrypto).unwrap();
         let token = rs256(&claims(), "rsa-1");
         let parts: Vec<&str> = token.split('.').collect();
-        let admin = URL_SAFE_NO_PAD.encode(with(claims(), "sub", json!("administrator")).to_string());
+        let admin =
+            URL_SAFE_NO_PAD.encode(with(claims(), "sub", json!("administrator")).to_string());
         let forged = format!("{}.{admin}.{}", parts[0], parts[2]);
-        assert_eq!(block_on(rs.verify(&forged, NOW)), Err(AuthError::BadSignature));
+        assert_eq!(
+            block_on(rs.verify(&forged, NOW)),
+            Err(AuthError::BadSignature)
+        );
         let padded = format!("{token}=");
         assert_eq!(block_on(rs.verify(&padded, NOW)), Err(AuthError::Malformed));
     }
@@ -630,10 +654,20 @@ mod tests {
         block_on(es.verify(&es256(&claims(), "ec-1"), NOW)).unwrap();
         let later = NOW + 400;
         let stale = es256(&claims(), "rogue"); // exp NOW + 600 + 30 leeway < later + 400
-        assert_eq!(block_on(es.verify(&stale, later + 400)), Err(AuthError::UnknownKey));
-        assert_eq!(source.calls.get(), 1, "an expired token does not spend the refetch");
+        assert_eq!(
+            block_on(es.verify(&stale, later + 400)),
+            Err(AuthError::UnknownKey)
+        );
+        assert_eq!(
+            source.calls.get(),
+            1,
+            "an expired token does not spend the refetch"
+        );
         let fresh = es256(&with(claims(), "exp", json!(later + 600)), "rogue");
-        assert_eq!(block_on(es.verify(&fresh, later)), Err(AuthError::UnknownKey));
+        assert_eq!(
+            block_on(es.verify(&fresh, later)),
+            Err(AuthError::UnknownKey)
+        );
         assert_eq!(source.calls.get(), 2);
     }
 }

@@ -23,8 +23,7 @@ pub trait SignatureVerifier {
 
     /// RSASSA-PKCS1-v1_5 with SHA-256 (RS256), or ECDSA P-256 with SHA-256
     /// over a raw 64-byte `r ‖ s` signature (ES256).
-    async fn verify(&self, key: &Self::Key, alg: JwtAlg, message: &[u8], signature: &[u8])
-        -> bool;
+    async fn verify(&self, key: &Self::Key, alg: JwtAlg, message: &[u8], signature: &[u8]) -> bool;
 }
 
 /// For modes without JWKS keys (UserSig, HS256): imports nothing, verifies nothing.

@@ -1,6 +1,6 @@
 //! The wasm-only pieces, run inside wasm under Node by wasm-bindgen-test:
-//! the platform randomness and clock, and UserSig minting and verification
-//! compiled to wasm.
+//! the platform randomness and clock, UserSig minting and verification
+//! compiled to wasm, and RS256/ES256 verification through WebCrypto.
 #![cfg(target_arch = "wasm32")]
 
 use callkit_core::client::Runtime;
@@ -82,4 +82,83 @@ fn mint_and_verify_with_the_wasm_clock() {
         usersig::verify(&sig, KEY, &other_app, now),
         Err(UserSigError::AppIdMismatch)
     );
+}
+
+// ------------------------------------------------------------ WebCrypto JWT
+
+mod webcrypto {
+    use callkit_edge::api::auth::config::{JwtAlg, JwtConfig, JwtKeys};
+    use callkit_edge::api::auth::jwt::JwtVerifier;
+    use callkit_edge::api::auth::{AuthError, JwksError, JwksSource};
+    use callkit_edge::platform::webcrypto::WebCrypto;
+    use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    const JWKS: &str = include_str!("../src/api/auth/testdata/jwks.json");
+    const RSA_PRIVATE: &str = include_str!("../src/api/auth/testdata/rsa_private.pem");
+    const EC_PRIVATE: &str = include_str!("../src/api/auth/testdata/ec_private.pem");
+    const NOW: u64 = 1_700_000_000;
+
+    struct Fixture;
+
+    impl JwksSource for Fixture {
+        async fn fetch_jwks(&self) -> Result<String, JwksError> {
+            Ok(JWKS.to_owned())
+        }
+    }
+
+    fn verifier(alg: JwtAlg) -> JwtVerifier<Fixture, WebCrypto> {
+        let config = JwtConfig {
+            alg,
+            keys: JwtKeys::Jwks {
+                url: "https://issuer.example/jwks".into(),
+                refresh_secs: 300,
+            },
+            issuer: Some("https://issuer.example".into()),
+            audience: Some("callkit".into()),
+            leeway_secs: 30,
+            admin_claim: None,
+        };
+        JwtVerifier::new(&config, Fixture, WebCrypto).unwrap()
+    }
+
+    fn token(alg: Algorithm, kid: &str, key: &EncodingKey) -> String {
+        let claims = serde_json::json!({
+            "sub": "alice", "iss": "https://issuer.example", "aud": "callkit", "exp": NOW + 600,
+        });
+        let mut header = Header::new(alg);
+        header.kid = Some(kid.into());
+        encode(&header, &claims, key).unwrap()
+    }
+
+    /// Flips one bit of the signature.
+    fn tampered(token: &str) -> String {
+        let (input, sig) = token.rsplit_once('.').unwrap();
+        let mut sig = sig.as_bytes().to_vec();
+        sig[5] = if sig[5] == b'A' { b'B' } else { b'A' };
+        format!("{input}.{}", String::from_utf8(sig).unwrap())
+    }
+
+    async fn check(alg: JwtAlg, good: String) {
+        let v = verifier(alg);
+        assert_eq!(v.verify(&good, NOW).await.unwrap().subject, "alice");
+        // Twice: the second use goes through the cached CryptoKey.
+        assert!(v.verify(&good, NOW + 1).await.is_ok());
+        assert_eq!(
+            v.verify(&tampered(&good), NOW).await,
+            Err(AuthError::BadSignature)
+        );
+    }
+
+    #[wasm_bindgen_test]
+    async fn rs256_verifies_with_webcrypto() {
+        let key = EncodingKey::from_rsa_pem(RSA_PRIVATE.as_bytes()).unwrap();
+        check(JwtAlg::Rs256, token(Algorithm::RS256, "rsa-1", &key)).await;
+    }
+
+    #[wasm_bindgen_test]
+    async fn es256_verifies_with_webcrypto() {
+        let key = EncodingKey::from_ec_pem(EC_PRIVATE.as_bytes()).unwrap();
+        check(JwtAlg::Es256, token(Algorithm::ES256, "ec-1", &key)).await;
+    }
 }

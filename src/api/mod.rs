@@ -231,7 +231,9 @@ fn with_headers(response: Response, headers: Vec<(&'static str, String)>) -> Res
 /// the part after the first `?` is the query, with no fragment.
 fn query_pairs(url: &str) -> Vec<(String, String)> {
     let query = url.split_once('?').map_or("", |(_, q)| q);
-    form_urlencoded::parse(query.as_bytes()).into_owned().collect()
+    form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect()
 }
 
 fn header(req: &Request, name: &str) -> Option<String> {

@@ -31,7 +31,9 @@ impl Transport for FetchTransport {
             let body = read_capped(response, MAX_RESPONSE_BYTES)
                 .await
                 .map_err(|e| match e {
-                    BodyError::TooLarge { limit } => TransportError::TooLarge { limit },
+                    BodyError::TooLarge => TransportError::TooLarge {
+                        limit: MAX_RESPONSE_BYTES,
+                    },
                     BodyError::Unreadable => network("the response body could not be read"),
                 })?;
             Ok(HttpResponse { status, body })
@@ -58,10 +60,17 @@ async fn post_json(
     init.set_headers(&headers);
     init.set_body(&Uint8Array::from(body));
     init.set_signal(Some(signal));
-    let global: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
-    let response = JsFuture::from(global.fetch_with_str_and_init(url, &init))
+    fetch(url, &init)
         .await
-        .map_err(|_| network("the connection failed"))?;
+        .map_err(|()| network("the connection failed"))
+}
+
+/// The platform `fetch`. Its rejection is dropped unread: it could quote the URL.
+pub async fn fetch(url: &str, init: &web_sys::RequestInit) -> Result<web_sys::Response, ()> {
+    let global: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
+    let response = JsFuture::from(global.fetch_with_str_and_init(url, init))
+        .await
+        .map_err(|_| ())?;
     Ok(response.unchecked_into())
 }
 

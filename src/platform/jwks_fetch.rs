@@ -2,12 +2,16 @@
 
 use std::time::Duration;
 
-use worker::{Fetch, Method, Request, RequestInit};
+use worker::AbortSignal;
 
 use super::abort_timeout::with_abort_timeout;
+use super::capped_body::{read_capped, BodyError};
+use super::fetch_transport::fetch;
 use crate::api::auth::jwks::MAX_JWKS_BYTES;
 use crate::api::auth::{JwksError, JwksSource};
 
+/// Keep below `jwks::FETCH_STALE_SECS`: past that, the cache assumes a fetch
+/// still marked in flight was abandoned.
 const JWKS_TIMEOUT: Duration = Duration::from_secs(5);
 
 #[derive(Debug, Clone)]
@@ -26,22 +30,25 @@ impl FetchJwks {
 impl JwksSource for FetchJwks {
     async fn fetch_jwks(&self) -> Result<String, JwksError> {
         let url = self.url.as_deref().ok_or(JwksError::NotConfigured)?;
-        let exchange = |signal| async move {
-            let mut init = RequestInit::new();
-            init.with_method(Method::Get);
-            let request = Request::new_with_init(url, &init).map_err(|_| JwksError::Unreachable)?;
-            let mut response = Fetch::Request(request)
-                .send_with_signal(&signal)
+        // The request and the body read share one budget.
+        let exchange = |signal: AbortSignal| async move {
+            let init = web_sys::RequestInit::new();
+            init.set_method("GET");
+            init.set_signal(Some(&signal));
+            let response = fetch(url, &init)
                 .await
-                .map_err(|_| JwksError::Unreachable)?;
-            let status = response.status_code();
+                .map_err(|()| JwksError::Unreachable)?;
+            let status = response.status();
             if status != 200 {
                 return Err(JwksError::Status(status));
             }
-            let body = response.bytes().await.map_err(|_| JwksError::Unreachable)?;
-            if body.len() > MAX_JWKS_BYTES {
-                return Err(JwksError::Invalid);
-            }
+            // Past the cap the body is dropped unread: the rest never reaches memory.
+            let body = read_capped(response, MAX_JWKS_BYTES)
+                .await
+                .map_err(|e| match e {
+                    BodyError::TooLarge => JwksError::TooLarge,
+                    BodyError::Unreadable => JwksError::Unreachable,
+                })?;
             String::from_utf8(body).map_err(|_| JwksError::Invalid)
         };
         with_abort_timeout(JWKS_TIMEOUT, exchange)

@@ -8,3 +8,4 @@ pub mod fetch_transport;
 pub mod jwks_fetch;
 pub mod runtime;
 pub mod state;
+pub mod webcrypto;

@@ -11,6 +11,7 @@ use super::config::{names, ConfigError, TencentConfig};
 use super::fetch_transport::FetchTransport;
 use super::jwks_fetch::FetchJwks;
 use super::runtime::WorkerRuntime;
+use super::webcrypto::WebCrypto;
 use crate::api::auth::{AppKey, AuthConfig, AuthConfigError, AuthMethod, Authenticator};
 use crate::api::cors::{Cors, ALLOWED_ORIGINS};
 use crate::api::policy::{Policy, ACTION_POLICY};
@@ -21,7 +22,7 @@ pub type EdgeClient = Client<FetchTransport, WorkerRuntime>;
 pub struct AppState {
     pub tencent: TencentConfig,
     pub client: EdgeClient,
-    pub auth: Authenticator<FetchJwks>,
+    pub auth: Authenticator<FetchJwks, WebCrypto>,
     pub auth_mode: &'static str,
     pub policy: Policy,
     pub cors: Cors,

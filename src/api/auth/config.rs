@@ -355,25 +355,24 @@ fn parse_admin_claim(raw: &str) -> Result<AdminClaim, AuthConfigError> {
     })
 }
 
-/// https with a host; plain http only for loopback development setups.
-fn is_acceptable_jwks_url(url: &str) -> bool {
-    let host_part = |rest: &str| {
-        let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-        rest[..end].to_owned()
+/// https with a host; plain http only to a loopback host (localhost,
+/// 127.0.0.0/8, [::1]); never userinfo. The URL is parsed the way `fetch`
+/// will parse it (WHATWG, the `url` crate), so the host checked is the host
+/// fetched: `http://localhost:80@idp.example/` names `idp.example`.
+fn is_acceptable_jwks_url(raw: &str) -> bool {
+    let Ok(url) = url::Url::parse(raw) else {
+        return false;
     };
-    if let Some(rest) = url.strip_prefix("https://") {
-        let authority = host_part(rest);
-        return !authority.is_empty() && !authority.contains('@') && !authority.contains(' ');
+    if !url.username().is_empty() || url.password().is_some() {
+        return false;
     }
-    if let Some(rest) = url.strip_prefix("http://") {
-        let authority = host_part(rest);
-        let host = match authority.strip_prefix('[') {
-            Some(v6) => v6.split(']').next().unwrap_or(""),
-            None => authority.split(':').next().unwrap_or(""),
-        };
-        return matches!(host, "localhost" | "127.0.0.1" | "::1");
+    match (url.scheme(), url.host()) {
+        ("https", Some(_)) => true,
+        ("http", Some(url::Host::Domain(name))) => name == "localhost",
+        ("http", Some(url::Host::Ipv4(ip))) => ip.is_loopback(),
+        ("http", Some(url::Host::Ipv6(ip))) => ip.is_loopback(),
+        _ => false,
     }
-    false
 }
 
 #[cfg(test)]
@@ -539,6 +538,12 @@ mod tests {
         assert!(with(JWT_JWKS_URL, "http://127.0.0.1:8787/jwks").is_ok());
         assert!(with(JWT_JWKS_URL, "http://localhost/jwks").is_ok());
         assert_eq!(
+            with(JWT_JWKS_URL, "https://user:pw@id.example/jwks")
+                .unwrap_err()
+                .setting(),
+            JWT_JWKS_URL
+        );
+        assert_eq!(
             with(JWT_JWKS_REFRESH_SECS, "5").unwrap_err().setting(),
             JWT_JWKS_REFRESH_SECS
         );
@@ -595,5 +600,41 @@ mod tests {
         assert_eq!(err.setting(), ADMIN_USERS);
         assert!(err.to_string().contains("entry 2"));
         assert!(!err.to_string().contains(&long));
+    }
+
+    /// Issue 10 defect 3: the host checked must be the host fetched.
+    #[test]
+    fn plain_http_jwks_only_to_a_loopback_host() {
+        for ok in [
+            "http://localhost/jwks",
+            "http://LOCALHOST:8787/jwks",
+            "http://127.0.0.1:8787/.well-known/jwks.json",
+            "http://127.9.9.9/jwks",
+            "http://[::1]:8080/jwks",
+            "https://id.example/jwks?tenant=x",
+            "https://id.example:8443/jwks",
+        ] {
+            assert!(is_acceptable_jwks_url(ok), "{ok}");
+        }
+        for bad in [
+            "http://localhost:80@idp.example/jwks",
+            "http://localhost@idp.example/jwks",
+            "http://127.0.0.1:80@idp.example/jwks",
+            "http://[::1]@idp.example/jwks",
+            "http://localhost.idp.example/jwks",
+            "http://127.0.0.1.idp.example/jwks",
+            "http://idp.example/jwks#@localhost",
+            "http://idp.example/jwks?x=@localhost",
+            "http://10.0.0.1/jwks",
+            "http://[::2]/jwks",
+            "https://user@id.example/jwks",
+            "https://",
+            "ftp://localhost/jwks",
+            "file:///etc/jwks.json",
+            "localhost/jwks",
+            "not a url",
+        ] {
+            assert!(!is_acceptable_jwks_url(bad), "{bad}");
+        }
     }
 }

@@ -53,7 +53,10 @@ mod tests {
         let id = Identity::new("bob", true).expect("valid id");
         assert_eq!(id.user_id(), "bob");
         assert!(id.is_admin());
-        assert!(Identity::new("x".repeat(32), false).is_some(), "32 bytes is the limit");
+        assert!(
+            Identity::new("x".repeat(32), false).is_some(),
+            "32 bytes is the limit"
+        );
         for bad in [
             String::new(),
             "x".repeat(33),

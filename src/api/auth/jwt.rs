@@ -1,33 +1,34 @@
-//! JWT caller tokens: HS256 with a shared secret, or RS256/ES256 with keys
-//! from a JWKS. Signatures are checked by `jsonwebtoken`; the algorithm is
-//! pinned by configuration and time claims are checked here against the
-//! clock the caller passes in (the crate would read the platform clock).
+//! JWT caller tokens: HS256 with a shared secret, checked here with
+//! `hmac`/`sha2`, or RS256/ES256 with keys from a JWKS, checked by the
+//! platform's [`SignatureVerifier`] (WebCrypto in the Worker). The algorithm
+//! is pinned by configuration and compared before any key lookup; time
+//! claims are checked against the clock the caller passes in.
 
-use std::collections::HashSet;
-
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
-use jsonwebtoken::errors::ErrorKind;
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use serde::Deserialize;
+use hmac::{Hmac, Mac};
 use serde_json::{Map, Value};
+use sha2::Sha256;
 
-use super::config::{AdminClaim, AuthConfigError, JwtAlg, JwtConfig, JwtKeys, JWT_SECRET};
+use super::config::{AdminClaim, AuthConfigError, JwtAlg, JwtConfig, JwtKeys};
 use super::error::AuthError;
 use super::identity::is_valid_user_id;
 use super::jwks::{JwksCache, JwksSource};
+pub use super::jws::MAX_TOKEN_LEN;
+use super::jws::{decode_rest, parse_header};
+use super::signature::SignatureVerifier;
 
-/// Longer tokens are refused before any decoding work.
-pub const MAX_TOKEN_LEN: usize = 8 * 1024;
+/// A JWS ES256 signature is the raw `r ‖ s` pair (RFC 7518 §3.4), which is
+/// also what WebCrypto takes; a DER signature or any other length is refused.
+const ES256_SIGNATURE_BYTES: usize = 64;
 
-enum Keys<S> {
-    Secret(DecodingKey),
-    Jwks(JwksCache<S>),
+enum Keys<S, V: SignatureVerifier> {
+    Secret(Vec<u8>),
+    // Boxed: the cache is large next to a secret, and built once per isolate.
+    Jwks(Box<JwksCache<S, V>>),
 }
 
-pub struct JwtVerifier<S> {
+pub struct JwtVerifier<S, V: SignatureVerifier> {
     alg: JwtAlg,
-    keys: Keys<S>,
+    keys: Keys<S, V>,
     issuer: Option<String>,
     audience: Option<String>,
     leeway_secs: u64,
@@ -43,29 +44,16 @@ pub struct VerifiedJwt {
     pub expires_at: u64,
 }
 
-#[derive(Deserialize)]
-struct PeekedHeader {
-    alg: String,
-    #[serde(default)]
-    kid: Option<String>,
-    #[serde(default)]
-    crit: Option<Value>,
-}
-
-impl<S: JwksSource> JwtVerifier<S> {
-    pub fn new(config: &JwtConfig, source: S) -> Result<Self, AuthConfigError> {
+impl<S: JwksSource, V: SignatureVerifier> JwtVerifier<S, V> {
+    pub fn new(config: &JwtConfig, source: S, verifier: V) -> Result<Self, AuthConfigError> {
         let keys = match &config.keys {
-            JwtKeys::Secret(secret) => Keys::Secret(
-                DecodingKey::from_secret(secret.expose().as_bytes()).map_err(|_| {
-                    AuthConfigError::Invalid {
-                        setting: JWT_SECRET,
-                        reason: "is not a usable HMAC key".into(),
-                    }
-                })?,
-            ),
-            JwtKeys::Jwks { refresh_secs, .. } => {
-                Keys::Jwks(JwksCache::new(source, config.alg, *refresh_secs))
-            }
+            JwtKeys::Secret(secret) => Keys::Secret(secret.expose().as_bytes().to_vec()),
+            JwtKeys::Jwks { refresh_secs, .. } => Keys::Jwks(Box::new(JwksCache::new(
+                source,
+                verifier,
+                config.alg,
+                *refresh_secs,
+            ))),
         };
         Ok(Self {
             alg: config.alg,
@@ -78,7 +66,7 @@ impl<S: JwksSource> JwtVerifier<S> {
     }
 
     pub async fn verify(&self, token: &str, now_secs: u64) -> Result<VerifiedJwt, AuthError> {
-        let header = peek_header(token)?;
+        let (header, parts) = parse_header(token)?;
         // Compared before any key lookup: the header never picks the algorithm.
         if header.alg != self.alg.as_str() {
             return Err(AuthError::WrongAlgorithm);
@@ -87,29 +75,29 @@ impl<S: JwksSource> JwtVerifier<S> {
         if header.crit.is_some() {
             return Err(AuthError::Malformed);
         }
-        let key = match &self.keys {
-            Keys::Secret(key) => key.clone(),
-            Keys::Jwks(cache) => cache.key_for(header.kid.as_deref(), now_secs).await?,
+        let jws = decode_rest(token, header, parts)?;
+        // Checked before the signature only to decide whether an unknown
+        // `kid` may trigger a JWKS refetch; reported after it.
+        let checked = self.check_claims(&jws.claims, now_secs);
+        let input = jws.signing_input.as_bytes();
+        let valid = match &self.keys {
+            Keys::Secret(secret) => hs256_verifies(secret, input, &jws.signature),
+            Keys::Jwks(cache) => {
+                let kid = jws.header.kid.as_deref();
+                let key = cache.key_for(kid, now_secs, checked.is_ok()).await?;
+                let shape_ok =
+                    self.alg != JwtAlg::Es256 || jws.signature.len() == ES256_SIGNATURE_BYTES;
+                shape_ok
+                    && cache
+                        .verifier()
+                        .verify(&key, self.alg, input, &jws.signature)
+                        .await
+            }
         };
-        let claims = jsonwebtoken::decode::<Map<String, Value>>(token, &key, &self.validation())
-            .map_err(|e| map_jwt_error(e.kind()))?
-            .claims;
-        self.check_claims(&claims, now_secs)
-    }
-
-    /// Signature and algorithm only; claim checks happen in `check_claims`.
-    fn validation(&self) -> Validation {
-        let mut validation = Validation::new(match self.alg {
-            JwtAlg::Hs256 => Algorithm::HS256,
-            JwtAlg::Rs256 => Algorithm::RS256,
-            JwtAlg::Es256 => Algorithm::ES256,
-        });
-        validation.validate_exp = false;
-        validation.validate_nbf = false;
-        validation.validate_aud = false;
-        validation.required_spec_claims = HashSet::new();
-        validation.leeway = 0;
-        validation
+        if !valid {
+            return Err(AuthError::BadSignature);
+        }
+        checked
     }
 
     fn check_claims(
@@ -159,38 +147,13 @@ impl<S: JwksSource> JwtVerifier<S> {
     }
 }
 
-fn peek_header(token: &str) -> Result<PeekedHeader, AuthError> {
-    let valid_chars = token
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
-    if token.len() > MAX_TOKEN_LEN || !valid_chars {
-        return Err(AuthError::Malformed);
-    }
-    let parts: Vec<&str> = token.split('.').collect();
-    let [header, payload, _signature] = parts.as_slice() else {
-        return Err(AuthError::Malformed);
+/// HMAC-SHA256 over the signing input, compared in constant time.
+fn hs256_verifies(secret: &[u8], input: &[u8], signature: &[u8]) -> bool {
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret) else {
+        return false;
     };
-    if header.is_empty() || payload.is_empty() {
-        return Err(AuthError::Malformed);
-    }
-    let bytes = URL_SAFE_NO_PAD
-        .decode(header)
-        .map_err(|_| AuthError::Malformed)?;
-    serde_json::from_slice(&bytes).map_err(|_| AuthError::Malformed)
-}
-
-fn map_jwt_error(kind: &ErrorKind) -> AuthError {
-    match kind {
-        ErrorKind::InvalidSignature
-        | ErrorKind::InvalidEcdsaKey
-        | ErrorKind::InvalidRsaKey(_)
-        | ErrorKind::InvalidKeyFormat => AuthError::BadSignature,
-        ErrorKind::InvalidAlgorithm
-        | ErrorKind::MissingAlgorithm
-        | ErrorKind::InvalidAlgorithmName
-        | ErrorKind::UnsupportedAlgorithm => AuthError::WrongAlgorithm,
-        _ => AuthError::Malformed,
-    }
+    mac.update(input);
+    mac.verify_slice(signature).is_ok()
 }
 
 /// A NumericDate (RFC 7519 §2): non-negative seconds, possibly fractional.
@@ -227,13 +190,17 @@ fn claim_grants_admin(claims: &Map<String, Value>, rule: &AdminClaim) -> bool {
 mod tests {
     use std::cell::Cell;
 
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
     use callkit_core::secret::Secret;
     use futures::executor::block_on;
-    use jsonwebtoken::{encode, EncodingKey, Header};
+    use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
     use serde_json::json;
 
     use super::*;
     use crate::api::auth::jwks::{JwksError, NoJwks};
+    use crate::api::auth::signature::rust_crypto::RustCrypto;
+    use crate::api::auth::signature::NoSignatures;
 
     const SECRET: &str = "an-hs256-test-secret-of-32-bytes!";
     const RSA_PRIVATE: &str = include_str!("testdata/rsa_private.pem");
@@ -322,7 +289,7 @@ mod tests {
     }
 
     fn hs(token: &str, now: u64) -> Result<VerifiedJwt, AuthError> {
-        let verifier = JwtVerifier::new(&hs_config(), NoJwks).unwrap();
+        let verifier = JwtVerifier::new(&hs_config(), NoJwks, NoSignatures).unwrap();
         block_on(verifier.verify(token, now))
     }
 
@@ -383,7 +350,7 @@ mod tests {
         let source = FixtureJwks {
             calls: Cell::new(0),
         };
-        let verifier = JwtVerifier::new(&jwks_config(JwtAlg::Rs256), &source).unwrap();
+        let verifier = JwtVerifier::new(&jwks_config(JwtAlg::Rs256), &source, RustCrypto).unwrap();
         // Classic attack: HMAC over the token with the RSA public key as secret.
         let forged = encode(
             &Header::new(Algorithm::HS256),
@@ -410,14 +377,14 @@ mod tests {
         let source = FixtureJwks {
             calls: Cell::new(0),
         };
-        let rs = JwtVerifier::new(&jwks_config(JwtAlg::Rs256), &source).unwrap();
+        let rs = JwtVerifier::new(&jwks_config(JwtAlg::Rs256), &source, RustCrypto).unwrap();
         assert_eq!(
             block_on(rs.verify(&rs256(&claims(), "rsa-1"), NOW))
                 .unwrap()
                 .subject,
             "alice"
         );
-        let es = JwtVerifier::new(&jwks_config(JwtAlg::Es256), &source).unwrap();
+        let es = JwtVerifier::new(&jwks_config(JwtAlg::Es256), &source, RustCrypto).unwrap();
         assert_eq!(
             block_on(es.verify(&es256(&claims(), "ec-1"), NOW))
                 .unwrap()
@@ -442,7 +409,7 @@ mod tests {
         let source = FixtureJwks {
             calls: Cell::new(0),
         };
-        let verifier = JwtVerifier::new(&jwks_config(JwtAlg::Es256), &source).unwrap();
+        let verifier = JwtVerifier::new(&jwks_config(JwtAlg::Es256), &source, RustCrypto).unwrap();
         block_on(verifier.verify(&es256(&claims(), "ec-1"), NOW)).unwrap();
         assert_eq!(source.calls.get(), 1);
         let later = NOW + 400;
@@ -520,7 +487,7 @@ mod tests {
             leeway_secs: 0,
             ..hs_config()
         };
-        let verifier = JwtVerifier::new(&config, NoJwks).unwrap();
+        let verifier = JwtVerifier::new(&config, NoJwks, NoSignatures).unwrap();
         let token = hs256(&with(claims(), "nbf", json!(NOW)));
         assert_eq!(
             block_on(verifier.verify(&token, NOW - 1)),
@@ -604,5 +571,103 @@ mod tests {
         let token = hs256(&with(claims(), "exp", json!(NOW - 1000)));
         let err = hs(&token, NOW).unwrap_err();
         assert!(!format!("{err} {err:?}").contains(&token[..20]));
+    }
+
+    #[test]
+    fn pinned_algorithm_is_checked_before_any_key_lookup() {
+        let source = FixtureJwks {
+            calls: Cell::new(0),
+        };
+        let es = JwtVerifier::new(&jwks_config(JwtAlg::Es256), &source, RustCrypto).unwrap();
+        for token in [rs256(&claims(), "rsa-1"), hs256(&claims())] {
+            assert_eq!(
+                block_on(es.verify(&token, NOW)),
+                Err(AuthError::WrongAlgorithm)
+            );
+        }
+        let none = raw_token(&json!({"alg": "none", "kid": "ec-1"}), &claims(), "");
+        assert_eq!(
+            block_on(es.verify(&none, NOW)),
+            Err(AuthError::WrongAlgorithm)
+        );
+        assert_eq!(
+            source.calls.get(),
+            0,
+            "no JWKS fetch for a refused algorithm"
+        );
+    }
+
+    #[test]
+    fn es256_signature_must_be_raw_r_and_s() {
+        let source = FixtureJwks {
+            calls: Cell::new(0),
+        };
+        let es = JwtVerifier::new(&jwks_config(JwtAlg::Es256), &source, RustCrypto).unwrap();
+        let token = es256(&claims(), "ec-1");
+        let (input, sig) = token.rsplit_once('.').unwrap();
+        let sig = URL_SAFE_NO_PAD.decode(sig).unwrap();
+        assert_eq!(sig.len(), 64);
+        let mut longer = sig.clone();
+        longer.push(0);
+        for bad in [&longer[..], &sig[..63], &[][..]] {
+            let forged = format!("{input}.{}", URL_SAFE_NO_PAD.encode(bad));
+            assert_eq!(
+                block_on(es.verify(&forged, NOW)),
+                Err(AuthError::BadSignature)
+            );
+        }
+        let mut flipped = sig.clone();
+        flipped[10] ^= 1;
+        let forged = format!("{input}.{}", URL_SAFE_NO_PAD.encode(&flipped));
+        assert_eq!(
+            block_on(es.verify(&forged, NOW)),
+            Err(AuthError::BadSignature)
+        );
+        assert!(block_on(es.verify(&token, NOW)).is_ok());
+    }
+
+    #[test]
+    fn rs256_tampered_payload_is_bad_signature() {
+        let source = FixtureJwks {
+            calls: Cell::new(0),
+        };
+        let rs = JwtVerifier::new(&jwks_config(JwtAlg::Rs256), &source, RustCrypto).unwrap();
+        let token = rs256(&claims(), "rsa-1");
+        let parts: Vec<&str> = token.split('.').collect();
+        let admin =
+            URL_SAFE_NO_PAD.encode(with(claims(), "sub", json!("administrator")).to_string());
+        let forged = format!("{}.{admin}.{}", parts[0], parts[2]);
+        assert_eq!(
+            block_on(rs.verify(&forged, NOW)),
+            Err(AuthError::BadSignature)
+        );
+        let padded = format!("{token}=");
+        assert_eq!(block_on(rs.verify(&padded, NOW)), Err(AuthError::Malformed));
+    }
+
+    #[test]
+    fn expired_token_with_unknown_kid_does_not_refetch() {
+        let source = FixtureJwks {
+            calls: Cell::new(0),
+        };
+        let es = JwtVerifier::new(&jwks_config(JwtAlg::Es256), &source, RustCrypto).unwrap();
+        block_on(es.verify(&es256(&claims(), "ec-1"), NOW)).unwrap();
+        let later = NOW + 400;
+        let stale = es256(&claims(), "rogue"); // exp NOW + 600 + 30 leeway < later + 400
+        assert_eq!(
+            block_on(es.verify(&stale, later + 400)),
+            Err(AuthError::UnknownKey)
+        );
+        assert_eq!(
+            source.calls.get(),
+            1,
+            "an expired token does not spend the refetch"
+        );
+        let fresh = es256(&with(claims(), "exp", json!(later + 600)), "rogue");
+        assert_eq!(
+            block_on(es.verify(&fresh, later)),
+            Err(AuthError::UnknownKey)
+        );
+        assert_eq!(source.calls.get(), 2);
     }
 }

@@ -1,15 +1,20 @@
 //! Caller authentication for the edge API (`AUTH_MODE` = `usersig` | `jwt`).
 //!
 //! Pure and platform-free: the clock is an argument and JWKS documents come
-//! through [`JwksSource`], which the Worker glue implements with `fetch`.
+//! through [`JwksSource`], which the Worker glue implements with `fetch`;
+//! RS256/ES256 signatures are checked through [`SignatureVerifier`], which
+//! it implements with WebCrypto.
 //! There is no mode without authentication.
 
 mod bearer;
 pub mod config;
 mod error;
 mod identity;
+mod jwk;
 pub mod jwks;
+mod jws;
 pub mod jwt;
+pub mod signature;
 mod token_cache;
 pub mod usersig;
 
@@ -20,29 +25,30 @@ pub use config::{AppKey, AuthConfig, AuthConfigError, AuthMethod};
 pub use error::AuthError;
 pub use identity::{is_valid_user_id, Identity};
 pub use jwks::{JwksError, JwksSource, NoJwks};
+pub use signature::{NoSignatures, PublicKey, SignatureVerifier};
 
 use jwt::JwtVerifier;
 use token_cache::TokenCache;
 use usersig::UserSigVerifier;
 
-enum Verifier<S> {
+enum Verifier<S, V: SignatureVerifier> {
     UserSig(UserSigVerifier),
-    Jwt(JwtVerifier<S>),
+    Jwt(JwtVerifier<S, V>),
 }
 
 /// Built once per isolate; holds the JWKS cache in JWKS mode.
-pub struct Authenticator<S> {
-    verifier: Verifier<S>,
+pub struct Authenticator<S, V: SignatureVerifier = NoSignatures> {
+    verifier: Verifier<S, V>,
     admin_users: HashSet<String>,
     verified: TokenCache,
 }
 
-impl<S: JwksSource> Authenticator<S> {
+impl<S: JwksSource, V: SignatureVerifier + Default> Authenticator<S, V> {
     /// `jwks` is only used in JWKS mode; pass [`NoJwks`] otherwise.
     pub fn new(config: &AuthConfig, jwks: S) -> Result<Self, AuthConfigError> {
         let verifier = match &config.method {
             AuthMethod::UserSig(cfg) => Verifier::UserSig(UserSigVerifier::new(cfg)),
-            AuthMethod::Jwt(cfg) => Verifier::Jwt(JwtVerifier::new(cfg, jwks)?),
+            AuthMethod::Jwt(cfg) => Verifier::Jwt(JwtVerifier::new(cfg, jwks, V::default())?),
         };
         Ok(Self {
             verifier,

@@ -1,7 +1,8 @@
 //! `Client`: signs, sends and retries one command within a deadline.
 
-use std::any::Any;
 use std::time::Duration;
+
+use serde::de::IgnoredAny;
 
 use super::config::ClientConfig;
 use super::credentials::{AdminCredential, CredentialProvider, CredentialStatus};
@@ -10,8 +11,8 @@ use super::outcome::{AttemptFailure, CALL_NOT_FOUND, USERSIG_EXPIRED};
 use super::redact::scrub;
 use super::runtime::Runtime;
 use super::transport::Transport;
-use crate::command::{ApiCommand, RetrySafety};
-use crate::envelope::{parse_reply, NoContent, Reply};
+use crate::command::{ApiCommand, Command, RetrySafety};
+use crate::envelope::{parse_reply, Reply, ResponseBody};
 use crate::request::{build_url, encode_body, QueryAuth};
 
 /// A CallKit REST client, built once per isolate and shared by reference.
@@ -74,74 +75,64 @@ impl<T: Transport, R: Runtime> Client<T, R> {
     /// Sends `request`, retrying as its command's [`RetrySafety`] allows,
     /// failing over to the standby host after a network error or timeout,
     /// and never running past `config.deadline`.
-    pub async fn send<C>(&self, request: &C) -> Result<Reply<C::Response>, ClientError>
-    where
-        C: ApiCommand,
-        C::Response: 'static,
-    {
-        let command = C::COMMAND;
+    ///
+    /// Only the reply's typed parse is generic; the retry loop is shared by
+    /// every command (one copy in the Worker's bundle, not eight).
+    pub async fn send<C: ApiCommand>(
+        &self,
+        request: &C,
+    ) -> Result<Reply<C::Response>, ClientError> {
+        let delivery = self.deliver(C::COMMAND, encode_body(request)).await;
+        match delivery.outcome {
+            Ok(body) => parse_reply::<C::Response>(200, &body).map_err(|e| {
+                // Only a typed-parse failure can reach here: the envelope was OK.
+                AttemptFailure::from_envelope(e).into_error(delivery.attempts, str::to_owned)
+            }),
+            Err(error) => already_done::<C::Response>(C::COMMAND, &error, delivery.earlier_unknown)
+                .ok_or(error),
+        }
+    }
+
+    /// The retry loop: attempts until one answers an OK envelope, then hands
+    /// back its body.
+    async fn deliver(&self, command: Command, body: Vec<u8>) -> Delivery {
         let safety = command.retry_safety();
-        let body = encode_body(request);
         let deadline_at = self
             .runtime
             .now_millis()
             .saturating_add(millis(self.config.deadline));
-
-        let mut attempts: u32 = 0;
+        let mut state = Progress::default();
         let mut host = 0usize;
         let mut reminted = false;
-        // Whether an earlier attempt may have taken effect unseen.
-        let mut earlier_unknown = false;
         let mut used_randoms: Vec<u32> = Vec::new();
-
         loop {
-            let now = self.runtime.now_millis();
-            let remaining = deadline_at.saturating_sub(now);
+            let remaining = deadline_at.saturating_sub(self.runtime.now_millis());
             if remaining == 0 {
-                return Err(ClientError::DeadlineExceeded { attempts });
+                let attempts = state.attempts;
+                return state.failed(ClientError::DeadlineExceeded { attempts });
             }
-            let usersig = self.credentials.current(now / 1000)?;
             let random = fresh_random(self.runtime.random_u32(), &used_randoms);
             used_randoms.push(random);
-            let url = build_url(
-                &self.base_urls[host],
-                command,
-                &QueryAuth {
-                    sdkappid: self.config.sdkappid,
-                    identifier: &self.config.admin_identifier,
-                    usersig: usersig.expose(),
-                },
-                random,
-            );
-            let timeout = self
-                .config
-                .attempt_timeout
-                .min(Duration::from_millis(remaining));
-            attempts += 1;
-
-            let failure = match self.transport.post(&url, body.clone(), timeout).await {
-                Err(error) => AttemptFailure::from_transport(error),
-                Ok(response) => match parse_reply::<C::Response>(response.status, &response.body) {
-                    Ok(reply) => return Ok(reply),
-                    Err(error) => AttemptFailure::from_envelope(error),
-                },
+            state.attempts += 1;
+            let sent = self
+                .attempt(
+                    command,
+                    host,
+                    random,
+                    &body,
+                    self.config
+                        .attempt_timeout
+                        .min(Duration::from_millis(remaining)),
+                )
+                .await;
+            let (failure, scrub_extra) = match sent {
+                Ok(answer) => return state.answered(answer),
+                Err(Attempted::Credential(error)) => return state.failed(error),
+                Err(Attempted::Failed {
+                    failure,
+                    usersig_and_url,
+                }) => (failure, usersig_and_url),
             };
-
-            if safety == RetrySafety::EndCall
-                && earlier_unknown
-                && failure.api_code() == Some(CALL_NOT_FOUND)
-            {
-                // An earlier attempt whose answer we lost ended the call.
-                if let (Some(data), AttemptFailure::Api { request_id, .. }) =
-                    (no_content::<C::Response>(), &failure)
-                {
-                    return Ok(Reply {
-                        request_id: request_id.clone(),
-                        data,
-                    });
-                }
-            }
-
             if failure.api_code() == Some(USERSIG_EXPIRED)
                 && !reminted
                 && self.credentials.invalidate()
@@ -151,42 +142,131 @@ impl<T: Transport, R: Runtime> Client<T, R> {
                 reminted = true;
                 continue;
             }
-
-            let scrubber = |text: &str| {
+            let give_up = |failure: AttemptFailure, attempts| {
                 let secrets = self.credentials.secrets();
                 let mut all: Vec<&str> = secrets.iter().map(String::as_str).collect();
-                all.push(usersig.expose());
-                all.push(&url);
-                scrub(text, &all)
+                all.extend(scrub_extra.iter().map(String::as_str));
+                failure.into_error(attempts, |text: &str| scrub(text, &all))
             };
-            if !failure.is_retryable(safety) || attempts >= self.config.retry.max_attempts {
-                return Err(failure.into_error(attempts, scrubber));
+            if !failure.is_retryable(safety) || state.attempts >= self.config.retry.max_attempts {
+                let error = give_up(failure, state.attempts);
+                return state.failed(error);
             }
             if failure.suggests_failover() && host + 1 < self.base_urls.len() {
                 // Sticky for the rest of this call.
                 host += 1;
             }
-            earlier_unknown |= failure.outcome_unknown();
-
+            state.earlier_unknown |= failure.outcome_unknown();
             let delay = self
                 .config
                 .retry
-                .backoff(attempts, self.runtime.random_u32());
-            let now = self.runtime.now_millis();
-            if now.saturating_add(millis(delay)) >= deadline_at {
+                .backoff(state.attempts, self.runtime.random_u32());
+            if self.runtime.now_millis().saturating_add(millis(delay)) >= deadline_at {
                 // No time for another attempt: report what actually went wrong
                 // (a rate limit stays a rate limit, not a timeout).
-                return Err(failure.into_error(attempts, scrubber));
+                let error = give_up(failure, state.attempts);
+                return state.failed(error);
             }
             self.runtime.sleep(delay).await;
         }
     }
+
+    /// One signed POST to `base_urls[host]`; `Ok` holds the body of an OK envelope.
+    async fn attempt(
+        &self,
+        command: Command,
+        host: usize,
+        random: u32,
+        body: &[u8],
+        timeout: Duration,
+    ) -> Result<Vec<u8>, Attempted> {
+        let usersig = self
+            .credentials
+            .current(self.runtime.now_secs())
+            .map_err(Attempted::Credential)?;
+        let auth = QueryAuth {
+            sdkappid: self.config.sdkappid,
+            identifier: &self.config.admin_identifier,
+            usersig: usersig.expose(),
+        };
+        let url = build_url(&self.base_urls[host], command, &auth, random);
+        let failure = match self.transport.post(&url, body.to_vec(), timeout).await {
+            Err(error) => AttemptFailure::from_transport(error),
+            // Only the envelope is read here; the typed parse happens once, at the end.
+            Ok(response) => {
+                match parse_reply::<Option<IgnoredAny>>(response.status, &response.body) {
+                    Ok(_) => return Ok(response.body),
+                    Err(error) => AttemptFailure::from_envelope(error),
+                }
+            }
+        };
+        Err(Attempted::Failed {
+            failure,
+            usersig_and_url: [usersig.expose().to_owned(), url],
+        })
+    }
 }
 
-/// `NoContent` as `D`, when `D` is `NoContent` (the `end_call` response).
-fn no_content<D: 'static>() -> Option<D> {
-    let boxed: Box<dyn Any> = Box::new(NoContent {});
-    boxed.downcast::<D>().ok().map(|data| *data)
+/// What the retry loop ended with, and what it knows about earlier attempts.
+struct Delivery {
+    outcome: Result<Vec<u8>, ClientError>,
+    attempts: u32,
+    /// An earlier attempt may have taken effect without our seeing its answer.
+    earlier_unknown: bool,
+}
+
+/// The loop's running count.
+#[derive(Default)]
+struct Progress {
+    attempts: u32,
+    earlier_unknown: bool,
+}
+
+impl Progress {
+    fn answered(self, body: Vec<u8>) -> Delivery {
+        self.ended(Ok(body))
+    }
+
+    fn failed(self, error: ClientError) -> Delivery {
+        self.ended(Err(error))
+    }
+
+    fn ended(self, outcome: Result<Vec<u8>, ClientError>) -> Delivery {
+        Delivery {
+            outcome,
+            attempts: self.attempts,
+            earlier_unknown: self.earlier_unknown,
+        }
+    }
+}
+
+enum Attempted {
+    /// No usable admin credential: nothing was sent.
+    Credential(ClientError),
+    /// The attempt failed; the sig and URL it used are to be masked in errors.
+    Failed {
+        failure: AttemptFailure,
+        usersig_and_url: [String; 2],
+    },
+}
+
+/// `end_call` only: a 101004 after an attempt we never heard back from means
+/// that attempt ended the call, so the call is reported ended.
+fn already_done<D: ResponseBody>(
+    command: Command,
+    error: &ClientError,
+    earlier_unknown: bool,
+) -> Option<Reply<D>> {
+    let ended_unseen = command.retry_safety() == RetrySafety::EndCall
+        && earlier_unknown
+        && error.api_code() == Some(CALL_NOT_FOUND);
+    if !ended_unseen {
+        return None;
+    }
+    Some(Reply {
+        request_id: error.request_id().unwrap_or_default().to_owned(),
+        data: D::absent()?,
+    })
 }
 
 /// Never reuse a `random` within one call, even with a poor source: the
@@ -211,7 +291,7 @@ mod tests {
     };
     use crate::client::TransportError;
     use crate::command::Command;
-    use crate::envelope::ResponseBody;
+    use crate::envelope::NoContent;
     use crate::error_code::RetryClass;
     use crate::region::{Endpoint, Region};
     use crate::secret::Secret;

@@ -6,6 +6,7 @@
 
 pub mod client;
 pub mod command;
+pub mod credential_url;
 pub mod envelope;
 pub mod error_code;
 pub mod models;

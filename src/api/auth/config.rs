@@ -356,23 +356,11 @@ fn parse_admin_claim(raw: &str) -> Result<AdminClaim, AuthConfigError> {
 }
 
 /// https with a host; plain http only to a loopback host (localhost,
-/// 127.0.0.0/8, [::1]); never userinfo. The URL is parsed the way `fetch`
-/// will parse it (WHATWG, the `url` crate), so the host checked is the host
-/// fetched: `http://localhost:80@idp.example/` names `idp.example`.
+/// 127.0.0.0/8, [::1]); never user info. Read strictly (see
+/// `callkit_core::credential_url`), so the host checked is the host fetched:
+/// `http://localhost:80@idp.example/` is refused.
 fn is_acceptable_jwks_url(raw: &str) -> bool {
-    let Ok(url) = url::Url::parse(raw) else {
-        return false;
-    };
-    if !url.username().is_empty() || url.password().is_some() {
-        return false;
-    }
-    match (url.scheme(), url.host()) {
-        ("https", Some(_)) => true,
-        ("http", Some(url::Host::Domain(name))) => name == "localhost",
-        ("http", Some(url::Host::Ipv4(ip))) => ip.is_loopback(),
-        ("http", Some(url::Host::Ipv6(ip))) => ip.is_loopback(),
-        _ => false,
-    }
+    callkit_core::credential_url::check(raw, true).is_ok()
 }
 
 #[cfg(test)]

@@ -122,10 +122,10 @@ impl Endpoint {
         let invalid = |reason| Err(RegionError::InvalidBaseUrl { reason });
         let trimmed = base_url.trim().trim_end_matches('/');
         let lower = trimmed.to_ascii_lowercase();
-        let rest = if lower.starts_with("https://") {
-            &trimmed["https://".len()..]
+        let (rest, clear_text) = if lower.starts_with("https://") {
+            (&trimmed["https://".len()..], false)
         } else if lower.starts_with("http://") {
-            &trimmed["http://".len()..]
+            (&trimmed["http://".len()..], true)
         } else {
             return invalid("must start with http:// or https://");
         };
@@ -135,8 +135,19 @@ impl Endpoint {
         if trimmed.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return invalid("must not contain whitespace");
         }
-        if rest.split('/').next().unwrap_or_default().is_empty() {
+        // URL parsers read `\` as `/` and everything before `@` as a user
+        // name: `http://localhost:80@evil.example` goes to evil.example.
+        if trimmed.contains(['\\', '@']) {
+            return invalid("must not contain user info or backslashes");
+        }
+        let authority = rest.split('/').next().unwrap_or_default();
+        if authority.is_empty() {
             return invalid("missing host");
+        }
+        // The admin UserSig travels in the query string: in clear only to
+        // this machine.
+        if clear_text && !is_loopback_authority(authority) {
+            return invalid("http:// is allowed only for localhost, 127.0.0.0/8 or [::1]");
         }
         Ok(Endpoint::Custom {
             base_url: trimmed.to_owned(),
@@ -161,6 +172,37 @@ impl Endpoint {
             Endpoint::Custom { .. } => "custom",
         }
     }
+}
+
+/// `host[:port]` names this machine: `localhost`, an address in
+/// 127.0.0.0/8 in dotted-quad form, or `[::1]`. Anything else, including
+/// other spellings of those addresses, is not trusted with clear text.
+fn is_loopback_authority(authority: &str) -> bool {
+    let (host, port) = match authority.strip_prefix('[') {
+        Some(v6) => match v6.split_once(']') {
+            Some((host, after)) => (
+                host,
+                after.strip_prefix(':').or((after.is_empty()).then_some("")),
+            ),
+            None => return false,
+        },
+        None => match authority.split_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (authority, Some("")),
+        },
+    };
+    let port_ok = port
+        .is_some_and(|p| p.is_empty() || (p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit())));
+    let host_ok = if authority.starts_with('[') {
+        host.parse::<std::net::Ipv6Addr>()
+            .is_ok_and(|ip| ip.is_loopback())
+    } else {
+        host.eq_ignore_ascii_case("localhost")
+            || host
+                .parse::<std::net::Ipv4Addr>()
+                .is_ok_and(|ip| ip.is_loopback())
+    };
+    port_ok && host_ok
 }
 
 impl From<Region> for Endpoint {
@@ -257,6 +299,21 @@ mod tests {
     }
 
     #[test]
+    fn clear_text_only_to_loopback() {
+        for ok in [
+            "http://localhost",
+            "http://LOCALHOST:8790/prefix",
+            "http://127.0.0.1:8790",
+            "http://127.9.8.7",
+            "http://[::1]:8790",
+            "http://[::1]",
+            "https://proxy.example:8443/tencent",
+        ] {
+            assert!(Endpoint::custom(ok).is_ok(), "{ok}");
+        }
+    }
+
+    #[test]
     fn custom_endpoint_rejects_bad_urls_without_echo() {
         for bad in [
             "",
@@ -267,6 +324,16 @@ mod tests {
             "http://host/?usersig=secret",
             "http://host#frag",
             "http://ho st",
+            "http://proxy.example",
+            "http://10.0.0.1:8790",
+            "http://localhost.evil.example",
+            "http://127.0.0.1.evil.example",
+            "http://localhost:80@evil.example",
+            "https://user:secret@proxy.example",
+            "http://127.0.0.1\\@evil.example",
+            "http://[::2]:80",
+            "http://[::1",
+            "http://localhost:80x",
         ] {
             let err = Endpoint::custom(bad).unwrap_err();
             assert!(matches!(err, RegionError::InvalidBaseUrl { .. }), "{bad}");

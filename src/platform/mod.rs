@@ -2,6 +2,7 @@
 //! Env). The protocol core above it stays platform-free.
 
 pub mod abort_timeout;
+pub mod admin_accounts;
 pub mod config;
 pub mod fetch_transport;
 pub mod jwks_fetch;

@@ -148,9 +148,9 @@ async fn rate_limit(env: &Env, identity: &Identity) -> std::result::Result<(), A
     }
 }
 
-/// Reads a body only where routes take one. Past the limit the rest is read
-/// and dropped, not kept: memory stays bounded whether or not a
-/// Content-Length announced the size, and the connection stays usable.
+/// Reads a body only where routes take one, and stops at the first byte past
+/// the limit: the rest is neither read nor drained, so a client streaming
+/// without end gets its 413 at once and costs no more than the limit.
 async fn read_body(req: &mut Request, method: &str) -> std::result::Result<Vec<u8>, ApiError> {
     if !matches!(method, "POST" | "PUT") {
         return Ok(Vec::new());
@@ -169,16 +169,13 @@ async fn read_body(req: &mut Request, method: &str) -> std::result::Result<Vec<u
         return Ok(Vec::new());
     };
     let mut body = Vec::new();
-    let mut overflow = false;
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|_| unreadable())?;
-        overflow |= body.len() + chunk.len() > validate::MAX_BODY_BYTES;
-        if !overflow {
-            body.extend_from_slice(&chunk);
+        if body.len() + chunk.len() > validate::MAX_BODY_BYTES {
+            // Dropping the stream cancels the rest of the upload.
+            return Err(too_large());
         }
-    }
-    if overflow {
-        return Err(too_large());
+        body.extend_from_slice(&chunk);
     }
     Ok(body)
 }

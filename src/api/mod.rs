@@ -38,7 +38,9 @@ pub async fn handle(mut req: Request, env: Env) -> Result<Response> {
         Ok(app) => app,
         Err(e) => return finish(Err(ApiError::Misconfigured(e)), line, Vec::new(), started),
     };
-    let method = req.method().to_string();
+    // The raw method: worker's `Method` turns any name it does not know into
+    // GET, which would let `QUERY` run a GET route.
+    let method = req.inner().method();
     if cors::is_preflight(
         &method,
         header(&req, "Access-Control-Request-Method").as_deref(),

@@ -144,8 +144,24 @@ pub struct StartCall {
     pub timeout_ms: u32,
     pub user_data: Option<String>,
     pub room_id: Option<String>,
+    #[serde(default, deserialize_with = "room_id_type_number")]
     pub room_id_type: Option<RoomIdType>,
     pub offline_push: Option<OfflinePush>,
+}
+
+/// Only the integer the OpenAPI document allows: `RoomIdType`'s own parser
+/// also takes `"2"`, which Tencent's record pages send, but callers may not.
+fn room_id_type_number<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<RoomIdType>, D::Error> {
+    let Some(value) = Option::<serde_json::Value>::deserialize(deserializer)? else {
+        return Ok(None);
+    };
+    value
+        .as_u64()
+        .and_then(RoomIdType::from_u64)
+        .map(Some)
+        .ok_or_else(|| serde::de::Error::custom("`roomIdType` must be 1 or 2"))
 }
 
 #[derive(Debug, Deserialize)]
@@ -168,7 +184,8 @@ const MAX_USER_DATA_BYTES: usize = 1000;
 const MAX_CALLEES: usize = 50;
 
 impl StartCall {
-    fn validate(self) -> Result<StartCallByRobot, ApiError> {
+    /// Public for the fuzz target; the handler is its only other caller.
+    pub fn validate(self) -> Result<StartCallByRobot, ApiError> {
         let invalid = |detail: String| ApiError::bad_request("invalid_field", detail);
         if !is_valid_user_id(&self.robot) {
             return Err(invalid(
@@ -329,6 +346,14 @@ mod tests {
             ),
             (
                 r#"{"robot":"b","callees":["a"],"mediaType":"Audio","roomIdType":0}"#,
+                "roomIdType",
+            ),
+            (
+                r#"{"robot":"b","callees":["a"],"mediaType":"Audio","roomIdType":"2"}"#,
+                "roomIdType",
+            ),
+            (
+                r#"{"robot":"b","callees":["a"],"mediaType":"Audio","roomIdType":3}"#,
                 "roomIdType",
             ),
         ] {

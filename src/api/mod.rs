@@ -13,7 +13,6 @@ pub mod problem;
 pub mod router;
 pub mod validate;
 
-use futures_util::StreamExt;
 use worker::{console_log, Env, Headers, Request, Response, Result};
 
 use self::audit::AuditLine;
@@ -23,6 +22,7 @@ use self::policy::{Action, Decision};
 use self::problem::ApiError;
 use self::router::Resolved;
 use crate::platform::config::ConfigError;
+use crate::platform::request_body::{self, BodyError};
 use crate::platform::state::{self, AppState};
 
 const RATE_LIMIT_BINDING: &str = "RATE_LIMITER";
@@ -150,9 +150,9 @@ async fn rate_limit(env: &Env, identity: &Identity) -> std::result::Result<(), A
     }
 }
 
-/// Reads a body only where routes take one, and stops at the first byte past
-/// the limit: the rest is neither read nor drained, so a client streaming
-/// without end gets its 413 at once and costs no more than the limit.
+/// Reads a body only where routes take one, and stops at the first chunk
+/// past the limit: the rest is not read, so a client streaming without end
+/// gets its 413 at once and costs the isolate no more than the limit.
 async fn read_body(req: &mut Request, method: &str) -> std::result::Result<Vec<u8>, ApiError> {
     if !matches!(method, "POST" | "PUT") {
         return Ok(Vec::new());
@@ -164,22 +164,14 @@ async fn read_body(req: &mut Request, method: &str) -> std::result::Result<Vec<u
     if declared.is_some_and(|n| n > validate::MAX_BODY_BYTES) {
         return Err(too_large());
     }
-    let unreadable =
-        || ApiError::bad_request("invalid_body", "The request body could not be read.");
-    let Ok(mut stream) = req.stream() else {
-        // No body at all.
-        return Ok(Vec::new());
-    };
-    let mut body = Vec::new();
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|_| unreadable())?;
-        if body.len() + chunk.len() > validate::MAX_BODY_BYTES {
-            // Dropping the stream cancels the rest of the upload.
-            return Err(too_large());
-        }
-        body.extend_from_slice(&chunk);
+    match request_body::read_capped(req, validate::MAX_BODY_BYTES).await {
+        Ok(body) => Ok(body),
+        Err(BodyError::TooLarge) => Err(too_large()),
+        Err(BodyError::Unreadable) => Err(ApiError::bad_request(
+            "invalid_body",
+            "The request body could not be read.",
+        )),
     }
-    Ok(body)
 }
 
 /// Renders the outcome, logs its audit line, and adds the CORS headers.

@@ -6,5 +6,6 @@ pub mod admin_accounts;
 pub mod config;
 pub mod fetch_transport;
 pub mod jwks_fetch;
+pub mod request_body;
 pub mod runtime;
 pub mod state;

@@ -52,6 +52,20 @@ beforeEach(async () => {
 const ctl = () => emulator.control;
 const received = async (command) => (await ctl().counters()).received[command] ?? 0;
 
+/**
+ * After a 413 that stopped reading a streamed body mid-way, wrangler dev's
+ * proxy holds the next request it gets until that request is abandoned (a
+ * dev-only artifact of answering without reading the rest, which issue 10
+ * requires). A short GET, retried, takes that slot.
+ */
+async function settleAfterEarly413(worker) {
+  for (let i = 0; i < 10; i += 1) {
+    const res = await worker.request('GET', '/api/v1/health', { timeoutMs: 1_000 }).catch(() => undefined);
+    if (res?.status === 200) return;
+  }
+  assert.fail('the worker did not answer after an early 413');
+}
+
 describe('defect 2: no UserSig for any Tencent admin account', () => {
   test('every admin account, in any ASCII case, and padded names → 403 forbidden', async () => {
     for (const id of ['Administrator', 'ADMINISTRATOR', 'ops-root', 'OPS-Root', 'backup_admin', ' alice', 'alice ']) {
@@ -119,6 +133,7 @@ describe('defect 6: oversized bodies', () => {
       finish();
     }
     assert.equal(await received('set_callback'), 0);
+    await settleAfterEarly413(worker);
   });
 });
 

@@ -4,7 +4,7 @@ SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 ENV := source scripts/env.sh
 
-.PHONY: build dev test test-native test-wasm test-integration test-browser bench bench-edge toolchain emulator
+.PHONY: build dev test test-native test-wasm test-integration test-browser test-fuzz fuzz soak bench bench-edge toolchain emulator
 
 toolchain:
 	@bash scripts/toolchain.sh
@@ -23,9 +23,10 @@ emulator:
 dev: build emulator
 	@bash scripts/dev.sh
 
-## Everything: native unit tests, wasm tests under Node, integration tests of
-## the built worker in workerd against the emulator, browser tests.
-test: toolchain test-native test-wasm build emulator test-integration test-browser
+## Everything: native unit tests, a fuzz smoke, wasm tests under Node,
+## integration tests of the built worker in workerd against the emulator,
+## browser tests.
+test: toolchain test-native test-fuzz test-wasm build emulator test-integration test-browser
 
 test-native:
 	@$(ENV); cargo test --workspace
@@ -39,6 +40,22 @@ test-integration:
 test-browser:
 	@bash scripts/chromium.sh
 	@$(ENV); node --test --test-concurrency=1 tests/browser/
+
+## Every fuzz target for FUZZ_SECS seconds (default 60); installs nightly
+## and cargo-fuzz when missing.
+FUZZ_SECS ?= 60
+fuzz:
+	@FUZZ_SECS=$(FUZZ_SECS) bash scripts/fuzz.sh
+
+## The fuzz smoke of `make test`: 3 s per target, so the targets keep building.
+test-fuzz:
+	@FUZZ_SECS=3 bash scripts/fuzz.sh
+
+## The built worker against the faulty emulator, many clients, SOAK_SECS
+## seconds (default 60). Needs `make build emulator` first.
+SOAK_SECS ?= 60
+soak:
+	@$(ENV); SOAK_SECS=$(SOAK_SECS) node tests/soak/soak.mjs
 
 bench:
 	@bash bench/emulator.sh

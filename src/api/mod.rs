@@ -13,7 +13,6 @@ pub mod problem;
 pub mod router;
 pub mod validate;
 
-use futures_util::StreamExt;
 use worker::{console_log, Env, Headers, Request, Response, Result};
 
 use self::audit::AuditLine;
@@ -23,6 +22,7 @@ use self::policy::{Action, Decision};
 use self::problem::ApiError;
 use self::router::Resolved;
 use crate::platform::config::ConfigError;
+use crate::platform::request_body::{self, BodyError};
 use crate::platform::state::{self, AppState};
 
 const RATE_LIMIT_BINDING: &str = "RATE_LIMITER";
@@ -38,7 +38,9 @@ pub async fn handle(mut req: Request, env: Env) -> Result<Response> {
         Ok(app) => app,
         Err(e) => return finish(Err(ApiError::Misconfigured(e)), line, Vec::new(), started),
     };
-    let method = req.method().to_string();
+    // The raw method: worker's `Method` turns any name it does not know into
+    // GET, which would let `QUERY` run a GET route.
+    let method = req.inner().method();
     if cors::is_preflight(
         &method,
         header(&req, "Access-Control-Request-Method").as_deref(),
@@ -141,9 +143,9 @@ async fn rate_limit(env: &Env, identity: &Identity) -> std::result::Result<(), A
     }
 }
 
-/// Reads a body only where routes take one. Past the limit the rest is read
-/// and dropped, not kept: memory stays bounded whether or not a
-/// Content-Length announced the size, and the connection stays usable.
+/// Reads a body only where routes take one, and stops at the first chunk
+/// past the limit: the rest is not read, so a client streaming without end
+/// gets its 413 at once and costs the isolate no more than the limit.
 async fn read_body(req: &mut Request, method: &str) -> std::result::Result<Vec<u8>, ApiError> {
     if !matches!(method, "POST" | "PUT") {
         return Ok(Vec::new());
@@ -155,25 +157,14 @@ async fn read_body(req: &mut Request, method: &str) -> std::result::Result<Vec<u
     if declared.is_some_and(|n| n > validate::MAX_BODY_BYTES) {
         return Err(too_large());
     }
-    let unreadable =
-        || ApiError::bad_request("invalid_body", "The request body could not be read.");
-    let Ok(mut stream) = req.stream() else {
-        // No body at all.
-        return Ok(Vec::new());
-    };
-    let mut body = Vec::new();
-    let mut overflow = false;
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|_| unreadable())?;
-        overflow |= body.len() + chunk.len() > validate::MAX_BODY_BYTES;
-        if !overflow {
-            body.extend_from_slice(&chunk);
-        }
+    match request_body::read_capped(req, validate::MAX_BODY_BYTES).await {
+        Ok(body) => Ok(body),
+        Err(BodyError::TooLarge) => Err(too_large()),
+        Err(BodyError::Unreadable) => Err(ApiError::bad_request(
+            "invalid_body",
+            "The request body could not be read.",
+        )),
     }
-    if overflow {
-        return Err(too_large());
-    }
-    Ok(body)
 }
 
 /// Renders the outcome, logs its audit line, and adds the CORS headers.

@@ -32,6 +32,17 @@ pub fn json_body<T: DeserializeOwned>(
     if body != b"{}" && !is_json(content_type) {
         return Err(ApiError::UnsupportedMediaType);
     }
+    // serde would also fill a struct from an array (`["bot1", …]`), a shape
+    // the OpenAPI document does not allow: every body is an object. Text that
+    // is not JSON at all stays `invalid_json`.
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(
+            match serde_json::from_slice::<serde::de::IgnoredAny>(body) {
+                Ok(_) => ApiError::bad_request("invalid_body", "The body must be a JSON object."),
+                Err(e) => json_error(&e),
+            },
+        );
+    }
     serde_json::from_slice(body).map_err(|e| json_error(&e))
 }
 
@@ -206,6 +217,16 @@ mod tests {
             code(json_body::<Body>(None, br#"{"url":"x"}"#).unwrap_err()),
             "unsupported_media_type"
         );
+        assert_eq!(
+            code(json_body::<Body>(JSON, b"not json").unwrap_err()),
+            "invalid_json"
+        );
+        for not_an_object in [&br#"["https://x",[]]"#[..], b"5", b"null", br#""x""#] {
+            assert_eq!(
+                code(json_body::<Body>(JSON, not_an_object).unwrap_err()),
+                "invalid_body"
+            );
+        }
         let big = vec![b' '; MAX_BODY_BYTES + 1];
         assert_eq!(
             code(json_body::<Body>(JSON, &big).unwrap_err()),

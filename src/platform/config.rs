@@ -8,12 +8,15 @@ use callkit_core::secret::Secret;
 use callkit_core::user_id::is_valid_user_id;
 use callkit_core::usersig::SigningKey;
 
+use super::admin_accounts::AdminAccounts;
+
 /// Names of every setting, so errors and docs agree on the spelling.
 pub mod names {
     pub const SDKAPPID: &str = "TENCENT_SDKAPPID";
     pub const REGION: &str = "TENCENT_REGION";
     pub const API_BASE: &str = "TENCENT_API_BASE";
     pub const ADMIN_IDENTIFIER: &str = "TENCENT_ADMIN_IDENTIFIER";
+    pub const ADMIN_ACCOUNTS: &str = "TENCENT_ADMIN_ACCOUNTS";
     pub const SECRET_KEY: &str = "TENCENT_SECRET_KEY";
     pub const ADMIN_USERSIG: &str = "TENCENT_ADMIN_USERSIG";
     pub const UPSTREAM_TIMEOUT_MS: &str = "UPSTREAM_TIMEOUT_MS";
@@ -68,6 +71,8 @@ pub struct TencentConfig {
     /// The same key, prepared once for minting users' UserSigs.
     pub signing_key: Option<SigningKey>,
     pub usersig_ttl: Duration,
+    /// Every admin account of the app: none may be handed a UserSig.
+    pub admin_accounts: AdminAccounts,
 }
 
 impl TencentConfig {
@@ -83,12 +88,9 @@ impl TencentConfig {
             })?;
 
         let endpoint = match optional(get, names::API_BASE) {
-            Some(base) => Endpoint::custom(&base).map_err(|_| {
-                ConfigError::invalid(
-                    names::API_BASE,
-                    "expected an http(s) base URL without query",
-                )
-            })?,
+            // The reason is a fixed sentence: the value is never echoed.
+            Some(base) => Endpoint::custom(&base)
+                .map_err(|e| ConfigError::invalid(names::API_BASE, e.to_string()))?,
             None => {
                 let region = required(get, names::REGION)?;
                 let region = region.parse::<Region>().map_err(|_| {
@@ -109,6 +111,8 @@ impl TencentConfig {
                 "expected a UserID of 1-32 printable ASCII characters",
             ));
         }
+
+        let admin_accounts = AdminAccounts::from_getter(get, &admin_identifier)?;
 
         let admin_ttl = number(get, names::ADMIN_USERSIG_TTL_SECS, DEFAULT_ADMIN_TTL_SECS)?;
         if !(MIN_ADMIN_TTL_SECS..=MAX_USERSIG_TTL_SECS).contains(&admin_ttl) {
@@ -165,6 +169,7 @@ impl TencentConfig {
             signing_key: secret_key.as_ref().map(|key| SigningKey::new(key.expose())),
             secret_key,
             usersig_ttl: Duration::from_secs(ttl),
+            admin_accounts,
         })
     }
 }
@@ -294,6 +299,31 @@ mod tests {
                     ("TENCENT_SECRET_KEY", KEY),
                 ],
                 "TENCENT_API_BASE",
+            ),
+            (
+                vec![
+                    ("TENCENT_SDKAPPID", "1400000000"),
+                    ("TENCENT_API_BASE", "http://tencent-proxy.example"),
+                    ("TENCENT_SECRET_KEY", KEY),
+                ],
+                "TENCENT_API_BASE",
+            ),
+            (
+                vec![
+                    ("TENCENT_SDKAPPID", "1400000000"),
+                    ("TENCENT_API_BASE", "http://localhost:80@evil.example"),
+                    ("TENCENT_SECRET_KEY", KEY),
+                ],
+                "TENCENT_API_BASE",
+            ),
+            (
+                vec![
+                    ("TENCENT_SDKAPPID", "1400000000"),
+                    ("TENCENT_REGION", "seoul"),
+                    ("TENCENT_SECRET_KEY", KEY),
+                    ("TENCENT_ADMIN_ACCOUNTS", "ok,bad\tid"),
+                ],
+                "TENCENT_ADMIN_ACCOUNTS",
             ),
             (
                 vec![

@@ -2,10 +2,12 @@
 //! Env). The protocol core above it stays platform-free.
 
 pub mod abort_timeout;
+pub mod admin_accounts;
 pub mod capped_body;
 pub mod config;
 pub mod fetch_transport;
 pub mod jwks_fetch;
+pub mod request_body;
 pub mod runtime;
 pub mod state;
 pub mod webcrypto;

@@ -53,6 +53,20 @@ async function upstreamRequests() {
   return Object.values(received).reduce((a, b) => a + b, 0);
 }
 
+/**
+ * After a 413 that stopped reading a streamed body mid-way, wrangler dev's
+ * proxy holds the next request it gets until that request is abandoned (a
+ * dev-only artifact of answering without reading the rest, which issue 10
+ * requires). A short GET, retried, takes that slot.
+ */
+async function settleAfterEarly413(worker) {
+  for (let i = 0; i < 10; i += 1) {
+    const res = await worker.request('GET', '/api/v1/health', { timeoutMs: 1_000 }).catch(() => undefined);
+    if (res?.status === 200) return;
+  }
+  assert.fail('the worker did not answer after an early 413');
+}
+
 // ------------------------------------------------------------ CORS
 
 describe('CORS', () => {
@@ -144,6 +158,7 @@ describe('input validation', () => {
     res.json = JSON.parse(res.text);
     worker.responses.push({ method: 'PUT', path: '/api/v1/callback', token: ADMIN, ...res });
     assertProblem(res, 413, 'body_too_large', 'chunked');
+    await settleAfterEarly413(worker);
     // Exactly at the limit (padded with whitespace) is served.
     const json = JSON.stringify(hook);
     const atLimit = `{${' '.repeat(MAX_BODY - json.length)}${json.slice(1)}`;

@@ -152,6 +152,8 @@ describe('member routes: the call’s members and admins, nobody else', () => {
     const still = await worker.request('GET', `/api/v1/calls/${callId}`, { token: ADMIN });
     assert.equal(still.status, 200, still.text);
 
+    // The callee must have answered to end it for everyone (issue 10, defect 8).
+    await ctl().act(callId, 'answer', 'bob');
     const ended = await worker.request('POST', `/api/v1/calls/${callId}/end`, { token: BOB });
     assert.equal(ended.status, 200, ended.text);
     assert.deepEqual([ended.json.callId, ended.json.ended], [callId, true]);

@@ -3,6 +3,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use crate::credential_url;
+
 /// A data centre where an SDKAppID can live.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Region {
@@ -119,25 +121,11 @@ impl Endpoint {
     /// A custom base such as `http://127.0.0.1:8787` or `https://proxy/prefix`.
     /// Surrounding whitespace and trailing `/` are trimmed.
     pub fn custom(base_url: &str) -> Result<Endpoint, RegionError> {
-        let invalid = |reason| Err(RegionError::InvalidBaseUrl { reason });
         let trimmed = base_url.trim().trim_end_matches('/');
-        let lower = trimmed.to_ascii_lowercase();
-        let rest = if lower.starts_with("https://") {
-            &trimmed["https://".len()..]
-        } else if lower.starts_with("http://") {
-            &trimmed["http://".len()..]
-        } else {
-            return invalid("must start with http:// or https://");
-        };
-        if trimmed.contains(['?', '#']) {
-            return invalid("must not contain a query or fragment");
-        }
-        if trimmed.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return invalid("must not contain whitespace");
-        }
-        if rest.split('/').next().unwrap_or_default().is_empty() {
-            return invalid("missing host");
-        }
+        // The admin UserSig travels in the query string: https, or clear
+        // text to this machine only; no query or fragment of our own.
+        credential_url::check(trimmed, false)
+            .map_err(|refused| RegionError::InvalidBaseUrl { reason: refused.0 })?;
         Ok(Endpoint::Custom {
             base_url: trimmed.to_owned(),
         })
@@ -257,6 +245,21 @@ mod tests {
     }
 
     #[test]
+    fn clear_text_only_to_loopback() {
+        for ok in [
+            "http://localhost",
+            "http://LOCALHOST:8790/prefix",
+            "http://127.0.0.1:8790",
+            "http://127.9.8.7",
+            "http://[::1]:8790",
+            "http://[::1]",
+            "https://proxy.example:8443/tencent",
+        ] {
+            assert!(Endpoint::custom(ok).is_ok(), "{ok}");
+        }
+    }
+
+    #[test]
     fn custom_endpoint_rejects_bad_urls_without_echo() {
         for bad in [
             "",
@@ -267,6 +270,16 @@ mod tests {
             "http://host/?usersig=secret",
             "http://host#frag",
             "http://ho st",
+            "http://proxy.example",
+            "http://10.0.0.1:8790",
+            "http://localhost.evil.example",
+            "http://127.0.0.1.evil.example",
+            "http://localhost:80@evil.example",
+            "https://user:secret@proxy.example",
+            "http://127.0.0.1\\@evil.example",
+            "http://[::2]:80",
+            "http://[::1",
+            "http://localhost:80x",
         ] {
             let err = Endpoint::custom(bad).unwrap_err();
             assert!(matches!(err, RegionError::InvalidBaseUrl { .. }), "{bad}");

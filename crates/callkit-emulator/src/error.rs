@@ -66,7 +66,10 @@ mod tests {
     #[test]
     fn app_spec_error_never_echoes_the_value() {
         use crate::config::{AppConfig, DEMO_KEY};
-        let too_many = (0..11).map(|i| format!("a{i}")).collect::<Vec<_>>().join(",");
+        let too_many = (0..11)
+            .map(|i| format!("a{i}"))
+            .collect::<Vec<_>>()
+            .join(",");
         let specs = [
             format!("x:{DEMO_KEY}:admin"),
             format!("1400000001:{DEMO_KEY}:"),

@@ -187,10 +187,14 @@ async fn ring_timeout_from_the_control_api() {
         .await;
     let call_id = r.json()["callId"].as_str().expect("id").to_owned();
     let path = format!("/_emulator/calls/{call_id}");
-    let view = eventually("the 100 ms ring timeout ends the call", Duration::from_secs(5), || async {
-        let view = h.get(&path).await.json();
-        (view["state"] == "ended").then_some(view)
-    })
+    let view = eventually(
+        "the 100 ms ring timeout ends the call",
+        Duration::from_secs(5),
+        || async {
+            let view = h.get(&path).await.json();
+            (view["state"] == "ended").then_some(view)
+        },
+    )
     .await;
     assert_eq!(view["callResult"], "NotAnswer");
 }

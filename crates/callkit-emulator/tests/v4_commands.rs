@@ -172,12 +172,20 @@ async fn records_appear_after_the_record_delay() {
     let by_id = json!({"CallId": call_id});
     let lookup = || h.v4("call_record_http_srv/get_record_by_callid", by_id.clone());
     assert_eq!(lookup().await.code(), 101050);
-    let rec = eventually("the record appears after the delay", Duration::from_secs(10), || async {
-        let reply = lookup().await;
-        (reply.code() == 0).then(|| response(&reply))
-    })
+    let rec = eventually(
+        "the record appears after the delay",
+        Duration::from_secs(10),
+        || async {
+            let reply = lookup().await;
+            (reply.code() == 0).then(|| response(&reply))
+        },
+    )
     .await;
-    assert!(ended.elapsed() >= delay, "visible after {:?}", ended.elapsed());
+    assert!(
+        ended.elapsed() >= delay,
+        "visible after {:?}",
+        ended.elapsed()
+    );
     assert_eq!(rec["CallRecord"]["CallResult"], "Reject");
     assert_eq!(rec["CallRecord"]["AcceptTime"], 0);
 }
@@ -231,7 +239,10 @@ async fn filter_paging_and_conditions() {
     // and the 20 after it.
     assert_eq!(windowed["TotalNum"], 21);
     let all = filter(json!({"NumberPerPage": 100})).await;
-    assert_eq!(windowed["CallRecordList"].as_array().map(Vec::as_slice), all["CallRecordList"].as_array().map(|l| &l[9..]));
+    assert_eq!(
+        windowed["CallRecordList"].as_array().map(Vec::as_slice),
+        all["CallRecordList"].as_array().map(|l| &l[9..])
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

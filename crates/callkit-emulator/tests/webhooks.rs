@@ -78,10 +78,14 @@ async fn rest_started_call_sends_start_and_end() {
 
     // The emulator's own log shows the same deliveries with their status. It
     // is written once the receiver has answered, so the last entry may lag.
-    let log = eventually("both deliveries in the emulator's log", Duration::from_secs(5), || async {
-        let log = h.get("/_emulator/webhooks").await.json();
-        (log.as_array().map(Vec::len) == Some(2)).then_some(log)
-    })
+    let log = eventually(
+        "both deliveries in the emulator's log",
+        Duration::from_secs(5),
+        || async {
+            let log = h.get("/_emulator/webhooks").await.json();
+            (log.as_array().map(Vec::len) == Some(2)).then_some(log)
+        },
+    )
     .await;
     let log = log.as_array().expect("log");
     assert_eq!(log[0]["status"], 200);
@@ -115,7 +119,11 @@ async fn control_api_moves_send_member_changed_as_web_and_only_enabled_commands(
         .await;
     let hooks_now = rx.wait_for(3).await;
     assert_eq!(hooks_now.len(), 3, "{hooks_now:?}");
-    assert_eq!(hooks_now[2].body["CallId"], sentinel.as_str(), "{hooks_now:?}");
+    assert_eq!(
+        hooks_now[2].body["CallId"],
+        sentinel.as_str(),
+        "{hooks_now:?}"
+    );
     assert_eq!(
         hooks_now[2].param("CallbackCommand").as_deref(),
         Some("Call.CallbackAfterMemberChanged")

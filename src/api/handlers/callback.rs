@@ -25,7 +25,8 @@ pub struct PutCallback {
 }
 
 impl PutCallback {
-    fn validate(self) -> Result<SetCallback, ApiError> {
+    /// Public for the fuzz target; the handler is its only other caller.
+    pub fn validate(self) -> Result<SetCallback, ApiError> {
         let rest = self
             .url
             .strip_prefix("https://")

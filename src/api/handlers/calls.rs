@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Input, Success};
 use crate::api::auth::is_valid_user_id;
+use crate::api::policy::Action;
 use crate::api::problem::{ApiError, CALL_NOT_FOUND};
 use crate::api::validate;
 
@@ -32,6 +33,29 @@ pub struct Member<'a> {
 
 fn is_member(info: &GetCallInfoResponse, user_id: &str) -> bool {
     info.user_list.iter().any(|m| m.user_account == user_id)
+}
+
+/// Where a non-admin caller stands in a call they want to end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum EndRight {
+    /// Not in the call: answered exactly like a missing call.
+    Hidden,
+    /// Invited but never answered: may see the call, not end it for others.
+    Invited,
+    /// `Calling`: the caller (from the start) or a callee who answered.
+    Connected,
+}
+
+/// Ending a call ends it for everyone, so only someone taking part may do
+/// it: an invitee who has not answered can only decline their own invite
+/// (in TUICallKit), never hang up the others. `get_call_info` names no
+/// caller, but the caller is `Calling` from the moment the call is placed.
+fn end_right(info: &GetCallInfoResponse, user_id: &str) -> EndRight {
+    match info.user_list.iter().find(|m| m.user_account == user_id) {
+        None => EndRight::Hidden,
+        Some(m) if m.status == UserStatus::Calling => EndRight::Connected,
+        Some(_) => EndRight::Invited,
+    }
 }
 
 pub async fn get(input: Input<'_>) -> Result<Success, ApiError> {
@@ -84,8 +108,14 @@ pub async fn end(input: Input<'_>) -> Result<Success, ApiError> {
             .info(call_id.clone())
             .await
             .map_err(ApiError::Upstream)?;
-        if !is_member(&info.data, input.identity.user_id()) {
-            return Err(CALL_NOT_FOUND);
+        match end_right(&info.data, input.identity.user_id()) {
+            EndRight::Hidden => return Err(CALL_NOT_FOUND),
+            EndRight::Invited => {
+                return Err(ApiError::Forbidden {
+                    action: Action::EndCall,
+                })
+            }
+            EndRight::Connected => {}
         }
     }
     let reply = input
@@ -114,8 +144,24 @@ pub struct StartCall {
     pub timeout_ms: u32,
     pub user_data: Option<String>,
     pub room_id: Option<String>,
+    #[serde(default, deserialize_with = "room_id_type_number")]
     pub room_id_type: Option<RoomIdType>,
     pub offline_push: Option<OfflinePush>,
+}
+
+/// Only the integer the OpenAPI document allows: `RoomIdType`'s own parser
+/// also takes `"2"`, which Tencent's record pages send, but callers may not.
+fn room_id_type_number<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<RoomIdType>, D::Error> {
+    let Some(value) = Option::<serde_json::Value>::deserialize(deserializer)? else {
+        return Ok(None);
+    };
+    value
+        .as_u64()
+        .and_then(RoomIdType::from_u64)
+        .map(Some)
+        .ok_or_else(|| serde::de::Error::custom("`roomIdType` must be 1 or 2"))
 }
 
 #[derive(Debug, Deserialize)]
@@ -138,7 +184,8 @@ const MAX_USER_DATA_BYTES: usize = 1000;
 const MAX_CALLEES: usize = 50;
 
 impl StartCall {
-    fn validate(self) -> Result<StartCallByRobot, ApiError> {
+    /// Public for the fuzz target; the handler is its only other caller.
+    pub fn validate(self) -> Result<StartCallByRobot, ApiError> {
         let invalid = |detail: String| ApiError::bad_request("invalid_field", detail);
         if !is_valid_user_id(&self.robot) {
             return Err(invalid(
@@ -247,6 +294,22 @@ mod tests {
     }
 
     #[test]
+    fn only_a_connected_member_may_end_a_call() {
+        let info: GetCallInfoResponse = serde_json::from_value(serde_json::json!({
+            "CallInfo": { "CallId": "c1", "MediaType": "Audio" },
+            "UserList": [
+                { "User_Account": "alice", "Status": "Calling" },
+                { "User_Account": "bob", "Status": "Waiting" }
+            ]
+        }))
+        .unwrap();
+        assert_eq!(end_right(&info, "alice"), EndRight::Connected);
+        assert_eq!(end_right(&info, "bob"), EndRight::Invited);
+        assert_eq!(end_right(&info, "carol"), EndRight::Hidden);
+        assert_eq!(end_right(&info, "ALICE"), EndRight::Hidden);
+    }
+
+    #[test]
     fn start_call_maps_to_the_tencent_model() {
         let req = parse(
             r#"{"robot":"bot1","callees":["alice"],"mediaType":"Video","roomId":"r1","roomIdType":2,"offlinePush":{"title":"t"}}"#,
@@ -283,6 +346,14 @@ mod tests {
             ),
             (
                 r#"{"robot":"b","callees":["a"],"mediaType":"Audio","roomIdType":0}"#,
+                "roomIdType",
+            ),
+            (
+                r#"{"robot":"b","callees":["a"],"mediaType":"Audio","roomIdType":"2"}"#,
+                "roomIdType",
+            ),
+            (
+                r#"{"robot":"b","callees":["a"],"mediaType":"Audio","roomIdType":3}"#,
                 "roomIdType",
             ),
         ] {

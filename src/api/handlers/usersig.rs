@@ -27,9 +27,9 @@ struct Minted<'a> {
 pub async fn mint(input: Input<'_>) -> Result<Success, ApiError> {
     let _: MintRequest = validate::json_body(input.content_type.as_deref(), &input.body)?;
     let user_id = input.identity.user_id();
-    // A UserSig for the Tencent admin account is the admin credential itself:
-    // whoever is signed in under that name must never be handed one.
-    if user_id == input.app.tencent.client.admin_identifier {
+    // A UserSig for any Tencent admin account is an admin credential itself:
+    // whoever is signed in under such a name must never be handed one.
+    if input.app.tencent.admin_accounts.covers(user_id) {
         return Err(ApiError::Forbidden {
             action: Action::MintUserSig,
         });

@@ -73,7 +73,8 @@ impl<T: Transport, R: Runtime> Client<T, R> {
     }
 
     /// Sends `request`, retrying as its command's [`RetrySafety`] allows,
-    /// failing over to the standby host after a network error or timeout,
+    /// failing over to the standby host after a network error or timeout
+    /// (only for commands that may be retried: never `start_call_by_robot`),
     /// and never running past `config.deadline`.
     ///
     /// Only the reply's typed parse is generic; the retry loop is shared by
@@ -845,6 +846,19 @@ mod tests {
         h.transport.push(read_ok());
         block_on(h.client.send(&READ)).unwrap();
         assert_eq!(h.hosts()[2], PRIMARY);
+    }
+
+    /// The one exception to failover (README, "Configuration"): a network
+    /// error may hide a call that did start, and the standby would start it
+    /// a second time.
+    #[test]
+    fn start_call_never_fails_over_to_the_standby() {
+        for lost in [Step::network(), Step::Hang] {
+            let label = format!("{lost:?}");
+            let h = harness([lost, end_ok()]);
+            assert!(block_on(h.client.send(&Start)).is_err(), "{label}");
+            assert_eq!(h.hosts(), [PRIMARY], "{label}");
+        }
     }
 
     #[test]

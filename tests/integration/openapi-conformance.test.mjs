@@ -1,0 +1,326 @@
+// Issue 10, defect 11: the OpenAPI document promises exactly what the API
+// accepts. Requests are generated from the served openapi.json itself: for
+// every operation, every parameter and the request body, values the schema
+// allows and values it forbids (one keyword broken at a time). A small
+// validator checks each generated value against its schema first, so the
+// generator cannot fool the test. Then:
+//   - a schema-valid request gets a status the operation documents, and never
+//     a 400 from the edge's own validation (Tencent may still refuse one:
+//     `upstream_invalid_parameter`);
+//   - a schema-invalid one gets 400 problem+json from the edge itself.
+// And the documented order: auth and policy come before validation.
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { assertProblem, startEmulator, startWorker } from './harness.mjs';
+import { mintUserSig } from './tokens.mjs';
+
+// Admins rotate so the per-identity rate limit (120 / 60 s) is never reached.
+// None is a Tencent admin account, so `POST /api/v1/usersig` serves them.
+const ADMINS = Array.from({ length: 12 }, (_, i) => `admin${i + 1}`);
+const EDGE_400_CODES = new Set([
+  'invalid_json', 'invalid_body', 'unknown_field', 'missing_field', 'invalid_field', 'invalid_call_id', 'invalid_filter',
+]);
+
+let emulator;
+let worker;
+let doc;
+let turn = 0;
+const adminToken = () => mintUserSig(ADMINS[turn++ % ADMINS.length]);
+
+before(async () => {
+  emulator = await startEmulator();
+  worker = await startWorker({ emulator, vars: { ADMIN_USERS: ADMINS.join(',') } });
+  doc = (await worker.request('GET', '/api/v1/openapi.json')).json;
+});
+
+after(async () => {
+  await worker?.stop();
+  await emulator?.stop();
+});
+
+// ------------------------------------------------------------ schemas
+
+function resolve(schema) {
+  let s = schema;
+  while (s && s.$ref) s = s.$ref.split('/').slice(1).reduce((node, key) => node[key], doc);
+  return s;
+}
+
+const typesOf = (s) => (s.type === undefined ? [] : [].concat(s.type));
+
+function typeMatches(type, v) {
+  switch (type) {
+    case 'null': return v === null;
+    case 'integer': return Number.isInteger(v);
+    case 'number': return typeof v === 'number';
+    case 'string': return typeof v === 'string';
+    case 'boolean': return typeof v === 'boolean';
+    case 'array': return Array.isArray(v);
+    case 'object': return v !== null && typeof v === 'object' && !Array.isArray(v);
+    default: return false;
+  }
+}
+
+/** JSON Schema 2020-12, the keywords openapi.json uses. */
+function valid(schema, v) {
+  const s = resolve(schema);
+  const types = typesOf(s);
+  if (types.length && !types.some((t) => typeMatches(t, v))) return false;
+  if (s.enum && !s.enum.some((e) => e === v)) return false;
+  if (typeof v === 'number') {
+    if (s.minimum !== undefined && v < s.minimum) return false;
+    if (s.maximum !== undefined && v > s.maximum) return false;
+  }
+  if (typeof v === 'string') {
+    const len = [...v].length;
+    if (s.minLength !== undefined && len < s.minLength) return false;
+    if (s.maxLength !== undefined && len > s.maxLength) return false;
+    if (s.pattern !== undefined && !new RegExp(s.pattern, 'u').test(v)) return false;
+  }
+  if (Array.isArray(v)) {
+    if (s.minItems !== undefined && v.length < s.minItems) return false;
+    if (s.maxItems !== undefined && v.length > s.maxItems) return false;
+    if (s.items && !v.every((item) => valid(s.items, item))) return false;
+  }
+  if (typeMatches('object', v)) {
+    if ((s.required ?? []).some((k) => !(k in v))) return false;
+    for (const [k, value] of Object.entries(v)) {
+      const prop = s.properties?.[k];
+      if (prop ? !valid(prop, value) : s.additionalProperties === false) return false;
+    }
+  }
+  return true;
+}
+
+// Bounds past 2^53 do not survive JSON in JavaScript: leave them to the unit tests.
+const safe = (n) => n !== undefined && Number.isSafeInteger(n);
+
+/** Values the schema allows: examples, enums, bounds, and one per optional property. */
+function validValues(schema) {
+  const s = resolve(schema);
+  const out = [];
+  if (s.examples) out.push(...s.examples);
+  if (s.enum) out.push(...s.enum);
+  const types = typesOf(s);
+  if (types.includes('null') && !s.enum) out.push(null);
+  if (types.includes('integer') && !s.enum) {
+    out.push(...[s.minimum, s.maximum, s.default].filter(safe));
+    if (!out.some(Number.isInteger)) out.push(safe(s.minimum) ? s.minimum : 1);
+  }
+  if (types.includes('string') && !s.enum && !s.examples) {
+    out.push('a'.repeat(Math.max(s.minLength ?? 0, 1)));
+    if (s.maxLength !== undefined) out.push('a'.repeat(s.maxLength));
+  }
+  if (types.includes('array')) {
+    const item = validValues(s.items)[0];
+    out.push(Array(Math.max(s.minItems ?? 0, 1)).fill(item));
+    if (s.maxItems !== undefined) out.push(Array(s.maxItems).fill(item));
+    for (const other of validValues(s.items).slice(1)) out.push([other]);
+  }
+  if (types.includes('object')) {
+    const base = minimalObject(s);
+    out.push(base);
+    for (const [k, prop] of Object.entries(s.properties ?? {})) {
+      for (const v of validValues(prop)) out.push({ ...base, [k]: v });
+    }
+  }
+  return out;
+}
+
+function minimalObject(s) {
+  return Object.fromEntries((s.required ?? []).map((k) => [k, validValues(s.properties[k])[0]]));
+}
+
+/** Values that break one keyword of the schema, each a different way. */
+function invalidValues(schema) {
+  const s = resolve(schema);
+  // A number in a string too: serde or a lenient parser might take it.
+  const out = ['text', '1', '2', 12, 1.5, true, null, [], {}];
+  if (s.enum) out.push('NotInTheEnum');
+  if (safe(s.minimum)) out.push(s.minimum - 1);
+  if (safe(s.maximum)) out.push(s.maximum + 1);
+  if (s.minLength) out.push('a'.repeat(s.minLength - 1));
+  if (s.maxLength !== undefined) out.push('a'.repeat(s.maxLength + 1));
+  if (s.pattern) out.push('', ' ', 'a b', 'a/b', 'ünï', 'tab\there', 'ftp://host', 'https://user@host/', 'https:///x');
+  if (typesOf(s).includes('array')) {
+    if (s.minItems) out.push([]);
+    const item = validValues(s.items)[0];
+    if (s.maxItems !== undefined) out.push(Array(s.maxItems + 1).fill(item));
+    for (const bad of invalidValues(s.items)) out.push([bad]);
+  }
+  if (typesOf(s).includes('object')) {
+    const base = minimalObject(s);
+    for (const k of s.required ?? []) {
+      const { [k]: _, ...rest } = base;
+      out.push(rest);
+    }
+    if (s.additionalProperties === false) out.push({ ...base, zzUnknown: 1 });
+    for (const [k, prop] of Object.entries(s.properties ?? {})) {
+      for (const bad of invalidValues(prop)) out.push({ ...base, [k]: bad });
+    }
+  }
+  return dedupe(out.filter((v) => !valid(s, v)));
+}
+
+function dedupe(values) {
+  const seen = new Set();
+  return values.filter((v) => {
+    const key = JSON.stringify(v);
+    return !seen.has(key) && seen.add(key);
+  });
+}
+
+// ------------------------------------------------------------ requests
+
+/** A query or path value as the server reads it: a number where the schema wants one and the text is one. */
+function asParsed(schema, text) {
+  const numeric = typesOf(resolve(schema)).some((t) => t === 'integer' || t === 'number');
+  return numeric && /^-?\d+(\.\d+)?$/.test(text) ? Number(text) : text;
+}
+
+function operations() {
+  const out = [];
+  for (const [path, item] of Object.entries(doc.paths)) {
+    for (const [method, op] of Object.entries(item)) out.push({ path, method: method.toUpperCase(), op });
+  }
+  return out;
+}
+
+function buildRequest({ path, method, op }, { params = {}, body } = {}) {
+  let url = path;
+  const query = new URLSearchParams();
+  for (const p of op.parameters ?? []) {
+    const value = p.name in params ? params[p.name] : p.in === 'path' ? validValues(p.schema)[0] : undefined;
+    if (value === undefined) continue;
+    if (p.in === 'path') url = url.replace(`{${p.name}}`, encodeURIComponent(String(value)));
+    else query.set(p.name, String(value));
+  }
+  const qs = query.toString();
+  return { method, path: qs ? `${url}?${qs}` : url, body };
+}
+
+function baselineBody(op) {
+  const schema = op.requestBody?.content?.['application/json']?.schema;
+  if (!schema || !op.requestBody.required) return undefined;
+  return validValues(schema)[0];
+}
+
+/** `as`: a token, `ANONYMOUS` for none, or (default) the next admin's. */
+const ANONYMOUS = Symbol('no token');
+async function send(req, as = adminToken()) {
+  const headers = req.body === undefined ? {} : { 'content-type': 'application/json' };
+  const body = req.body === undefined ? undefined : JSON.stringify(req.body);
+  return worker.request(req.method, req.path, { token: as === ANONYMOUS ? undefined : as, body, headers });
+}
+
+function assertDocumented(res, op, label) {
+  const documented = Object.keys(op.responses);
+  assert.ok(documented.includes(String(res.status)), `${label}: ${res.status} is not documented (${documented}): ${res.text.slice(0, 300)}`);
+  if (res.status >= 400) {
+    assertProblem(res, res.status, res.json?.code, label);
+    assert.ok(!(res.status === 400 && EDGE_400_CODES.has(res.json.code)), `${label}: a schema-valid request was refused: ${res.text}`);
+  } else {
+    assert.match(res.headers['content-type'] ?? '', /^application\/json/, label);
+  }
+}
+
+function assertRefused(res, label) {
+  assertProblem(res, 400, res.json?.code, label);
+  assert.ok(EDGE_400_CODES.has(res.json.code), `${label}: refused by Tencent, not by the edge: ${res.text}`);
+}
+
+/** Valid and invalid values of `x-callkit-relative-to-now` integers, in unix s. */
+function relativeValues(rule) {
+  const now = Math.floor(Date.now() / 1000);
+  return {
+    valid: [now + rule.min + 60, now + rule.max - 60, now],
+    invalid: [now + rule.min - rule.slackSecs - 3600, now + rule.max + rule.slackSecs + 3600],
+  };
+}
+
+// ------------------------------------------------------------ tests
+
+describe('openapi.json ⇔ the API', () => {
+  test('the served document is the repository file and every operation has an action', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const file = JSON.parse(await readFile(new URL('../../src/api/openapi.json', import.meta.url), 'utf8'));
+    assert.deepEqual(doc, file);
+    for (const { path, method, op } of operations()) assert.ok(op['x-callkit-action'], `${method} ${path}`);
+  });
+
+  test('every parameter: schema-valid values are served, schema-invalid ones are 400', async (t) => {
+    let checked = 0;
+    for (const operation of operations()) {
+      const { path, method, op } = operation;
+      const body = baselineBody(op);
+      for (const p of op.parameters ?? []) {
+        const rule = p.schema['x-callkit-relative-to-now'];
+        const goods = rule ? relativeValues(rule).valid : validValues(p.schema);
+        const bads = [
+          ...(rule ? relativeValues(rule).invalid : []),
+          ...invalidValues(p.schema)
+            // Text only: a URL has no null, array or object; the empty path segment is another route.
+            .filter((v) => typeof v === 'string' || typeof v === 'number')
+            .filter((v) => !(p.in === 'path' && v === ''))
+            .filter((v) => !valid(p.schema, asParsed(p.schema, String(v)))),
+        ];
+        for (const v of goods) {
+          assert.ok(rule || valid(p.schema, asParsed(p.schema, String(v))), `generator: ${p.name}=${v}`);
+          const label = `${method} ${path} ${p.name}=${JSON.stringify(v)} (valid)`;
+          assertDocumented(await send(buildRequest(operation, { params: { [p.name]: v }, body })), op, label);
+          checked += 1;
+        }
+        for (const v of bads) {
+          const label = `${method} ${path} ${p.name}=${JSON.stringify(v)} (invalid)`;
+          assertRefused(await send(buildRequest(operation, { params: { [p.name]: v }, body })), label);
+          checked += 1;
+        }
+      }
+    }
+    t.diagnostic(`${checked} parameter cases`);
+    assert.ok(checked > 30, `only ${checked} parameter cases`);
+  });
+
+  test('every request body: schema-valid bodies are served, schema-invalid ones are 400', async (t) => {
+    let checked = 0;
+    for (const operation of operations()) {
+      const { path, method, op } = operation;
+      const schema = op.requestBody?.content?.['application/json']?.schema;
+      if (!schema) continue;
+      for (const v of validValues(schema)) {
+        assert.ok(valid(schema, v), `generator: ${JSON.stringify(v)}`);
+        const label = `${method} ${path} body ${JSON.stringify(v).slice(0, 120)} (valid)`;
+        assertDocumented(await send(buildRequest(operation, { body: v })), op, label);
+        checked += 1;
+      }
+      for (const v of invalidValues(schema)) {
+        const label = `${method} ${path} body ${JSON.stringify(v).slice(0, 120)} (invalid)`;
+        assertRefused(await send(buildRequest(operation, { body: v })), label);
+        checked += 1;
+      }
+      if (!op.requestBody.required) {
+        assertDocumented(await send(buildRequest(operation)), op, `${method} ${path} without a body`);
+      }
+    }
+    t.diagnostic(`${checked} body cases`);
+    assert.ok(checked > 60, `only ${checked} body cases`);
+  });
+
+  test('the documented order: a bad token is 401 and a forbidden caller 403 before any 400', async () => {
+    for (const operation of operations()) {
+      const { path, method, op } = operation;
+      if (!op.security?.length) continue;
+      const schema = op.requestBody?.content?.['application/json']?.schema;
+      const bad = schema ? { body: invalidValues(schema)[0] } : {};
+      const idParam = (op.parameters ?? []).find((p) => p.in === 'path');
+      if (idParam) bad.params = { [idParam.name]: 'a b' };
+      if (!schema && !idParam) bad.params = { page: 0 };
+      const req = buildRequest(operation, bad);
+      assertProblem(await send(req, ANONYMOUS), 401, 'token_missing', `${method} ${path} no token`);
+      if (op['x-callkit-action'] === 'start_call' || op['x-callkit-action'].endsWith('callback') || op['x-callkit-action'] === 'list_records') {
+        assertProblem(await send(req, mintUserSig('alice')), 403, 'forbidden', `${method} ${path} alice`);
+      }
+    }
+  });
+});

@@ -1,4 +1,5 @@
-// Soak under faults: the built worker (wrangler dev / workerd) against the
+// Soak under faults: the built worker (bare workerd by default, or
+// `SOAK_RUNTIME=wrangler` for wrangler dev) against the
 // emulator for SOAK_SECS seconds (default 60), with SOAK_CLIENTS concurrent
 // clients (default 24) mixing every route and many users, while the emulator
 // injects delays, HTML 502s, dropped connections (before and after running the
@@ -32,6 +33,7 @@ import {
   userSigsIn,
 } from '../integration/harness.mjs';
 import { DEMO_KEY, decodeUserSig, mintUserSig } from '../integration/tokens.mjs';
+import { startBareWorker } from './bare-workerd.mjs';
 
 const SECS = Number(process.env.SOAK_SECS ?? 60);
 const CLIENTS = Number(process.env.SOAK_CLIENTS ?? 24);
@@ -61,7 +63,9 @@ function fail(where, why) {
 // ------------------------------------------------------------ the world
 
 const emulator = await startEmulator({ recordDelayMs: 0, rateLimit: 0 });
-const worker = await startWorker({
+// Bare workerd by default: its RSS is the worker's own (see bare-workerd.mjs).
+const start = process.env.SOAK_RUNTIME === 'wrangler' ? startWorker : startBareWorker;
+const worker = await start({
   emulator,
   vars: { ADMIN_USERS: ADMINS.join(','), UPSTREAM_TIMEOUT_MS: '3500', UPSTREAM_DEADLINE_MS: '9000' },
 });
@@ -200,9 +204,9 @@ const rssMb = (pid) => {
   return line ? Number(line[1]) / 1024 : NaN;
 };
 
-/** RSS every second, after a warm-up: the isolate's JIT and caches fill first. */
+/** RSS every second, after a warm-up: V8 grows its heap for the load first (~20 s). */
 async function sampleMemory(pid, until, samples) {
-  await sleep(Math.min(15_000, (until - Date.now()) / 4));
+  await sleep(Math.min(20_000, (until - Date.now()) / 3));
   while (Date.now() < until) {
     try {
       samples.push(rssMb(pid));

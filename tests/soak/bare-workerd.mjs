@@ -1,0 +1,48 @@
+// The built worker in bare `workerd serve` (the bench's capnp config), for
+// the soak's memory check: under `wrangler dev` the same workerd process also
+// runs wrangler's proxy and inspector, whose buffers grow with traffic and
+// hide what the worker itself keeps.
+
+import { cpSync, copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildModules, writeConfig } from '../../bench/edge/capnp.mjs';
+import { freePort, startGroup } from '../../bench/edge/procs.mjs';
+import { DEFAULT_VARS, ROOT, httpRequest, sleep } from '../integration/harness.mjs';
+
+const WORKERD = join(ROOT, 'node_modules/workerd/bin/workerd');
+const RATELIMIT_JS = join(ROOT, 'node_modules/miniflare/dist/src/workers/ratelimit/ratelimit.worker.js');
+const READY_MS = 30_000;
+
+/** `{ url, port, pid, stop() }` for build/ in workerd, upstream = the emulator. */
+export async function startBareWorker({ emulator, vars = {} }) {
+  const dir = mkdtempSync(join(tmpdir(), 'soak-workerd-'));
+  cpSync(join(ROOT, 'build'), dir, { recursive: true });
+  copyFileSync(RATELIMIT_JS, join(dir, 'ratelimit.worker.js'));
+  const port = await freePort();
+  writeConfig(dir, {
+    port,
+    modules: buildModules(dir),
+    vars: { ...DEFAULT_VARS, TENCENT_API_BASE: emulator.url, ...vars },
+    // As wrangler.toml: 120 requests a minute per identity.
+    rateLimit: { limit: 120, period: 60 },
+  });
+  const proc = startGroup(WORKERD, ['serve', join(dir, 'config.capnp')], { cwd: dir, logFile: join(dir, 'workerd.log') });
+  const url = `http://127.0.0.1:${port}`;
+  const stop = async () => {
+    await proc.stop();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  for (const deadline = Date.now() + READY_MS; ; await sleep(100)) {
+    try {
+      if ((await httpRequest(`${url}/api/v1/health`, { timeoutMs: 2_000 })).status === 200) break;
+    } catch {
+      /* not listening yet */
+    }
+    if (Date.now() > deadline || proc.exited()) {
+      await stop();
+      throw new Error(`workerd did not answer health within ${READY_MS} ms`);
+    }
+  }
+  return { url, port, pid: proc.pid, stop };
+}

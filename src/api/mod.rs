@@ -22,6 +22,7 @@ use self::policy::{Action, Decision};
 use self::problem::ApiError;
 use self::router::Resolved;
 use crate::platform::config::ConfigError;
+use crate::platform::rate_limit::{self, RateLimitError};
 use crate::platform::request_body::{self, BodyError};
 use crate::platform::state::{self, AppState};
 
@@ -41,10 +42,12 @@ pub async fn handle(mut req: Request, env: Env) -> Result<Response> {
     // The raw method: worker's `Method` turns any name it does not know into
     // GET, which would let `QUERY` run a GET route.
     let method = req.inner().method();
-    if cors::is_preflight(
-        &method,
-        header(&req, "Access-Control-Request-Method").as_deref(),
-    ) {
+    let preflight = method.eq_ignore_ascii_case("OPTIONS")
+        && cors::is_preflight(
+            &method,
+            header(&req, "Access-Control-Request-Method").as_deref(),
+        );
+    if preflight {
         let response = Response::empty()?.with_status(cors::PREFLIGHT_STATUS);
         return with_headers(response, app.cors.preflight_headers(origin.as_deref()));
     }
@@ -99,9 +102,19 @@ async fn route(
     };
     rate_limit(env, &identity).await?;
 
-    let content_type = header(req, "Content-Type");
+    let takes_body = matches!(method, "POST" | "PUT");
+    let content_type = if takes_body {
+        header(req, "Content-Type")
+    } else {
+        None
+    };
     let body = read_body(req, method).await?;
-    let query = query_pairs(&req.inner().url());
+    // Only the record filter reads a query; other routes ignore theirs.
+    let query = if action == Action::ListRecords {
+        query_pairs(&req.inner().url())
+    } else {
+        Vec::new()
+    };
     let input = Input {
         app,
         identity: &identity,
@@ -131,15 +144,15 @@ async fn route(
 /// The Workers rate-limit binding, keyed by identity. Without the binding
 /// the edge refuses to serve rather than run unlimited.
 async fn rate_limit(env: &Env, identity: &Identity) -> std::result::Result<(), ApiError> {
-    let limiter = env
-        .rate_limiter(RATE_LIMIT_BINDING)
-        .map_err(|_| ApiError::Misconfigured(ConfigError::Missing(RATE_LIMIT_BINDING)))?;
-    match limiter.limit(identity.user_id().to_owned()).await {
-        Ok(outcome) if !outcome.success => Err(ApiError::RateLimited {
+    match rate_limit::allow(env, RATE_LIMIT_BINDING, identity.user_id()).await {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(ApiError::RateLimited {
             retry_after_secs: RATE_LIMIT_PERIOD_SECS,
         }),
-        Ok(_) => Ok(()),
-        Err(e) => Err(ApiError::Internal(format!("rate limiter failed: {e}"))),
+        Err(RateLimitError::Missing) => Err(ApiError::Misconfigured(ConfigError::Missing(
+            RATE_LIMIT_BINDING,
+        ))),
+        Err(RateLimitError::Failed) => Err(ApiError::Internal("rate limiter failed".into())),
     }
 }
 

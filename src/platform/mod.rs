@@ -7,6 +7,7 @@ pub mod capped_body;
 pub mod config;
 pub mod fetch_transport;
 pub mod jwks_fetch;
+pub mod rate_limit;
 pub mod request_body;
 pub mod runtime;
 pub mod state;

@@ -33,7 +33,7 @@ import {
   userSigsIn,
 } from '../integration/harness.mjs';
 import { DEMO_KEY, decodeUserSig, mintUserSig } from '../integration/tokens.mjs';
-import { startBareWorker } from './bare-workerd.mjs';
+import { startBareWorker } from '../integration/bare-workerd.mjs';
 
 const SECS = Number(process.env.SOAK_SECS ?? 60);
 const CLIENTS = Number(process.env.SOAK_CLIENTS ?? 24);
@@ -63,7 +63,7 @@ function fail(where, why) {
 // ------------------------------------------------------------ the world
 
 const emulator = await startEmulator({ recordDelayMs: 0, rateLimit: 0 });
-// Bare workerd by default: its RSS is the worker's own (see bare-workerd.mjs).
+// Bare workerd by default: its RSS is the worker's own (see ../integration/bare-workerd.mjs).
 const start = process.env.SOAK_RUNTIME === 'wrangler' ? startWorker : startBareWorker;
 const worker = await start({
   emulator,

@@ -1,21 +1,24 @@
-// The built worker in bare `workerd serve` (the bench's capnp config), for
-// the soak's memory check: under `wrangler dev` the same workerd process also
+// The built worker in bare `workerd serve` (the bench's capnp config): for
+// the soak's memory check (under `wrangler dev` the same workerd process also
 // runs wrangler's proxy and inspector, whose buffers grow with traffic and
-// hide what the worker itself keeps.
+// hide what the worker itself keeps), and for bindings wrangler always adds.
 
 import { cpSync, copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildModules, writeConfig } from '../../bench/edge/capnp.mjs';
 import { freePort, startGroup } from '../../bench/edge/procs.mjs';
-import { DEFAULT_VARS, ROOT, httpRequest, sleep } from '../integration/harness.mjs';
+import { DEFAULT_VARS, ROOT, httpRequest, sleep } from './harness.mjs';
 
 const WORKERD = join(ROOT, 'node_modules/workerd/bin/workerd');
 const RATELIMIT_JS = join(ROOT, 'node_modules/miniflare/dist/src/workers/ratelimit/ratelimit.worker.js');
 const READY_MS = 30_000;
 
-/** `{ url, port, pid, stop() }` for build/ in workerd, upstream = the emulator. */
-export async function startBareWorker({ emulator, vars = {} }) {
+/**
+ * `{ url, port, pid, stop() }` for build/ in workerd, upstream = the emulator.
+ * `rateLimit`: the RATE_LIMITER binding as wrangler.toml sets it, or `null` for none.
+ */
+export async function startBareWorker({ emulator, vars = {}, rateLimit = { limit: 120, period: 60 } }) {
   const dir = mkdtempSync(join(tmpdir(), 'soak-workerd-'));
   cpSync(join(ROOT, 'build'), dir, { recursive: true });
   copyFileSync(RATELIMIT_JS, join(dir, 'ratelimit.worker.js'));
@@ -24,8 +27,7 @@ export async function startBareWorker({ emulator, vars = {} }) {
     port,
     modules: buildModules(dir),
     vars: { ...DEFAULT_VARS, TENCENT_API_BASE: emulator.url, ...vars },
-    // As wrangler.toml: 120 requests a minute per identity.
-    rateLimit: { limit: 120, period: 60 },
+    rateLimit,
   });
   const proc = startGroup(WORKERD, ['serve', join(dir, 'config.capnp')], { cwd: dir, logFile: join(dir, 'workerd.log') });
   const url = `http://127.0.0.1:${port}`;

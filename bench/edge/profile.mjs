@@ -61,5 +61,5 @@ export function summarize(profile) {
     byFn.set(fn, (byFn.get(fn) ?? 0) + 1);
   }
   const shares = (m, n) => [...m].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, v]) => [k, v / total]);
-  return { categories: shares(byCat, 10), top: shares(byFn, 12) };
+  return { categories: shares(byCat, 10), top: shares(byFn, Number(process.env.BENCH_PROFILE_TOP ?? 12)) };
 }

@@ -21,9 +21,9 @@ use self::handlers::{Input, Success};
 use self::policy::{Action, Decision};
 use self::problem::ApiError;
 use self::router::Resolved;
+use crate::platform::capped_body::{self, BodyError};
 use crate::platform::config::ConfigError;
 use crate::platform::rate_limit::{self, RateLimitError};
-use crate::platform::request_body::{self, BodyError};
 use crate::platform::state::{self, AppState};
 
 const RATE_LIMIT_BINDING: &str = "RATE_LIMITER";
@@ -166,11 +166,11 @@ async fn read_body(req: &mut Request, method: &str) -> std::result::Result<Vec<u
     let too_large = || ApiError::PayloadTooLarge {
         limit: validate::MAX_BODY_BYTES,
     };
-    let declared = header(req, "Content-Length").and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > validate::MAX_BODY_BYTES) {
+    let declared = header(req, "Content-Length");
+    if capped_body::declared_over(declared.as_deref(), validate::MAX_BODY_BYTES) {
         return Err(too_large());
     }
-    match request_body::read_capped(req, validate::MAX_BODY_BYTES).await {
+    match capped_body::read_stream(req.inner().body(), validate::MAX_BODY_BYTES).await {
         Ok(body) => Ok(body),
         Err(BodyError::TooLarge) => Err(too_large()),
         Err(BodyError::Unreadable) => Err(ApiError::bad_request(

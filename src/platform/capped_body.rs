@@ -1,11 +1,12 @@
-//! Reading a fetched body with a hard size cap: a declared `Content-Length`
-//! over the cap is refused before reading, and a streamed body is abandoned
-//! at the first chunk that goes past it, so memory stays bounded whatever
-//! the server sends.
+//! Reading a body, a request's or a fetched response's, with a hard size
+//! cap: a declared `Content-Length` over the cap is refused before reading,
+//! and a streamed body is cancelled at the first chunk that goes past it, so
+//! memory stays bounded whatever the other side sends.
 
-use futures_util::{Stream, StreamExt};
 use js_sys::futures::JsFuture;
-use js_sys::Uint8Array;
+use js_sys::{Reflect, Uint8Array};
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{ReadableStream, ReadableStreamDefaultReader};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BodyError {
@@ -26,12 +27,12 @@ pub fn declared_over(content_length: Option<&str>, cap: usize) -> bool {
     is_number && value.parse::<u64>().map_or(true, |n| n > cap as u64)
 }
 
-/// The body of `response`, at most `cap` bytes. An uncompressed body whose
-/// length is declared (and within the cap) is read with one `arrayBuffer()`:
-/// the framing bounds it, and it costs far less than a stream reader.
-/// Anything else, chunked or compressed (a small gzip can inflate to
-/// gigabytes), is streamed and dropped at the first byte past the cap.
-pub async fn read_capped(response: web_sys::Response, cap: usize) -> Result<Vec<u8>, BodyError> {
+/// The body of a fetched `response`, at most `cap` bytes. An uncompressed
+/// body whose length is declared (and within the cap) is read with one
+/// `arrayBuffer()`: the framing bounds it, and it costs far less than a
+/// stream reader. Anything else, chunked or compressed (a small gzip can
+/// inflate to gigabytes), is streamed and cancelled past the cap.
+pub async fn read_response(response: web_sys::Response, cap: usize) -> Result<Vec<u8>, BodyError> {
     let headers = response.headers();
     let header = |name| headers.get(name).ok().flatten();
     let length = header("Content-Length");
@@ -44,11 +45,7 @@ pub async fn read_capped(response: web_sys::Response, cap: usize) -> Result<Vec<
     if declared && !encoded {
         return array_buffer(&response).await;
     }
-    match worker::Response::from(response).stream() {
-        Ok(stream) => read_stream_capped(stream, cap).await,
-        // No body at all.
-        Err(_) => Ok(Vec::new()),
-    }
+    read_stream(response.body(), cap).await
 }
 
 async fn array_buffer(response: &web_sys::Response) -> Result<Vec<u8>, BodyError> {
@@ -59,29 +56,54 @@ async fn array_buffer(response: &web_sys::Response) -> Result<Vec<u8>, BodyError
     Ok(Uint8Array::new(&buffer).to_vec())
 }
 
-/// Collects `stream` into at most `cap` bytes; stops reading past it.
-pub async fn read_stream_capped<S, E>(mut stream: S, cap: usize) -> Result<Vec<u8>, BodyError>
-where
-    S: Stream<Item = Result<Vec<u8>, E>> + Unpin,
-{
+/// The whole stream (none: an empty body), or `TooLarge` at the first chunk
+/// that passes `cap`. The rest is not read: the stream is cancelled, which
+/// tells the runtime nobody wants it. (Merely releasing the reader leaves an
+/// upload hanging: under wrangler dev the connection then stalls until the
+/// client gives up.)
+pub async fn read_stream(stream: Option<ReadableStream>, cap: usize) -> Result<Vec<u8>, BodyError> {
+    let Some(stream) = stream else {
+        return Ok(Vec::new());
+    };
+    let reader: ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
+    let result = read_until(&reader, cap).await;
+    if result == Err(BodyError::TooLarge) {
+        // Settles at once; a rejection only means the stream already closed.
+        let _ = JsFuture::from(reader.cancel()).await;
+    }
+    reader.release_lock();
+    result
+}
+
+async fn read_until(
+    reader: &ReadableStreamDefaultReader,
+    cap: usize,
+) -> Result<Vec<u8>, BodyError> {
     let mut body = Vec::new();
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|_| BodyError::Unreadable)?;
-        if body.len() + chunk.len() > cap {
+    loop {
+        let step = JsFuture::from(reader.read())
+            .await
+            .map_err(|_| BodyError::Unreadable)?;
+        let field = |name: &str| {
+            Reflect::get(&step, &JsValue::from_str(name)).map_err(|_| BodyError::Unreadable)
+        };
+        if field("done")?.as_bool().unwrap_or(true) {
+            return Ok(body);
+        }
+        let chunk: Uint8Array = field("value")?
+            .dyn_into()
+            .map_err(|_| BodyError::Unreadable)?;
+        let (start, len) = (body.len(), chunk.length() as usize);
+        if start + len > cap {
             return Err(BodyError::TooLarge);
         }
-        body.extend_from_slice(&chunk);
+        body.resize(start + len, 0);
+        chunk.copy_to(&mut body[start..]);
     }
-    Ok(body)
 }
 
 #[cfg(test)]
 mod tests {
-    use std::cell::Cell;
-
-    use futures::executor::block_on;
-    use futures::stream;
-
     use super::*;
 
     #[test]
@@ -91,33 +113,5 @@ mod tests {
         assert!(!declared_over(Some("65536"), 65_536));
         assert!(!declared_over(Some("nonsense"), 65_536));
         assert!(!declared_over(None, 65_536));
-    }
-
-    #[test]
-    fn stops_reading_at_the_first_byte_past_the_cap() {
-        let pulled = Cell::new(0);
-        let chunks = stream::iter((0..100).map(|_| {
-            pulled.set(pulled.get() + 1);
-            Ok::<_, ()>(vec![b'x'; 1000])
-        }));
-        assert_eq!(
-            block_on(read_stream_capped(chunks, 2_500)),
-            Err(BodyError::TooLarge)
-        );
-        assert_eq!(
-            pulled.get(),
-            3,
-            "no chunk read after the one that overflowed"
-        );
-        let exact = stream::iter([Ok::<_, ()>(vec![1; 2_000]), Ok(vec![2; 500])]);
-        assert_eq!(
-            block_on(read_stream_capped(exact, 2_500)).unwrap().len(),
-            2_500
-        );
-        let broken = stream::iter([Ok(vec![1]), Err(())]);
-        assert_eq!(
-            block_on(read_stream_capped(broken, 10)),
-            Err(BodyError::Unreadable)
-        );
     }
 }

@@ -11,7 +11,7 @@ use wasm_bindgen::JsCast;
 use worker::AbortSignal;
 
 use super::abort_timeout::with_abort_timeout;
-use super::capped_body::{read_capped, BodyError};
+use super::capped_body::{read_response, BodyError};
 
 #[derive(Debug, Default, Clone, Copy)]
 pub struct FetchTransport;
@@ -28,7 +28,7 @@ impl Transport for FetchTransport {
         let exchange = |signal: AbortSignal| async move {
             let response = post_json(url, &body, &signal).await?;
             let status = response.status();
-            let body = read_capped(response, MAX_RESPONSE_BYTES)
+            let body = read_response(response, MAX_RESPONSE_BYTES)
                 .await
                 .map_err(|e| match e {
                     BodyError::TooLarge => TransportError::TooLarge {

@@ -5,7 +5,7 @@ use std::time::Duration;
 use worker::AbortSignal;
 
 use super::abort_timeout::with_abort_timeout;
-use super::capped_body::{read_capped, BodyError};
+use super::capped_body::{read_response, BodyError};
 use super::fetch_transport::fetch;
 use crate::api::auth::jwks::MAX_JWKS_BYTES;
 use crate::api::auth::{JwksError, JwksSource};
@@ -43,7 +43,7 @@ impl JwksSource for FetchJwks {
                 return Err(JwksError::Status(status));
             }
             // Past the cap the body is dropped unread: the rest never reaches memory.
-            let body = read_capped(response, MAX_JWKS_BYTES)
+            let body = read_response(response, MAX_JWKS_BYTES)
                 .await
                 .map_err(|e| match e {
                     BodyError::TooLarge => JwksError::TooLarge,

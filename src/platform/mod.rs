@@ -8,7 +8,6 @@ pub mod config;
 pub mod fetch_transport;
 pub mod jwks_fetch;
 pub mod rate_limit;
-pub mod request_body;
 pub mod runtime;
 pub mod state;
 pub mod webcrypto;

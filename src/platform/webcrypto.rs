@@ -3,9 +3,9 @@
 //! about 200 KB gzip. Keys are imported once, from JWK members already
 //! checked by the auth layer, and kept as `CryptoKey`s with the key entry.
 
+use js_sys::futures::JsFuture;
 use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
 
 use crate::api::auth::config::JwtAlg;
 use crate::api::auth::{PublicKey, SignatureVerifier};

@@ -29,7 +29,7 @@ if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$bindgen_ver
   cargo_install wasm-bindgen-cli --version "=$bindgen_version"
 fi
 
-if ! worker-build --version 2>/dev/null | grep -q ' 0\.8\.'; then
+if ! worker-build --version 2>/dev/null | grep -qE '(^| )0\.8\.'; then
   log "installing worker-build 0.8.x (takes several minutes)"
   cargo_install worker-build --version '^0.8'
 fi

@@ -7,9 +7,11 @@
 pub mod api;
 pub mod platform;
 
-use worker::{event, Context, Env, Request, Response, Result};
+use worker::{event, Context, Env, Result};
 
+/// The raw `web_sys` request and response: `worker`'s wrappers would read
+/// and copy fields (`cf`, the path, a headers wrapper) no route uses.
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+async fn fetch(req: web_sys::Request, env: Env, _ctx: Context) -> Result<web_sys::Response> {
     api::handle(req, env).await
 }

@@ -13,7 +13,8 @@ pub mod problem;
 pub mod router;
 pub mod validate;
 
-use worker::{console_log, Env, Headers, Request, Response, Result};
+use web_sys::{Request, Response, ResponseInit};
+use worker::{console_log, Env, Result};
 
 use self::audit::AuditLine;
 use self::auth::{AuthError, Identity};
@@ -31,7 +32,7 @@ const RATE_LIMIT_BINDING: &str = "RATE_LIMITER";
 /// report it).
 const RATE_LIMIT_PERIOD_SECS: u32 = 60;
 
-pub async fn handle(mut req: Request, env: Env) -> Result<Response> {
+pub async fn handle(req: Request, env: Env) -> Result<Response> {
     let started = js_sys::Date::now();
     let origin = header(&req, "Origin");
     let mut line = AuditLine::new();
@@ -41,29 +42,33 @@ pub async fn handle(mut req: Request, env: Env) -> Result<Response> {
     };
     // The raw method: worker's `Method` turns any name it does not know into
     // GET, which would let `QUERY` run a GET route.
-    let method = req.inner().method();
+    let method = req.method();
     let preflight = method.eq_ignore_ascii_case("OPTIONS")
         && cors::is_preflight(
             &method,
             header(&req, "Access-Control-Request-Method").as_deref(),
         );
     if preflight {
-        let response = Response::empty()?.with_status(cors::PREFLIGHT_STATUS);
-        return with_headers(response, app.cors.preflight_headers(origin.as_deref()));
+        return respond(
+            cors::PREFLIGHT_STATUS,
+            None,
+            app.cors.preflight_headers(origin.as_deref()),
+        );
     }
     let cors_headers = app.cors.response_headers(origin.as_deref());
-    let outcome = route(&app, &env, &mut req, &method, &mut line).await;
+    let outcome = route(&app, &env, &req, &method, &mut line).await;
     finish(outcome, line, cors_headers, started)
 }
 
 async fn route(
     app: &AppState,
     env: &Env,
-    req: &mut Request,
+    req: &Request,
     method: &str,
     line: &mut AuditLine,
 ) -> std::result::Result<Success, ApiError> {
-    let path = req.path();
+    let url = req.url();
+    let path = path_of(&url);
     let (action, call_id) = match app.router.resolve(method, &path) {
         Resolved::Found { action, call_id } => (action, call_id),
         Resolved::MethodNotAllowed { allow } => return Err(ApiError::MethodNotAllowed { allow }),
@@ -111,7 +116,7 @@ async fn route(
     let body = read_body(req, method).await?;
     // Only the record filter reads a query; other routes ignore theirs.
     let query = if action == Action::ListRecords {
-        query_pairs(&req.inner().url())
+        query_pairs(&url)
     } else {
         Vec::new()
     };
@@ -159,7 +164,7 @@ async fn rate_limit(env: &Env, identity: &Identity) -> std::result::Result<(), A
 /// Reads a body only where routes take one, and stops at the first chunk
 /// past the limit: the rest is not read, so a client streaming without end
 /// gets its 413 at once and costs the isolate no more than the limit.
-async fn read_body(req: &mut Request, method: &str) -> std::result::Result<Vec<u8>, ApiError> {
+async fn read_body(req: &Request, method: &str) -> std::result::Result<Vec<u8>, ApiError> {
     if !matches!(method, "POST" | "PUT") {
         return Ok(Vec::new());
     }
@@ -170,7 +175,7 @@ async fn read_body(req: &mut Request, method: &str) -> std::result::Result<Vec<u
     if capped_body::declared_over(declared.as_deref(), validate::MAX_BODY_BYTES) {
         return Err(too_large());
     }
-    match capped_body::read_stream(req.inner().body(), validate::MAX_BODY_BYTES).await {
+    match capped_body::read_stream(req.body(), validate::MAX_BODY_BYTES).await {
         Ok(body) => Ok(body),
         Err(BodyError::TooLarge) => Err(too_large()),
         Err(BodyError::Unreadable) => Err(ApiError::bad_request(
@@ -218,17 +223,32 @@ fn finish(
     line.set_status(status);
     line.latency_ms = (js_sys::Date::now() - started).max(0.0) as u64;
     console_log!("{}", line.to_json());
-    with_headers(Response::ok(body)?.with_status(status), headers)
+    respond(status, Some(&body), headers)
 }
 
-fn with_headers(response: Response, headers: Vec<(&'static str, String)>) -> Result<Response> {
-    let mut response = response;
-    let target: &mut Headers = response.headers_mut();
+/// One response, built on the platform's own types. Never cached by anyone.
+fn respond(
+    status: u16,
+    body: Option<&str>,
+    headers: Vec<(&'static str, String)>,
+) -> Result<Response> {
+    let target = web_sys::Headers::new()?;
     for (name, value) in headers {
         target.set(name, &value)?;
     }
     target.set("Cache-Control", "no-store")?;
-    Ok(response)
+    let init = ResponseInit::new();
+    init.set_status(status);
+    init.set_headers(&target);
+    Ok(Response::new_with_opt_str_and_init(body, &init)?)
+}
+
+/// The path of a URL the runtime already parsed and serialized: it starts at
+/// the first `/` after the host, and `?` and `#` within it are escaped.
+fn path_of(url: &str) -> &str {
+    let after_scheme = url.find("://").map_or(url, |i| &url[i + 3..]);
+    let path = after_scheme.find('/').map_or("/", |i| &after_scheme[i..]);
+    path.split(['?', '#']).next().unwrap_or("/")
 }
 
 /// The decoded query of a URL the runtime already parsed and serialized, so
@@ -246,7 +266,22 @@ fn header(req: &Request, name: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::query_pairs;
+    use super::{path_of, query_pairs};
+
+    #[test]
+    fn path_is_from_the_first_slash_after_the_host_to_the_query() {
+        assert_eq!(
+            path_of("https://e.test/api/v1/calls/x?y=1"),
+            "/api/v1/calls/x"
+        );
+        assert_eq!(
+            path_of("http://127.0.0.1:8787/api/v1/health#top"),
+            "/api/v1/health"
+        );
+        assert_eq!(path_of("https://e.test"), "/");
+        assert_eq!(path_of("https://e.test/"), "/");
+        assert_eq!(path_of("https://e.test/a%3Fb"), "/a%3Fb");
+    }
 
     #[test]
     fn query_is_everything_after_the_first_question_mark_decoded() {

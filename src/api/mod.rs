@@ -69,7 +69,7 @@ async fn route(
 ) -> std::result::Result<Success, ApiError> {
     let url = req.url();
     let path = path_of(&url);
-    let (action, call_id) = match app.router.resolve(method, &path) {
+    let (action, call_id) = match app.router.resolve(method, path) {
         Resolved::Found { action, call_id } => (action, call_id),
         Resolved::MethodNotAllowed { allow } => return Err(ApiError::MethodNotAllowed { allow }),
         Resolved::NotFound => return Err(ApiError::RouteNotFound),

@@ -143,33 +143,55 @@ impl<T: Transport, R: Runtime> Client<T, R> {
                 reminted = true;
                 continue;
             }
-            let give_up = |failure: AttemptFailure, attempts| {
-                let secrets = self.credentials.secrets();
-                let mut all: Vec<&str> = secrets.iter().map(String::as_str).collect();
-                all.extend(scrub_extra.iter().map(String::as_str));
-                failure.into_error(attempts, |text: &str| scrub(text, &all))
-            };
-            if !failure.is_retryable(safety) || state.attempts >= self.config.retry.max_attempts {
-                let error = give_up(failure, state.attempts);
-                return state.failed(error);
+            match self.next_delay(&failure, safety, &mut state, &mut host, deadline_at) {
+                Some(delay) => self.runtime.sleep(delay).await,
+                None => {
+                    let error = self.final_error(failure, state.attempts, &scrub_extra);
+                    return state.failed(error);
+                }
             }
-            if failure.suggests_failover() && host + 1 < self.base_urls.len() {
-                // Sticky for the rest of this call.
-                host += 1;
-            }
-            state.earlier_unknown |= failure.outcome_unknown();
-            let delay = self
-                .config
-                .retry
-                .backoff(state.attempts, self.runtime.random_u32());
-            if self.runtime.now_millis().saturating_add(millis(delay)) >= deadline_at {
-                // No time for another attempt: report what actually went wrong
-                // (a rate limit stays a rate limit, not a timeout).
-                let error = give_up(failure, state.attempts);
-                return state.failed(error);
-            }
-            self.runtime.sleep(delay).await;
         }
+    }
+
+    /// After a failed attempt: how long to wait before the next one, or
+    /// `None` to give up. Failing over to the standby is sticky for the call.
+    fn next_delay(
+        &self,
+        failure: &AttemptFailure,
+        safety: RetrySafety,
+        state: &mut Progress,
+        host: &mut usize,
+        deadline_at: u64,
+    ) -> Option<Duration> {
+        if !failure.is_retryable(safety) || state.attempts >= self.config.retry.max_attempts {
+            return None;
+        }
+        if failure.suggests_failover() && *host + 1 < self.base_urls.len() {
+            *host += 1;
+        }
+        state.earlier_unknown |= failure.outcome_unknown();
+        let delay = self
+            .config
+            .retry
+            .backoff(state.attempts, self.runtime.random_u32());
+        // No time for another attempt: the caller reports what actually went
+        // wrong (a rate limit stays a rate limit, not a timeout).
+        let fits = self.runtime.now_millis().saturating_add(millis(delay)) < deadline_at;
+        fits.then_some(delay)
+    }
+
+    /// The error for the last failure, with every credential and the URL
+    /// masked in text that came from outside.
+    fn final_error(
+        &self,
+        failure: AttemptFailure,
+        attempts: u32,
+        used: &[String; 2],
+    ) -> ClientError {
+        let secrets = self.credentials.secrets();
+        let mut all: Vec<&str> = secrets.iter().map(String::as_str).collect();
+        all.extend(used.iter().map(String::as_str));
+        failure.into_error(attempts, |text: &str| scrub(text, &all))
     }
 
     /// One signed POST to `base_urls[host]`; `Ok` holds the body of an OK envelope.

@@ -40,8 +40,8 @@ pub async fn handle(req: Request, env: Env) -> Result<Response> {
         Ok(app) => app,
         Err(e) => return finish(Err(ApiError::Misconfigured(e)), line, Vec::new(), started),
     };
-    // The raw method: worker's `Method` turns any name it does not know into
-    // GET, which would let `QUERY` run a GET route.
+    // The method exactly as sent: `worker`'s `Method` turns any name it does
+    // not know into GET, which would let `QUERY` run a GET route.
     let method = req.method();
     let preflight = method.eq_ignore_ascii_case("OPTIONS")
         && cors::is_preflight(

@@ -4,7 +4,7 @@ SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 ENV := source scripts/env.sh
 
-.PHONY: build dev test test-native test-wasm test-integration test-browser test-fuzz fuzz soak bench bench-edge toolchain emulator
+.PHONY: build dev test test-deploy test-native test-wasm test-integration test-browser test-fuzz fuzz soak bench bench-edge toolchain emulator
 
 toolchain:
 	@bash scripts/toolchain.sh
@@ -26,7 +26,12 @@ dev: build emulator
 ## Everything: native unit tests, a fuzz smoke, wasm tests under Node,
 ## integration tests of the built worker in workerd against the emulator,
 ## browser tests.
-test: toolchain test-native test-fuzz test-wasm build emulator test-integration test-browser
+test: toolchain test-native test-fuzz test-wasm build test-deploy emulator test-integration test-browser
+
+## `wrangler deploy` would accept the project (config and bundle); offline.
+test-deploy:
+	@$(ENV); CALLKIT_SKIP_BUILD=1 WRANGLER_SEND_METRICS=false wrangler deploy --dry-run --outdir build/dry-run > build/dry-run.log 2>&1 || { cat build/dry-run.log; exit 1; }
+	@echo "wrangler deploy --dry-run: ok"
 
 test-native:
 	@$(ENV); cargo test --workspace

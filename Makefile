@@ -30,7 +30,7 @@ test: toolchain test-native test-fuzz test-wasm build test-deploy emulator test-
 
 ## `wrangler deploy` would accept the project (config and bundle); offline.
 test-deploy:
-	@$(ENV); CALLKIT_SKIP_BUILD=1 WRANGLER_SEND_METRICS=false wrangler deploy --dry-run --outdir build/dry-run > build/dry-run.log 2>&1 || { cat build/dry-run.log; exit 1; }
+	@mkdir -p .wrangler; $(ENV); CALLKIT_SKIP_BUILD=1 WRANGLER_SEND_METRICS=false wrangler deploy --dry-run --outdir .wrangler/dry-run > .wrangler/dry-run.log 2>&1 || { cat .wrangler/dry-run.log; exit 1; }
 	@echo "wrangler deploy --dry-run: ok"
 
 test-native:

@@ -107,13 +107,12 @@ async fn route(
     };
     rate_limit(env, &identity).await?;
 
-    let takes_body = matches!(method, "POST" | "PUT");
-    let content_type = if takes_body {
-        header(req, "Content-Type")
+    // Only POST and PUT routes take a body; the others' is never read.
+    let (content_type, body) = if matches!(method, "POST" | "PUT") {
+        (header(req, "Content-Type"), read_body(req).await?)
     } else {
-        None
+        (None, Vec::new())
     };
-    let body = read_body(req, method).await?;
     // Only the record filter reads a query; other routes ignore theirs.
     let query = if action == Action::ListRecords {
         query_pairs(&url)
@@ -161,13 +160,10 @@ async fn rate_limit(env: &Env, identity: &Identity) -> std::result::Result<(), A
     }
 }
 
-/// Reads a body only where routes take one, and stops at the first chunk
+/// Reads the body of a POST or PUT, and stops at the first chunk
 /// past the limit: the rest is not read, so a client streaming without end
 /// gets its 413 at once and costs the isolate no more than the limit.
-async fn read_body(req: &Request, method: &str) -> std::result::Result<Vec<u8>, ApiError> {
-    if !matches!(method, "POST" | "PUT") {
-        return Ok(Vec::new());
-    }
+async fn read_body(req: &Request) -> std::result::Result<Vec<u8>, ApiError> {
     let too_large = || ApiError::PayloadTooLarge {
         limit: validate::MAX_BODY_BYTES,
     };

@@ -5,7 +5,7 @@
 use std::future::Future;
 use std::time::Duration;
 
-use worker::AbortSignal;
+use web_sys::AbortSignal;
 
 /// Runs `exchange` with a signal that aborts after `timeout`; `None` when it
 /// failed because that signal fired.
@@ -17,7 +17,7 @@ where
     F: Future<Output = Result<T, E>>,
 {
     let millis = u32::try_from(timeout.as_millis()).unwrap_or(u32::MAX);
-    let signal = AbortSignal::from(web_sys::AbortSignal::timeout_with_u32(millis));
+    let signal = AbortSignal::timeout_with_u32(millis);
     match exchange(signal.clone()).await {
         Err(_) if signal.aborted() => None,
         outcome => Some(outcome),

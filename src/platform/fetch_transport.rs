@@ -8,7 +8,7 @@ use callkit_core::client::{HttpResponse, Transport, TransportError, MAX_RESPONSE
 use js_sys::futures::JsFuture;
 use js_sys::Uint8Array;
 use wasm_bindgen::JsCast;
-use worker::AbortSignal;
+use web_sys::AbortSignal;
 
 use super::abort_timeout::with_abort_timeout;
 use super::capped_body::{read_response, BodyError};

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use worker::AbortSignal;
+use web_sys::AbortSignal;
 
 use super::abort_timeout::with_abort_timeout;
 use super::capped_body::{read_response, BodyError};

@@ -126,7 +126,11 @@ impl CallBoard {
     async fn event(&self, mut req: Request) -> Result<Response> {
         let store = self.store()?;
         let key = req.headers().get(REPLAY_HEADER)?.unwrap_or_default();
-        let event: WebhookEvent = serde_json::from_slice(&req.bytes().await?)?;
+        let body = req.bytes().await?;
+        let event = WebhookEvent::parse(&body)
+            .ok()
+            .flatten()
+            .ok_or_else(|| worker::Error::RustError("not a webhook the edge checked".into()))?;
         let now = now_ms();
         if !store.first_delivery(&key, now)? {
             return Response::from_json(&Applied {

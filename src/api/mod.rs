@@ -23,6 +23,7 @@ use self::handlers::{Input, Success};
 use self::policy::{Action, Decision};
 use self::problem::ApiError;
 use self::router::Resolved;
+use crate::live::BoardStub;
 use crate::platform::capped_body::{self, BodyError};
 use crate::platform::config::ConfigError;
 use crate::platform::rate_limit::{self, RateLimitError};
@@ -132,9 +133,16 @@ async fn route(
     } else {
         Vec::new()
     };
+    if matches!(action, Action::LiveCalls | Action::LiveTicket) {
+        let board = board_of(env, app)?;
+        return match action {
+            Action::LiveCalls => handlers::live::calls(&board, &identity).await,
+            _ => handlers::live::ticket(&board, &identity).await,
+        };
+    }
     let input = Input {
-        app,
-        env,
+        client: &app.client,
+        tencent: &app.tencent,
         identity: &identity,
         needs_membership,
         call_id,
@@ -153,11 +161,12 @@ async fn route(
         Action::SetCallback => handlers::callback::put(input).await,
         Action::DeleteCallback => handlers::callback::delete(input).await,
         Action::MintUserSig => handlers::usersig::mint(input).await,
-        Action::LiveCalls => handlers::live::calls(input).await,
-        Action::LiveTicket => handlers::live::ticket(input).await,
-        Action::Health | Action::OpenApi | Action::ReceiveWebhook | Action::LiveSocket => {
-            Err(ApiError::Internal("public route fell through".into()))
-        }
+        Action::Health
+        | Action::OpenApi
+        | Action::ReceiveWebhook
+        | Action::LiveSocket
+        | Action::LiveCalls
+        | Action::LiveTicket => Err(ApiError::Internal("route fell through".into())),
     }
 }
 
@@ -186,7 +195,16 @@ pub struct Public<'a> {
     pub line: &'a mut AuditLine,
 }
 
+/// The app's board, one Durable Object per SDKAppID.
+fn board_of(env: &Env, app: &AppState) -> std::result::Result<BoardStub, ApiError> {
+    Ok(BoardStub::for_app(env, app.tencent.client.sdkappid)?)
+}
+
 impl Public<'_> {
+    pub fn board(&self) -> std::result::Result<BoardStub, ApiError> {
+        board_of(self.env, self.app)
+    }
+
     pub fn header(&self, name: &str) -> Option<String> {
         header(self.req, name)
     }

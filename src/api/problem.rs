@@ -55,6 +55,18 @@ pub enum ApiError {
     Internal(String),
 }
 
+impl From<ClientError> for ApiError {
+    fn from(e: ClientError) -> Self {
+        ApiError::Upstream(e)
+    }
+}
+
+impl From<BoardError> for ApiError {
+    fn from(e: BoardError) -> Self {
+        ApiError::Board(e)
+    }
+}
+
 /// RFC 9457 problem details plus our stable `code`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]

@@ -7,7 +7,6 @@ use super::Success;
 use crate::api::problem::ApiError;
 use crate::api::webhook_proof::{self, Secrets, WebhookQuery};
 use crate::api::Public;
-use crate::live::BoardStub;
 use crate::platform::config::{names, ConfigError};
 
 /// Webhook bodies are a few hundred bytes; a group call's lists stay far below this.
@@ -36,12 +35,10 @@ pub async fn receive(input: Public<'_>) -> Result<Success, ApiError> {
         return ack();
     };
     input.line.call_id = Some(event.call_id().to_owned());
-    let board = BoardStub::for_app(input.env, input.app.tencent.client.sdkappid)
-        .map_err(ApiError::Board)?;
-    let applied = board
+    let applied = input
+        .board()?
         .apply(&body, &webhook_proof::replay_key(&query, &body))
-        .await
-        .map_err(ApiError::Board)?;
+        .await?;
     if applied.replay {
         input.line.detail = Some("a replayed delivery, not applied again".to_owned());
     }

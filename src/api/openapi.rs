@@ -61,6 +61,11 @@ mod tests {
             "token_expired",
             "misconfigured",
             "internal",
+            "webhook_unauthenticated",
+            "wrong_sdkappid",
+            "invalid_webhook",
+            "invalid_ticket",
+            "upgrade_required",
         ] {
             assert!(
                 codes.contains(code),

@@ -1,4 +1,4 @@
-//! Verification in the server's order (§7.3): appid, identifier, expiry,
+//! Verification in the server's order (docs/tencent-callkit-v4.md §7.3): appid, identifier, expiry,
 //! userbuf, HMAC.
 
 use base64::engine::general_purpose::STANDARD;

@@ -1,6 +1,6 @@
 //! Per-action access policy: who may call which edge-API action.
 //!
-//! Defaults follow DESIGN §4; operators override them in one variable,
+//! Defaults are the table in README.md (Edge API); operators override them in one variable,
 //! `ACTION_POLICY` (e.g. `end_call=admin,start_call=off`), validated at startup.
 
 use std::fmt;

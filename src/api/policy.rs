@@ -303,7 +303,7 @@ mod tests {
     }
 
     #[test]
-    fn defaults_follow_the_design() {
+    fn defaults_follow_the_readme_policy_table() {
         let p = Policy::default();
         let (u, a) = (user(), admin());
         for action in [Action::Health, Action::OpenApi] {

@@ -1,7 +1,7 @@
 //! Per-action access policy: who may call which edge-API action.
 //!
 //! Defaults and the rules allowed per action are in the action table
-//! (`super::actions`); operators override them in one variable,
+//! (`super::actions`, listed in README.md, Edge API); operators override them in one variable,
 //! `ACTION_POLICY` (e.g. `end_call=admin,start_call=off`), validated at startup.
 
 use std::str::FromStr;
@@ -182,7 +182,7 @@ mod tests {
     }
 
     #[test]
-    fn defaults_follow_the_design() {
+    fn defaults_follow_the_readme_policy_table() {
         let p = Policy::default();
         let (u, a) = (user(), admin());
         for action in [Action::Health, Action::OpenApi] {

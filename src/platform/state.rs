@@ -1,5 +1,5 @@
 //! Per-isolate state: configuration is parsed and the client built once, on
-//! the first request, then reused (DESIGN §7).
+//! the first request, then reused (see README.md, Performance).
 
 use std::cell::RefCell;
 use std::rc::Rc;

@@ -12,8 +12,11 @@ pub mod openapi;
 pub mod policy;
 pub mod problem;
 pub mod router;
+pub mod state;
 pub mod validate;
 pub mod webhook_proof;
+
+use std::rc::Rc;
 
 use web_sys::{Request, Response, ResponseInit};
 use worker::{console_log, Env, Result};
@@ -24,22 +27,27 @@ use self::handlers::{Input, Success};
 use self::policy::{Action, Decision, Rule};
 use self::problem::ApiError;
 use self::router::Resolved;
+use self::state::AppState;
 use crate::live::BoardStub;
 use crate::platform::capped_body::{self, BodyError};
 use crate::platform::config::ConfigError;
 use crate::platform::rate_limit::{self, RateLimitError};
-use crate::platform::state::{self, AppState};
 
 const RATE_LIMIT_BINDING: &str = "RATE_LIMITER";
 /// Must match the binding's `period` in wrangler.toml (the binding does not
 /// report it).
 const RATE_LIMIT_PERIOD_SECS: u32 = 60;
 
-pub async fn handle(req: Request, env: Env) -> Result<Response> {
+/// Serves one request with the isolate's state (or the reason there is none).
+pub async fn handle(
+    req: Request,
+    env: Env,
+    state: std::result::Result<Rc<AppState>, ConfigError>,
+) -> Result<Response> {
     let started = js_sys::Date::now();
     let origin = header(&req, "Origin");
     let mut line = AuditLine::new();
-    let app = match state::get_or_init(&env) {
+    let app = match state {
         Ok(app) => app,
         Err(e) => return finish(Err(ApiError::Misconfigured(e)), line, Vec::new(), started),
     };

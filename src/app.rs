@@ -10,9 +10,9 @@ use callkit_core::client::{AdminCredential, Client, ClientError};
 use worker::Env;
 
 use crate::api::auth::jwks_fetch::FetchJwks;
-use crate::api::auth::{AppKey, AuthConfig, AuthConfigError, AuthMethod, Authenticator};
-use crate::api::cors::{Cors, ALLOWED_ORIGINS};
-use crate::api::policy::{Policy, ACTION_POLICY};
+use crate::api::auth::{AppKey, AuthConfig, AuthMethod, Authenticator};
+use crate::api::cors::Cors;
+use crate::api::policy::Policy;
 use crate::api::router::Router;
 pub use crate::api::state::{AppState, EdgeClient};
 use crate::platform::config::{names, ConfigError, TencentConfig};
@@ -42,21 +42,14 @@ pub fn build(get: &dyn Fn(&str) -> Option<String>) -> Result<AppState, ConfigErr
         sdkappid: tencent.client.sdkappid,
         secret_key: tencent.secret_key.as_ref(),
     };
-    let auth_config = AuthConfig::from_env(get, app).map_err(auth_config_error)?;
+    let auth_config = AuthConfig::from_env(get, app)?;
     let auth_mode = match auth_config.method {
         AuthMethod::UserSig(_) => "usersig",
         AuthMethod::Jwt(_) => "jwt",
     };
-    let auth = Authenticator::new(&auth_config, FetchJwks::new(auth_config.jwks_url()))
-        .map_err(auth_config_error)?;
-    let policy = Policy::from_env(get).map_err(|e| ConfigError::Invalid {
-        name: ACTION_POLICY,
-        reason: e.to_string(),
-    })?;
-    let cors = Cors::from_env(get).map_err(|e| ConfigError::Invalid {
-        name: ALLOWED_ORIGINS,
-        reason: e.to_string(),
-    })?;
+    let auth = Authenticator::new(&auth_config, FetchJwks::new(auth_config.jwks_url()))?;
+    let policy = Policy::from_env(get)?;
+    let cors = Cors::from_env(get)?;
     let client = Client::new(
         tencent.client.clone(),
         tencent.credential.clone(),
@@ -75,16 +68,6 @@ pub fn build(get: &dyn Fn(&str) -> Option<String>) -> Result<AppState, ConfigErr
         cors,
         router: Router::new(),
     })
-}
-
-fn auth_config_error(e: AuthConfigError) -> ConfigError {
-    match e {
-        AuthConfigError::Missing(name) => ConfigError::Missing(name),
-        AuthConfigError::Invalid { setting, reason } => ConfigError::Invalid {
-            name: setting,
-            reason,
-        },
-    }
 }
 
 /// Names the setting behind a client that cannot be built.

@@ -14,19 +14,19 @@ use crate::api::auth::{AppKey, AuthConfig, AuthMethod, Authenticator};
 use crate::api::cors::Cors;
 use crate::api::policy::Policy;
 use crate::api::router::Router;
-pub use crate::api::state::{AppState, EdgeClient};
+pub use crate::api::state::{EdgeClient, EdgeState};
 use crate::platform::config::{names, ConfigError, TencentConfig};
 use crate::platform::fetch_transport::FetchTransport;
 use crate::platform::live_config::LiveConfig;
 use crate::platform::runtime::WorkerRuntime;
 
 thread_local! {
-    static STATE: RefCell<Option<Rc<AppState>>> = const { RefCell::new(None) };
+    static STATE: RefCell<Option<Rc<EdgeState>>> = const { RefCell::new(None) };
 }
 
 /// The isolate's state, built on first use. A configuration error is not
 /// cached, so fixing a secret takes effect on the next request.
-pub fn get_or_init(env: &Env) -> Result<Rc<AppState>, ConfigError> {
+pub fn get_or_init(env: &Env) -> Result<Rc<EdgeState>, ConfigError> {
     if let Some(state) = STATE.with(|s| s.borrow().clone()) {
         return Ok(state);
     }
@@ -36,7 +36,7 @@ pub fn get_or_init(env: &Env) -> Result<Rc<AppState>, ConfigError> {
 }
 
 /// Everything the routes need, from the settings `get` finds.
-pub fn build(get: &dyn Fn(&str) -> Option<String>) -> Result<AppState, ConfigError> {
+pub fn build(get: &dyn Fn(&str) -> Option<String>) -> Result<EdgeState, ConfigError> {
     let tencent = TencentConfig::from_getter(get)?;
     let app = AppKey {
         sdkappid: tencent.client.sdkappid,
@@ -58,7 +58,7 @@ pub fn build(get: &dyn Fn(&str) -> Option<String>) -> Result<AppState, ConfigErr
     )
     .map_err(|e| client_config_error(e, &tencent.credential))?;
     let live = LiveConfig::from_getter(get)?;
-    Ok(AppState {
+    Ok(EdgeState {
         live,
         tencent,
         client,

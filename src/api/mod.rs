@@ -2,6 +2,7 @@
 //! authentication, policy, rate limiting, then one handler per area. Every
 //! failure becomes problem+json here, and every action one audit line.
 
+pub mod actions;
 pub mod audit;
 pub mod auth;
 pub mod cors;
@@ -12,16 +13,18 @@ pub mod policy;
 pub mod problem;
 pub mod router;
 pub mod validate;
+pub mod webhook_proof;
 
 use web_sys::{Request, Response, ResponseInit};
 use worker::{console_log, Env, Result};
 
 use self::audit::AuditLine;
-use self::auth::{AuthError, Identity};
+use self::auth::Identity;
 use self::handlers::{Input, Success};
-use self::policy::{Action, Decision};
+use self::policy::{Action, Decision, Rule};
 use self::problem::ApiError;
 use self::router::Resolved;
+use crate::live::BoardStub;
 use crate::platform::capped_body::{self, BodyError};
 use crate::platform::config::ConfigError;
 use crate::platform::rate_limit::{self, RateLimitError};
@@ -68,29 +71,61 @@ async fn route(
     line: &mut AuditLine,
 ) -> std::result::Result<Success, ApiError> {
     let url = req.url();
-    let path = path_of(&url);
-    let (action, call_id) = match app.router.resolve(method, path) {
+    let (action, call_id) = match app.router.resolve(method, path_of(&url)) {
         Resolved::Found { action, call_id } => (action, call_id),
         Resolved::MethodNotAllowed { allow } => return Err(ApiError::MethodNotAllowed { allow }),
         Resolved::NotFound => return Err(ApiError::RouteNotFound),
     };
     line.action = Some(action.as_str());
     line.call_id = call_id.clone();
+    let request = Public {
+        app,
+        env,
+        req,
+        url: &url,
+        now_secs: (js_sys::Date::now() / 1000.0) as u64,
+        line,
+    };
+    // Decided once: off, public (proven some other way, or no proof at
+    // all), or signed in.
+    match app.policy.rule(action) {
+        Rule::Off => Err(ApiError::ActionDisabled { action }),
+        Rule::Public => serve_public(action, request).await,
+        _ => serve_signed(action, call_id, request).await,
+    }
+}
+
+async fn serve_public(
+    action: Action,
+    request: Public<'_>,
+) -> std::result::Result<Success, ApiError> {
     match action {
-        Action::Health => return Success::json(200, &health::report(app), None),
-        Action::OpenApi => {
-            return Ok(Success {
-                status: 200,
-                body: openapi::DOCUMENT.to_owned(),
-                request_id: None,
-            })
-        }
-        _ => {}
+        Action::Health => Success::json(200, &health::report(request.app), None),
+        Action::OpenApi => Ok(Success::raw(200, openapi::DOCUMENT.to_owned())),
+        Action::ReceiveWebhook => handlers::webhook::receive(request).await,
+        Action::LiveSocket => handlers::live::socket(request).await,
+        // The action table allows `public` for the four above only.
+        _ => Err(ApiError::Internal(format!(
+            "{action} has no public handler"
+        ))),
     }
-    if app.policy.check(action, None) == Decision::Disabled {
-        return Err(ApiError::ActionDisabled { action });
-    }
-    let now_secs = (js_sys::Date::now() / 1000.0) as u64;
+}
+
+/// Authenticates the bearer token, applies the rule and the rate limit,
+/// then serves.
+async fn serve_signed(
+    action: Action,
+    call_id: Option<String>,
+    request: Public<'_>,
+) -> std::result::Result<Success, ApiError> {
+    let Public {
+        app,
+        env,
+        req,
+        url,
+        now_secs,
+        line,
+    } = request;
     let authorization = header(req, "Authorization");
     let identity = app
         .auth
@@ -101,32 +136,31 @@ async fn route(
     let needs_membership = match app.policy.check(action, Some(&identity)) {
         Decision::Allow => false,
         Decision::NeedsMembership => true,
-        Decision::Deny => return Err(ApiError::Forbidden { action }),
-        Decision::Unauthenticated => return Err(ApiError::Unauthenticated(AuthError::Missing)),
-        Decision::Disabled => return Err(ApiError::ActionDisabled { action }),
+        _ => return Err(ApiError::Forbidden { action }),
     };
     rate_limit(env, &identity).await?;
-
-    // Only POST and PUT routes take a body; the others' is never read.
-    let (content_type, body) = if matches!(method, "POST" | "PUT") {
-        (header(req, "Content-Type"), read_body(req).await?)
-    } else {
-        (None, Vec::new())
-    };
-    // Only the record filter reads a query; other routes ignore theirs.
-    let query = if action == Action::ListRecords {
-        query_pairs(&url)
-    } else {
-        Vec::new()
-    };
+    if matches!(action, Action::LiveCalls | Action::LiveTicket) {
+        let board = board_of(env, app)?;
+        return match action {
+            Action::LiveCalls => handlers::live::calls(&board, &identity).await,
+            _ => handlers::live::ticket(&board, &identity).await,
+        };
+    }
+    let (content_type, body) = read_input(req).await?;
     let input = Input {
-        app,
+        client: &app.client,
+        tencent: &app.tencent,
         identity: &identity,
         needs_membership,
         call_id,
         content_type,
         body,
-        query,
+        // Only the record filter reads a query; other routes ignore theirs.
+        query: if action == Action::ListRecords {
+            query_pairs(url)
+        } else {
+            Vec::new()
+        },
         now_secs,
     };
     match action {
@@ -139,9 +173,21 @@ async fn route(
         Action::SetCallback => handlers::callback::put(input).await,
         Action::DeleteCallback => handlers::callback::delete(input).await,
         Action::MintUserSig => handlers::usersig::mint(input).await,
-        Action::Health | Action::OpenApi => {
-            Err(ApiError::Internal("public route fell through".into()))
-        }
+        _ => Err(ApiError::Internal(format!(
+            "{action} has no signed-in handler"
+        ))),
+    }
+}
+
+/// Only POST and PUT routes take a body; the others' is never read.
+async fn read_input(req: &Request) -> std::result::Result<(Option<String>, Vec<u8>), ApiError> {
+    if matches!(req.method().as_str(), "POST" | "PUT") {
+        Ok((
+            header(req, "Content-Type"),
+            read_body(req, validate::MAX_BODY_BYTES).await?,
+        ))
+    } else {
+        Ok((None, Vec::new()))
     }
 }
 
@@ -160,18 +206,49 @@ async fn rate_limit(env: &Env, identity: &Identity) -> std::result::Result<(), A
     }
 }
 
+/// What a route that needs no bearer token may look at.
+pub struct Public<'a> {
+    pub app: &'a AppState,
+    pub env: &'a Env,
+    pub req: &'a Request,
+    url: &'a str,
+    pub now_secs: u64,
+    pub line: &'a mut AuditLine,
+}
+
+/// The app's board, one Durable Object per SDKAppID.
+fn board_of(env: &Env, app: &AppState) -> std::result::Result<BoardStub, ApiError> {
+    Ok(BoardStub::for_app(env, app.tencent.client.sdkappid)?)
+}
+
+impl Public<'_> {
+    pub fn board(&self) -> std::result::Result<BoardStub, ApiError> {
+        board_of(self.env, self.app)
+    }
+
+    pub fn header(&self, name: &str) -> Option<String> {
+        header(self.req, name)
+    }
+
+    pub fn query(&self) -> Vec<(String, String)> {
+        query_pairs(self.url)
+    }
+
+    pub async fn body(&self, limit: usize) -> std::result::Result<Vec<u8>, ApiError> {
+        read_body(self.req, limit).await
+    }
+}
+
 /// Reads the body of a POST or PUT, and stops at the first chunk
 /// past the limit: the rest is not read, so a client streaming without end
 /// gets its 413 at once and costs the isolate no more than the limit.
-async fn read_body(req: &Request) -> std::result::Result<Vec<u8>, ApiError> {
-    let too_large = || ApiError::PayloadTooLarge {
-        limit: validate::MAX_BODY_BYTES,
-    };
+async fn read_body(req: &Request, limit: usize) -> std::result::Result<Vec<u8>, ApiError> {
+    let too_large = || ApiError::PayloadTooLarge { limit };
     let declared = header(req, "Content-Length");
-    if capped_body::declared_over(declared.as_deref(), validate::MAX_BODY_BYTES) {
+    if capped_body::declared_over(declared.as_deref(), limit) {
         return Err(too_large());
     }
-    match capped_body::read_stream(req.body(), validate::MAX_BODY_BYTES).await {
+    match capped_body::read_stream(req.body(), limit).await {
         Ok(body) => Ok(body),
         Err(BodyError::TooLarge) => Err(too_large()),
         Err(BodyError::Unreadable) => Err(ApiError::bad_request(
@@ -190,6 +267,15 @@ fn finish(
 ) -> Result<Response> {
     let mut headers = cors_headers;
     let (status, body) = match outcome {
+        Ok(Success {
+            upgrade: Some(socket),
+            ..
+        }) => {
+            line.set_status(101);
+            line.latency_ms = (js_sys::Date::now() - started).max(0.0) as u64;
+            console_log!("{}", line.to_json());
+            return Ok(socket);
+        }
         Ok(success) => {
             headers.push(("Content-Type", "application/json".to_owned()));
             line.request_id = success.request_id.filter(|id| !id.is_empty());
@@ -203,6 +289,9 @@ fn finish(
             }
             if let Some(allow) = &problem.allow {
                 headers.push(("Allow", allow.clone()));
+            }
+            if let Some(protocol) = problem.upgrade {
+                headers.push(("Upgrade", protocol.to_owned()));
             }
             line.detail = error.log_detail();
             line.code = Some(problem.code.clone());

@@ -5,9 +5,11 @@ use callkit_core::client::ClientError;
 use callkit_core::error_code::{self, RetryClass};
 use serde::Serialize;
 
+use super::actions::Method;
 use super::auth::AuthError;
 use super::policy::Action;
-use super::router::Method;
+use super::webhook_proof::Refusal;
+use crate::live::BoardError;
 use crate::platform::config::ConfigError;
 
 #[derive(Debug)]
@@ -42,8 +44,27 @@ pub enum ApiError {
     },
     Upstream(ClientError),
     Misconfigured(ConfigError),
+    /// A webhook without a valid proof of coming from Tencent.
+    WebhookRefused(Refusal),
+    /// A webhook for another app.
+    WrongSdkAppId,
+    /// A live-board request that needs a WebSocket upgrade.
+    UpgradeRequired,
+    Board(BoardError),
     /// Something we did not expect; the detail goes to the log only.
     Internal(String),
+}
+
+impl From<ClientError> for ApiError {
+    fn from(e: ClientError) -> Self {
+        ApiError::Upstream(e)
+    }
+}
+
+impl From<BoardError> for ApiError {
+    fn from(e: BoardError) -> Self {
+        ApiError::Board(e)
+    }
 }
 
 /// RFC 9457 problem details plus our stable `code`.
@@ -64,6 +85,8 @@ pub struct Problem {
     pub retry_after_secs: Option<u32>,
     #[serde(skip)]
     pub allow: Option<String>,
+    #[serde(skip)]
+    pub upgrade: Option<&'static str>,
 }
 
 impl Problem {
@@ -78,6 +101,7 @@ impl Problem {
             request_id: None,
             retry_after_secs: None,
             allow: None,
+            upgrade: None,
         }
     }
 }
@@ -125,7 +149,7 @@ impl ApiError {
                 "Not allowed",
                 format!(
                     "Your account may not {}. Ask an administrator.",
-                    describe(*action)
+                    action.spec().does
                 ),
             ),
             Self::ActionDisabled { action } => Problem::new(
@@ -134,7 +158,7 @@ impl ApiError {
                 "Action disabled",
                 format!(
                     "The operator has turned off the action to {} on this deployment.",
-                    describe(*action)
+                    action.spec().does
                 ),
             ),
             Self::RouteNotFound => Problem::new(
@@ -191,7 +215,44 @@ impl ApiError {
                 "Service misconfigured",
                 format!("{e}. The operator must fix this setting."),
             ),
-            Self::Internal(_) => Problem::new(
+            Self::WebhookRefused(refusal) => Problem::new(
+                401,
+                "webhook_unauthenticated",
+                "Webhook refused",
+                match refusal {
+                    Refusal::Unproven => "The webhook carries no valid proof: a Sign and RequestTime made with the callback token, or the URL key.",
+                    Refusal::Stale => "The webhook's RequestTime is more than 60 s from now.",
+                },
+            ),
+            Self::WrongSdkAppId => Problem::new(
+                400,
+                "wrong_sdkappid",
+                "Webhook for another app",
+                "The webhook's SdkAppid is not this deployment's TENCENT_SDKAPPID.",
+            ),
+            Self::UpgradeRequired => {
+                let mut p = Problem::new(
+                    426,
+                    "upgrade_required",
+                    "WebSocket required",
+                    "Open this route as a WebSocket, with a ticket from POST /api/v1/live/ticket.",
+                );
+                p.upgrade = Some("websocket");
+                p
+            }
+            Self::Board(BoardError::InvalidTicket) => Problem::new(
+                401,
+                "invalid_ticket",
+                "Invalid ticket",
+                "The ticket is unknown, used or expired. Get a new one from POST /api/v1/live/ticket; each is good for one socket within 30 s.",
+            ),
+            Self::Board(BoardError::Missing) => Problem::new(
+                503,
+                "misconfigured",
+                "Service misconfigured",
+                "The CALL_BOARD Durable Object binding is missing. The operator must add it to wrangler.toml.",
+            ),
+            Self::Internal(_) | Self::Board(BoardError::Failed(_)) => Problem::new(
                 500,
                 "internal",
                 "Internal error",
@@ -203,7 +264,9 @@ impl ApiError {
     /// The detail worth logging for an operator, beyond what the caller sees.
     pub fn log_detail(&self) -> Option<String> {
         match self {
-            Self::Internal(detail) => Some(detail.clone()),
+            Self::Internal(detail) | Self::Board(BoardError::Failed(detail)) => {
+                Some(detail.clone())
+            }
             Self::Upstream(e) => Some(e.to_string()),
             _ => None,
         }
@@ -333,23 +396,6 @@ fn api_problem(code: i64, class: RetryClass) -> Problem {
             "Tencent error",
             format!("Tencent answered with error {code}: {meaning}."),
         ),
-    }
-}
-
-/// What an action does, in words for an error message.
-fn describe(action: Action) -> &'static str {
-    match action {
-        Action::Health => "read the health report",
-        Action::OpenApi => "read the API description",
-        Action::GetCall => "look up this call",
-        Action::EndCall => "end this call",
-        Action::StartCall => "start calls from the server",
-        Action::GetRecord => "read this call record",
-        Action::ListRecords => "list call records",
-        Action::GetCallback => "read the webhook configuration",
-        Action::SetCallback => "change the webhook configuration",
-        Action::DeleteCallback => "delete the webhook configuration",
-        Action::MintUserSig => "get a UserSig",
     }
 }
 

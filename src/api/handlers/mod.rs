@@ -4,14 +4,21 @@
 
 pub mod callback;
 pub mod calls;
+pub mod live;
 pub mod records;
 pub mod usersig;
+pub mod webhook;
+
+#[cfg(test)]
+mod test_support;
 
 use serde::Serialize;
 
+use callkit_core::client::{Client, Runtime, Transport};
+
 use super::auth::Identity;
 use super::problem::ApiError;
-use crate::platform::state::AppState;
+use crate::platform::config::TencentConfig;
 
 /// What a handler produced, serialized once.
 #[derive(Debug)]
@@ -19,9 +26,28 @@ pub struct Success {
     pub status: u16,
     pub body: String,
     pub request_id: Option<String>,
+    /// A WebSocket's 101, answered as it is.
+    pub upgrade: Option<web_sys::Response>,
 }
 
 impl Success {
+    /// A body that is already JSON.
+    pub fn raw(status: u16, body: String) -> Self {
+        Self {
+            status,
+            body,
+            request_id: None,
+            upgrade: None,
+        }
+    }
+
+    pub fn upgrade(response: web_sys::Response) -> Self {
+        Self {
+            upgrade: Some(response),
+            ..Self::raw(101, String::new())
+        }
+    }
+
     pub fn json<T: Serialize>(
         status: u16,
         body: &T,
@@ -29,16 +55,17 @@ impl Success {
     ) -> Result<Self, ApiError> {
         let body = serde_json::to_string(body).map_err(|e| ApiError::Internal(e.to_string()))?;
         Ok(Self {
-            status,
-            body,
             request_id: request_id.map(str::to_owned),
+            ..Self::raw(status, body)
         })
     }
 }
 
-/// Everything a handler may look at.
-pub struct Input<'a> {
-    pub app: &'a AppState,
+/// Everything a handler may look at. Generic over the client's transport
+/// and runtime, so handlers run natively in tests against the core's fakes.
+pub struct Input<'a, T: Transport, R: Runtime> {
+    pub client: &'a Client<T, R>,
+    pub tencent: &'a TencentConfig,
     pub identity: &'a Identity,
     /// The policy wants proof that the caller is in the call or record.
     pub needs_membership: bool,
@@ -49,7 +76,7 @@ pub struct Input<'a> {
     pub now_secs: u64,
 }
 
-impl Input<'_> {
+impl<T: Transport, R: Runtime> Input<'_, T, R> {
     /// The validated `{callId}` path parameter.
     pub fn call_id(&self) -> Result<String, ApiError> {
         super::validate::call_id(self.call_id.as_deref().unwrap_or_default())

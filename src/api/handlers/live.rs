@@ -1,0 +1,44 @@
+//! The live board: `GET /api/v1/live/calls`, `POST /api/v1/live/ticket` and
+//! the socket `GET /api/v1/live?ticket=…` (docs/live-board.md).
+
+use super::Success;
+use crate::api::auth::Identity;
+use crate::api::problem::ApiError;
+use crate::api::Public;
+use crate::board::Viewer;
+use crate::live::BoardStub;
+
+pub async fn calls(board: &BoardStub, identity: &Identity) -> Result<Success, ApiError> {
+    let json = board.calls(&viewer(identity)).await?;
+    Ok(Success::raw(200, json))
+}
+
+pub async fn ticket(board: &BoardStub, identity: &Identity) -> Result<Success, ApiError> {
+    let json = board.ticket(&viewer(identity)).await?;
+    Ok(Success::raw(200, json))
+}
+
+/// The ticket is the credential here; the board checks and spends it.
+pub async fn socket(input: Public<'_>) -> Result<Success, ApiError> {
+    let upgrade = input.header("Upgrade");
+    if !upgrade.is_some_and(|u| u.trim().eq_ignore_ascii_case("websocket")) {
+        return Err(ApiError::UpgradeRequired);
+    }
+    let ticket = input
+        .query()
+        .into_iter()
+        .find(|(k, _)| k == "ticket")
+        .map(|(_, v)| v)
+        .unwrap_or_default();
+    let board = input.board()?;
+    let response = board.socket(input.req, &ticket).await?;
+    Ok(Success::upgrade(response))
+}
+
+/// Admins see every call; under the `member` rule anyone else their own.
+fn viewer(identity: &Identity) -> Viewer {
+    Viewer {
+        user_id: identity.user_id().to_owned(),
+        is_admin: identity.is_admin(),
+    }
+}

@@ -23,12 +23,22 @@ stopping=
 stop_groups() {
   for pid in "${pids[@]}"; do kill -"$1" -- "-$pid" 2>/dev/null || true; done
 }
+# Zombies count: workerd processes orphaned by wrangler's exit linger until
+# init reaps them, and `make dev` should end only once nothing is left.
 groups_alive() {
   local pid
   for pid in "${pids[@]}"; do
-    ps -eo pgid=,stat= | awk -v g="$pid" '$1 == g && $2 !~ /^Z/ { found = 1 } END { exit !found }' && return 0
+    ps -eo pgid= | awk -v g="$pid" '$1 == g { found = 1 } END { exit !found }' && return 0
   done
   return 1
+}
+# Waits up to $1 × 0.1 s for every group to be gone.
+wait_groups() {
+  local n=0
+  while groups_alive && [ "$n" -lt "$1" ]; do
+    sleep 0.1
+    n=$((n + 1))
+  done
 }
 cleanup() {
   [ -n "$stopping" ] && return
@@ -37,8 +47,11 @@ cleanup() {
   # `timeout make dev`, make forwards a second SIGTERM moments after the
   # first, and it used to kill this script half-way, leaving wrangler up.
   trap '' INT TERM HUP
+  # The leaders first: wrangler then stops and reaps its own workerd.
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  wait_groups 30
   stop_groups TERM
-  for _ in $(seq 1 50); do groups_alive || break; sleep 0.1; done
+  wait_groups 20
   stop_groups KILL
   wait 2>/dev/null || true
   echo "stopped the emulator and wrangler dev"
@@ -133,9 +146,12 @@ start_emulator() {
 }
 
 start_wrangler() {
+  # The emulator starts empty every time, so the board must too: a call
+  # left live by the last run would stay on it until the reconcile alarm.
+  rm -rf "$dev_dir/state"
   # With an --env-file, wrangler reads no .dev.vars of its own: pass it.
   setsid wrangler dev --config "$dev_dir/wrangler.toml" --ip 127.0.0.1 --port "$DEV_PORT" \
-    --assets "$PWD/$assets" --persist-to "$PWD/.wrangler/state" \
+    --assets "$PWD/$assets" --persist-to "$PWD/$dev_dir/state" \
     --env-file "$PWD/.dev.vars" --env-file "$PWD/$dev_dir/emulator.env" &
   pids+=($!)
   wait_up "http://127.0.0.1:$DEV_PORT/api/v1/health" 300 || {
@@ -217,4 +233,5 @@ cat <<INFO
 INFO
 # Until one of them exits (or a signal arrives): then stop the other too.
 wait -n || true
-echo "dev.sh: the emulator or wrangler dev exited" >&2
+echo "dev.sh: the emulator or wrangler dev exited; stopping the other" >&2
+exit 1

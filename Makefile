@@ -4,7 +4,7 @@ SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 ENV := source scripts/env.sh
 
-.PHONY: build dev test test-deploy test-native test-wasm test-integration test-browser test-fuzz fuzz soak bench bench-edge toolchain emulator
+.PHONY: build dev test test-deploy test-native test-wasm test-integration test-browser test-fuzz fuzz soak bench bench-edge bench-live toolchain emulator
 
 toolchain:
 	@bash scripts/toolchain.sh
@@ -69,3 +69,8 @@ bench:
 ## (wrk, cold start). Measures build/ as it is: run make build first.
 bench-edge:
 	@bash bench/edge/run.sh
+
+## The live board (CallBoard Durable Object) in bare workerd: webhooks/s
+## applied and fan-out latency to 100 sockets. Measures build/ as it is.
+bench-live:
+	@bash bench/live/run.sh

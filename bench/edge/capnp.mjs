@@ -36,9 +36,26 @@ export function buildModules(dir, main = 'worker/shim.mjs') {
  * Writes `dir/config.capnp` for one worker listening on 127.0.0.1:`port`.
  * `modules`: [{ name, kind }] with files under `dir`; `vars`: text bindings;
  * `rateLimit`: { limit, period } binds RATE_LIMITER like `wrangler dev` does.
+ * `durableObjects`: [{ binding, className, sql }] namespaces of classes the
+ * worker exports, each bound under `binding` (SQLite API with `sql: true`);
+ * `durableObjectStorage`: where they keep their data, an absolute directory
+ * path (workerd's `localDisk`) or `'memory'` (gone with the process; workerd
+ * then offers no SQL API, so SQLite-backed classes need a directory).
  */
-export function writeConfig(dir, { port, modules, vars = {}, rateLimit, flags = [] }) {
+export function writeConfig(dir, { port, modules, vars = {}, rateLimit, flags = [], durableObjects = [], durableObjectStorage = 'memory' }) {
   const bindings = Object.entries(vars).map(([name, value]) => `(name = ${str(name)}, text = ${str(value)})`);
+  for (const o of durableObjects) {
+    bindings.push(`(name = ${str(o.binding)}, durableObjectNamespace = (className = ${str(o.className)}))`);
+  }
+  const onDisk = durableObjects.length > 0 && durableObjectStorage !== 'memory';
+  // The key names the class's subdirectory under localDisk; stable, so a kept dir is found again.
+  const namespaces = durableObjects.map(
+    (o) => `(className = ${str(o.className)}, uniqueKey = ${str(`callkit-edge-${o.className}`)}, enableSql = ${o.sql ? 'true' : 'false'})`,
+  );
+  const objectConfig = durableObjects.length
+    ? `durableObjectNamespaces = [${namespaces.join(', ')}],
+  durableObjectStorage = ${onDisk ? '(localDisk = "do-storage")' : '(inMemory = void)'},`
+    : '';
   if (rateLimit) {
     const inner = { namespaceId: 'RATE_LIMITER', limit: rateLimit.limit, period: rateLimit.period };
     const innerBindings = Object.entries(inner).map(([n, v]) => `(name = ${str(n)}, json = ${str(JSON.stringify(v))})`);
@@ -54,7 +71,8 @@ const config :Workerd.Config = (
   services = [
     (name = "main", worker = .worker),
     # fetch() to 127.0.0.1 (the upstream) needs "local"; the default internet service refuses it.
-    (name = "internet", network = (allow = ["public", "private", "local"])),
+    (name = "internet", network = (allow = ["public", "private", "local"])),${onDisk ? `
+    (name = "do-storage", disk = (path = ${str(durableObjectStorage)}, writable = true)),` : ''}
   ],
   sockets = [(name = "http", address = "127.0.0.1:${port}", http = (), service = "main")],
   ${extensions}
@@ -69,6 +87,7 @@ const worker :Workerd.Worker = (
   bindings = [
     ${bindings.join(',\n    ')}
   ],
+  ${objectConfig}
 );
 `;
   const path = join(dir, 'config.capnp');

@@ -5,7 +5,7 @@
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
-/** Samples the worker behind `inspectorPort` while `load()` runs; returns the summary. */
+/** Samples the worker behind `inspectorPort` while `load()` runs; returns the summary (and the raw `profile`). */
 export async function profileWhile(root, inspectorPort, load) {
   const WebSocket = globalThis.WebSocket ?? createRequire(join(root, 'package.json'))('ws'); // node 20: wrangler's ws
   const [target] = await (await fetch(`http://127.0.0.1:${inspectorPort}/json/list`)).json();
@@ -32,7 +32,7 @@ export async function profileWhile(root, inspectorPort, load) {
   await load();
   const { profile } = await send('Profiler.stop');
   ws.close();
-  return summarize(profile);
+  return { ...summarize(profile), profile };
 }
 
 function category({ functionName: name, url }) {

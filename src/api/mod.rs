@@ -251,14 +251,9 @@ impl Public<'_> {
 /// past the limit: the rest is not read, so a client streaming without end
 /// gets its 413 at once and costs the isolate no more than the limit.
 async fn read_body(req: &Request, limit: usize) -> std::result::Result<Vec<u8>, ApiError> {
-    let too_large = || ApiError::PayloadTooLarge { limit };
-    let declared = header(req, "Content-Length");
-    if capped_body::declared_over(declared.as_deref(), limit) {
-        return Err(too_large());
-    }
-    match capped_body::read_stream(req.body(), limit).await {
+    match capped_body::read_request(req, limit).await {
         Ok(body) => Ok(body),
-        Err(BodyError::TooLarge) => Err(too_large()),
+        Err(BodyError::TooLarge) => Err(ApiError::PayloadTooLarge { limit }),
         Err(BodyError::Unreadable) => Err(ApiError::bad_request(
             "invalid_body",
             "The request body could not be read.",

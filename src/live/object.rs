@@ -14,8 +14,8 @@ use worker::{
 
 use super::store::Store;
 use super::{
-    paths, reconcile, sockets, tickets, Applied, REPLAY_HEADER, TICKET_HEADER, TICKET_TTL_MS,
-    VIEWER_HEADER,
+    paths, reconcile, sockets, tickets, OUTCOME_HEADER, REPLAY_HEADER, TICKET_HEADER,
+    TICKET_TTL_MS, VIEWER_HEADER,
 };
 use crate::app::{self, EdgeState};
 use crate::board::{self, Message, Viewer};
@@ -134,10 +134,7 @@ impl CallBoard {
             .ok_or_else(|| worker::Error::RustError("not a webhook the edge checked".into()))?;
         let now = now_ms();
         if !store.first_delivery(&key, now)? {
-            return Response::from_json(&Applied {
-                applied: false,
-                replay: true,
-            });
+            return outcome("replay");
         }
         let (tracked, changed) = board::apply(store.load(event.call_id())?, &event);
         if changed {
@@ -153,10 +150,7 @@ impl CallBoard {
             store.touch(event.call_id(), now)?;
         }
         self.arm_alarm().await?;
-        Response::from_json(&Applied {
-            applied: changed,
-            replay: false,
-        })
+        outcome(if changed { "applied" } else { "unchanged" })
     }
 
     fn calls(&self, req: &Request) -> Result<Response> {
@@ -233,4 +227,11 @@ fn viewer_of(req: &Request) -> Result<Viewer> {
 
 fn now_ms() -> u64 {
     js_sys::Date::now() as u64
+}
+
+/// What became of a webhook, as a header on an empty answer.
+fn outcome(what: &str) -> Result<Response> {
+    let headers = worker::Headers::new();
+    headers.set(OUTCOME_HEADER, what)?;
+    Ok(Response::empty()?.with_headers(headers))
 }

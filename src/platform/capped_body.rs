@@ -48,8 +48,26 @@ pub async fn read_response(response: web_sys::Response, cap: usize) -> Result<Ve
     read_stream(response.body(), cap).await
 }
 
+/// The body of an incoming request, at most `cap` bytes: with a declared
+/// length in one `arrayBuffer()` (the runtime holds the body to it; incoming
+/// bodies are never decompressed), else streamed and cancelled past the cap.
+pub async fn read_request(request: &web_sys::Request, cap: usize) -> Result<Vec<u8>, BodyError> {
+    let length = request.headers().get("Content-Length").ok().flatten();
+    if declared_over(length.as_deref(), cap) {
+        return Err(BodyError::TooLarge);
+    }
+    if length.is_some_and(|v| v.trim().parse::<u64>().is_ok()) {
+        return buffered(request.array_buffer()).await;
+    }
+    read_stream(request.body(), cap).await
+}
+
 async fn array_buffer(response: &web_sys::Response) -> Result<Vec<u8>, BodyError> {
-    let promise = response.array_buffer().map_err(|_| BodyError::Unreadable)?;
+    buffered(response.array_buffer()).await
+}
+
+async fn buffered(promise: Result<js_sys::Promise, JsValue>) -> Result<Vec<u8>, BodyError> {
+    let promise = promise.map_err(|_| BodyError::Unreadable)?;
     let buffer = JsFuture::from(promise)
         .await
         .map_err(|_| BodyError::Unreadable)?;

@@ -1,7 +1,7 @@
 //! Query and path validation: the record filter and CallIds.
 #![no_main]
 
-use callkit_edge::api::validate::{call_id, record_filter, MAX_PER_PAGE};
+use callkit_edge::api::validate::{record_filter, CallId, MAX_PER_PAGE};
 use libfuzzer_sys::fuzz_target;
 
 const NOW: u64 = 1_800_000_000;
@@ -23,7 +23,7 @@ fuzz_target!(|data: &[u8]| {
         assert!(f.start <= f.end && f.page >= 1);
         assert!((1..=MAX_PER_PAGE).contains(&f.per_page));
     }
-    if let Ok(id) = call_id(text) {
+    if let Ok(id) = CallId::parse(text).map(|id| id.as_str().to_owned()) {
         assert!(!id.is_empty() && id.len() <= 128);
     }
 });

@@ -28,6 +28,7 @@ use self::policy::{Action, Decision, Rule};
 use self::problem::ApiError;
 use self::router::Resolved;
 use self::state::EdgeState;
+use self::validate::CallId;
 use crate::live::BoardStub;
 use crate::platform::capped_body::{self, BodyError};
 use crate::platform::config::ConfigError;
@@ -160,7 +161,7 @@ async fn serve_signed(
         tencent: &app.tencent,
         identity: &identity,
         needs_membership,
-        call_id,
+        call_id: call_id.as_deref().map(CallId::parse).transpose()?,
         content_type,
         body,
         // Only the record filter reads a query; other routes ignore theirs.

@@ -77,19 +77,30 @@ fn json_error(e: &serde_json::Error) -> ApiError {
 }
 
 /// CallIds are UUIDs upstream; accept the URL-safe characters they use.
-pub fn call_id(raw: &str) -> Result<String, ApiError> {
-    let ok = !raw.is_empty()
-        && raw.len() <= MAX_CALL_ID_LEN
-        && raw
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
-    if ok {
-        Ok(raw.to_owned())
-    } else {
-        Err(ApiError::bad_request(
-            "invalid_call_id",
-            format!("A CallId is 1-{MAX_CALL_ID_LEN} characters of A-Z a-z 0-9 - _ ."),
-        ))
+/// A CallId that passed the check: 1-128 of A-Z a-z 0-9 - _ . (the edge's
+/// own rule; Tencent's are UUIDs, and anything else never reaches it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallId(String);
+
+impl CallId {
+    pub fn parse(raw: &str) -> Result<Self, ApiError> {
+        let ok = !raw.is_empty()
+            && raw.len() <= MAX_CALL_ID_LEN
+            && raw
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+        if ok {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(ApiError::bad_request(
+                "invalid_call_id",
+                format!("A CallId is 1-{MAX_CALL_ID_LEN} characters of A-Z a-z 0-9 - _ ."),
+            ))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
     }
 }
 
@@ -236,9 +247,13 @@ mod tests {
 
     #[test]
     fn call_ids() {
-        assert!(call_id("055662e1-bc8a-469c-a334-1126c8c17d58").is_ok());
+        assert!(CallId::parse("055662e1-bc8a-469c-a334-1126c8c17d58").is_ok());
         for bad in ["", "a b", "../x", "a?b", &"x".repeat(129), "ünï"] {
-            assert_eq!(code(call_id(bad).unwrap_err()), "invalid_call_id", "{bad}");
+            assert_eq!(
+                code(CallId::parse(bad).unwrap_err()),
+                "invalid_call_id",
+                "{bad}"
+            );
         }
     }
 

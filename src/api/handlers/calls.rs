@@ -62,7 +62,7 @@ fn end_right(info: &GetCallInfoResponse, user_id: &str) -> EndRight {
 
 pub async fn get<T: Transport, R: Runtime>(input: Input<'_, T, R>) -> Result<Success, ApiError> {
     let call_id = input.call_id()?;
-    let reply = input.client.calls().info(call_id).await?;
+    let reply = input.client.calls().info(call_id.as_str()).await?;
     let info = &reply.data;
     if input.needs_membership && !is_member(info, input.identity.user_id()) {
         return Err(CALL_NOT_FOUND);
@@ -97,7 +97,7 @@ struct Ended<'a> {
 pub async fn end<T: Transport, R: Runtime>(input: Input<'_, T, R>) -> Result<Success, ApiError> {
     let call_id = input.call_id()?;
     if input.needs_membership {
-        let info = input.client.calls().info(call_id.clone()).await?;
+        let info = input.client.calls().info(call_id.as_str()).await?;
         match end_right(&info.data, input.identity.user_id()) {
             EndRight::Hidden => return Err(CALL_NOT_FOUND),
             EndRight::Invited => {
@@ -108,10 +108,10 @@ pub async fn end<T: Transport, R: Runtime>(input: Input<'_, T, R>) -> Result<Suc
             EndRight::Connected => {}
         }
     }
-    let reply = input.client.calls().end(call_id.clone()).await?;
+    let reply = input.client.calls().end(call_id.as_str()).await?;
     let body = Ended {
         request_id: &reply.request_id,
-        call_id: &call_id,
+        call_id: call_id.as_str(),
         ended: true,
     };
     Success::json(200, &body, Some(&reply.request_id))
@@ -417,9 +417,5 @@ mod upstream_tests {
         assert_eq!((p.status, p.code.as_str()), (502, "upstream_configuration"));
         assert_eq!(p.tencent_error_code, Some(60006));
         assert!(p.request_id.is_some());
-        let bad = Upstream::new(vec![]);
-        let p = problem(run(get(bad.input(&admin(), Some("a b")))));
-        assert_eq!((p.status, p.code.as_str()), (400, "invalid_call_id"));
-        assert_eq!(bad.sent(), 0, "an invalid CallId never reaches Tencent");
     }
 }

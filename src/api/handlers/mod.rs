@@ -18,6 +18,7 @@ use callkit_core::client::{Client, Runtime, Transport};
 
 use super::auth::Identity;
 use super::problem::ApiError;
+use super::validate::CallId;
 use crate::platform::config::TencentConfig;
 
 /// What a handler produced, serialized once.
@@ -69,7 +70,8 @@ pub struct Input<'a, T: Transport, R: Runtime> {
     pub identity: &'a Identity,
     /// The policy wants proof that the caller is in the call or record.
     pub needs_membership: bool,
-    pub call_id: Option<String>,
+    /// The `{callId}` of the route, already checked.
+    pub call_id: Option<CallId>,
     pub content_type: Option<String>,
     pub body: Vec<u8>,
     pub query: Vec<(String, String)>,
@@ -77,8 +79,10 @@ pub struct Input<'a, T: Transport, R: Runtime> {
 }
 
 impl<T: Transport, R: Runtime> Input<'_, T, R> {
-    /// The validated `{callId}` path parameter.
-    pub fn call_id(&self) -> Result<String, ApiError> {
-        super::validate::call_id(self.call_id.as_deref().unwrap_or_default())
+    /// The route's `{callId}`.
+    pub fn call_id(&self) -> Result<&CallId, ApiError> {
+        self.call_id
+            .as_ref()
+            .ok_or_else(|| ApiError::Internal("the route has no {callId}".into()))
     }
 }

@@ -54,7 +54,7 @@ struct One<'a> {
 
 pub async fn get<T: Transport, R: Runtime>(input: Input<'_, T, R>) -> Result<Success, ApiError> {
     let call_id = input.call_id()?;
-    let reply = input.client.records().by_call_id(call_id).await?;
+    let reply = input.client.records().by_call_id(call_id.as_str()).await?;
     let record = &reply.data.call_record;
     let me = input.identity.user_id();
     if input.needs_membership

@@ -9,6 +9,7 @@ use callkit_core::client::Client;
 use super::{Input, Success};
 use crate::api::auth::Identity;
 use crate::api::problem::{ApiError, Problem};
+use crate::api::validate::CallId;
 use crate::platform::config::TencentConfig;
 
 pub const NOW: u64 = 1_750_000_000;
@@ -70,7 +71,7 @@ impl Upstream {
             tencent: &self.tencent,
             identity: who,
             needs_membership: !who.is_admin(),
-            call_id: call_id.map(str::to_owned),
+            call_id: call_id.map(|id| CallId::parse(id).unwrap()),
             content_type: Some("application/json".to_owned()),
             body: Vec::new(),
             query: Vec::new(),

@@ -32,7 +32,9 @@ use self::validate::CallId;
 use crate::live::BoardStub;
 use crate::platform::capped_body::{self, BodyError};
 use crate::platform::config::ConfigError;
+use crate::platform::fetch_transport::FetchTransport;
 use crate::platform::rate_limit::{self, RateLimitError};
+use crate::platform::runtime::WorkerRuntime;
 
 const RATE_LIMIT_BINDING: &str = "RATE_LIMITER";
 /// Must match the binding's `period` in wrangler.toml (the binding does not
@@ -156,22 +158,33 @@ async fn serve_signed(
         };
     }
     let (content_type, body) = read_input(req).await?;
-    let input = Input {
-        client: &app.client,
-        tencent: &app.tencent,
-        identity: &identity,
-        needs_membership,
-        call_id: call_id.as_deref().map(CallId::parse).transpose()?,
-        content_type,
-        body,
-        // Only the record filter reads a query; other routes ignore theirs.
-        query: if action == Action::ListRecords {
-            query_pairs(url)
-        } else {
-            Vec::new()
+    serve_upstream(
+        action,
+        Input {
+            client: &app.client,
+            tencent: &app.tencent,
+            identity: &identity,
+            needs_membership,
+            call_id: call_id.as_deref().map(CallId::parse).transpose()?,
+            content_type,
+            body,
+            // Only the record filter reads a query; other routes ignore theirs.
+            query: if action == Action::ListRecords {
+                query_pairs(url)
+            } else {
+                Vec::new()
+            },
+            now_secs,
         },
-        now_secs,
-    };
+    )
+    .await
+}
+
+/// The actions that are one Tencent command each (or none: a UserSig).
+async fn serve_upstream(
+    action: Action,
+    input: Input<'_, FetchTransport, WorkerRuntime>,
+) -> std::result::Result<Success, ApiError> {
     match action {
         Action::GetCall => handlers::calls::get(input).await,
         Action::EndCall => handlers::calls::end(input).await,

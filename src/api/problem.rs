@@ -129,59 +129,16 @@ impl ApiError {
 
     pub fn to_problem(&self) -> Problem {
         match self {
-            Self::Unauthenticated(e) if e.http_status() == 401 => Problem::new(
-                401,
-                e.code(),
-                "Not signed in",
-                format!("{e}. Sign in again to get a fresh token."),
-            ),
-            Self::Unauthenticated(e) => Problem::new(
-                e.http_status(),
-                e.code(),
-                "Sign-in unavailable",
-                format!(
-                    "{e}. The operator must check the identity provider settings; try again later."
-                ),
-            ),
-            Self::Forbidden { action } => Problem::new(
-                403,
-                "forbidden",
-                "Not allowed",
-                format!(
-                    "Your account may not {}. Ask an administrator.",
-                    action.spec().does
-                ),
-            ),
-            Self::ActionDisabled { action } => Problem::new(
-                403,
-                "action_disabled",
-                "Action disabled",
-                format!(
-                    "The operator has turned off the action to {} on this deployment.",
-                    action.spec().does
-                ),
-            ),
+            Self::Unauthenticated(e) => unauthenticated(e),
+            Self::Forbidden { action } => denied(*action, false),
+            Self::ActionDisabled { action } => denied(*action, true),
             Self::RouteNotFound => Problem::new(
                 404,
                 "route_not_found",
                 "Not found",
                 "There is no such API route. See /api/v1/openapi.json.",
             ),
-            Self::MethodNotAllowed { allow } => {
-                let allow = allow
-                    .iter()
-                    .map(|m| m.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                let mut p = Problem::new(
-                    405,
-                    "method_not_allowed",
-                    "Method not allowed",
-                    format!("This route accepts {allow}."),
-                );
-                p.allow = Some(allow);
-                p
-            }
+            Self::MethodNotAllowed { allow } => method_not_allowed(allow),
             Self::NotFound { code, detail } => Problem::new(404, code, "Not found", *detail),
             Self::BadRequest { code, detail } => {
                 Problem::new(400, code, "Bad request", detail.clone())
@@ -198,16 +155,7 @@ impl ApiError {
                 "Unsupported media type",
                 "Send the body as JSON with Content-Type: application/json.",
             ),
-            Self::RateLimited { retry_after_secs } => {
-                let mut p = Problem::new(
-                    429,
-                    "rate_limited",
-                    "Too many requests",
-                    format!("Slow down and retry in {retry_after_secs} s."),
-                );
-                p.retry_after_secs = Some(*retry_after_secs);
-                p
-            }
+            Self::RateLimited { retry_after_secs } => rate_limited(*retry_after_secs),
             Self::Upstream(e) => upstream_problem(e),
             Self::Misconfigured(e) => Problem::new(
                 503,
@@ -215,49 +163,16 @@ impl ApiError {
                 "Service misconfigured",
                 format!("{e}. The operator must fix this setting."),
             ),
-            Self::WebhookRefused(refusal) => Problem::new(
-                401,
-                "webhook_unauthenticated",
-                "Webhook refused",
-                match refusal {
-                    Refusal::Unproven => "The webhook carries no valid proof: a Sign and RequestTime made with the callback token, or the URL key.",
-                    Refusal::Stale => "The webhook's RequestTime is more than 60 s from now.",
-                },
-            ),
+            Self::WebhookRefused(refusal) => webhook_refused(*refusal),
             Self::WrongSdkAppId => Problem::new(
                 400,
                 "wrong_sdkappid",
                 "Webhook for another app",
                 "The webhook's SdkAppid is not this deployment's TENCENT_SDKAPPID.",
             ),
-            Self::UpgradeRequired => {
-                let mut p = Problem::new(
-                    426,
-                    "upgrade_required",
-                    "WebSocket required",
-                    "Open this route as a WebSocket, with a ticket from POST /api/v1/live/ticket.",
-                );
-                p.upgrade = Some("websocket");
-                p
-            }
-            Self::Board(BoardError::InvalidTicket) => Problem::new(
-                401,
-                "invalid_ticket",
-                "Invalid ticket",
-                "The ticket is unknown, used or expired. Get a new one from POST /api/v1/live/ticket; each is good for one socket within 30 s.",
-            ),
-            Self::Board(BoardError::Missing) => Problem::new(
-                503,
-                "misconfigured",
-                "Service misconfigured",
-                "The CALL_BOARD Durable Object binding is missing. The operator must add it to wrangler.toml.",
-            ),
-            Self::Internal(_) | Self::Board(BoardError::Failed(_)) => Problem::new(
-                500,
-                "internal",
-                "Internal error",
-                "Something went wrong on our side. Try again later.",
-            ),
+            Self::UpgradeRequired => upgrade_required(),
+            Self::Board(e) => board_problem(e),
+            Self::Internal(_) => internal(),
         }
     }
 
@@ -273,8 +188,88 @@ impl ApiError {
     }
 }
 
+fn unauthenticated(e: &AuthError) -> Problem {
+    if e.http_status() == 401 {
+        let detail = format!("{e}. Sign in again to get a fresh token.");
+        return Problem::new(401, e.code(), "Not signed in", detail);
+    }
+    let detail =
+        format!("{e}. The operator must check the identity provider settings; try again later.");
+    Problem::new(e.http_status(), e.code(), "Sign-in unavailable", detail)
+}
+
+/// 403: not allowed to this caller, or switched off for everyone.
+fn denied(action: Action, disabled: bool) -> Problem {
+    let does = action.spec().does;
+    if disabled {
+        let detail =
+            format!("The operator has turned off the action to {does} on this deployment.");
+        return Problem::new(403, "action_disabled", "Action disabled", detail);
+    }
+    let detail = format!("Your account may not {does}. Ask an administrator.");
+    Problem::new(403, "forbidden", "Not allowed", detail)
+}
+
+fn method_not_allowed(allow: &[Method]) -> Problem {
+    let allow = allow
+        .iter()
+        .map(|m| m.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let detail = format!("This route accepts {allow}.");
+    let mut p = Problem::new(405, "method_not_allowed", "Method not allowed", detail);
+    p.allow = Some(allow);
+    p
+}
+
+fn rate_limited(retry_after_secs: u32) -> Problem {
+    let detail = format!("Slow down and retry in {retry_after_secs} s.");
+    let mut p = Problem::new(429, "rate_limited", "Too many requests", detail);
+    p.retry_after_secs = Some(retry_after_secs);
+    p
+}
+
+fn webhook_refused(refusal: Refusal) -> Problem {
+    let detail = match refusal {
+        Refusal::Unproven => "The webhook carries no valid proof: a Sign and RequestTime made with the callback token, or the URL key.",
+        Refusal::Stale => "The webhook's RequestTime is more than 60 s from now.",
+    };
+    Problem::new(401, "webhook_unauthenticated", "Webhook refused", detail)
+}
+
+fn upgrade_required() -> Problem {
+    let detail = "Open this route as a WebSocket, with a ticket from POST /api/v1/live/ticket.";
+    let mut p = Problem::new(426, "upgrade_required", "WebSocket required", detail);
+    p.upgrade = Some("websocket");
+    p
+}
+
+fn board_problem(e: &BoardError) -> Problem {
+    match e {
+        BoardError::InvalidTicket => Problem::new(
+            401,
+            "invalid_ticket",
+            "Invalid ticket",
+            "The ticket is unknown, used or expired. Get a new one from POST /api/v1/live/ticket; each is good for one socket within 30 s.",
+        ),
+        BoardError::Missing => Problem::new(
+            503,
+            "misconfigured",
+            "Service misconfigured",
+            "The CALL_BOARD Durable Object binding is missing. The operator must add it to wrangler.toml.",
+        ),
+        BoardError::Failed(_) => internal(),
+    }
+}
+
+/// The detail stays in the log.
+fn internal() -> Problem {
+    let detail = "Something went wrong on our side. Try again later.";
+    Problem::new(500, "internal", "Internal error", detail)
+}
+
 fn upstream_problem(e: &ClientError) -> Problem {
-    let mut p = match e {
+    let p = match e {
         ClientError::Timeout { .. } | ClientError::DeadlineExceeded { .. } => Problem::new(
             504,
             "upstream_timeout",
@@ -321,19 +316,19 @@ fn upstream_problem(e: &ClientError) -> Problem {
         ),
         ClientError::Api { code, class, .. } => api_problem(*code, *class),
     };
-    // A missing call or record must look exactly like one the caller may not
-    // see, so those answers carry no upstream trace (it is in the log).
-    let hides_existence = matches!(e.api_code(), Some(101004 | 101050));
-    if let (
-        false,
-        ClientError::Api {
-            code, request_id, ..
-        },
-    ) = (hides_existence, e)
+    with_trace(p, e)
+}
+
+/// Tencent's code and RequestId, except on a missing call or record: that
+/// must look exactly like one the caller may not see (the trace is logged).
+fn with_trace(mut p: Problem, e: &ClientError) -> Problem {
+    if let ClientError::Api {
+        code, request_id, ..
+    } = e
     {
-        p.tencent_error_code = Some(*code);
-        if !request_id.is_empty() {
-            p.request_id = Some(request_id.clone());
+        if !matches!(code, 101004 | 101050) {
+            p.tencent_error_code = Some(*code);
+            p.request_id = Some(request_id.clone()).filter(|id| !id.is_empty());
         }
     }
     p

@@ -43,7 +43,7 @@ function readForm() {
     $(errors[0][0]).focus();
     return null;
   }
-  const mediaType = document.querySelector('#start-call-form input[name=mediaType]:checked')?.value ?? 'Audio';
+  const mediaType = $('start-media').value;
   return { robot, callees: callees.filter((c) => c !== robot), mediaType, timeoutMs: timeout * 1000 };
 }
 

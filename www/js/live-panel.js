@@ -202,6 +202,8 @@ export function initLivePanel(client, { openCall, openRecord }) {
     clearMessages($('live-message'));
     unsubscribe?.reconnect();
   });
+  // Back online: no need to sit out the rest of the backoff.
+  window.addEventListener('online', () => { if (status === 'closed' && !detail.final) unsubscribe?.reconnect(); });
 
   return {
     /** (Re)subscribes with the current token. */

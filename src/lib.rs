@@ -5,6 +5,8 @@
 //! `platform` (fetch, clock, config from `Env`) → `callkit_core`.
 
 pub mod api;
+pub mod board;
+pub mod live;
 pub mod platform;
 
 use worker::{event, Context, Env, Result};

@@ -32,7 +32,7 @@ impl AuditLine {
     pub fn set_status(&mut self, status: u16) {
         self.status = status;
         self.outcome = match status {
-            200..=299 => "ok",
+            101 | 200..=299 => "ok",
             401 | 403 | 429 => "denied",
             400..=499 => "rejected",
             _ => "failed",

@@ -12,6 +12,7 @@ pub mod policy;
 pub mod problem;
 pub mod router;
 pub mod validate;
+pub mod webhook_proof;
 
 use web_sys::{Request, Response, ResponseInit};
 use worker::{console_log, Env, Result};
@@ -78,19 +79,28 @@ async fn route(
     line.call_id = call_id.clone();
     match action {
         Action::Health => return Success::json(200, &health::report(app), None),
-        Action::OpenApi => {
-            return Ok(Success {
-                status: 200,
-                body: openapi::DOCUMENT.to_owned(),
-                request_id: None,
-            })
-        }
+        Action::OpenApi => return Ok(Success::raw(200, openapi::DOCUMENT.to_owned())),
         _ => {}
     }
     if app.policy.check(action, None) == Decision::Disabled {
         return Err(ApiError::ActionDisabled { action });
     }
     let now_secs = (js_sys::Date::now() / 1000.0) as u64;
+    // Routes that prove the caller without a bearer token.
+    if matches!(action, Action::ReceiveWebhook | Action::LiveSocket) {
+        let input = Public {
+            app,
+            env,
+            req,
+            url: &url,
+            now_secs,
+            line,
+        };
+        return match action {
+            Action::ReceiveWebhook => handlers::webhook::receive(input).await,
+            _ => handlers::live::socket(input).await,
+        };
+    }
     let authorization = header(req, "Authorization");
     let identity = app
         .auth
@@ -109,7 +119,10 @@ async fn route(
 
     // Only POST and PUT routes take a body; the others' is never read.
     let (content_type, body) = if matches!(method, "POST" | "PUT") {
-        (header(req, "Content-Type"), read_body(req).await?)
+        (
+            header(req, "Content-Type"),
+            read_body(req, validate::MAX_BODY_BYTES).await?,
+        )
     } else {
         (None, Vec::new())
     };
@@ -121,6 +134,7 @@ async fn route(
     };
     let input = Input {
         app,
+        env,
         identity: &identity,
         needs_membership,
         call_id,
@@ -139,7 +153,9 @@ async fn route(
         Action::SetCallback => handlers::callback::put(input).await,
         Action::DeleteCallback => handlers::callback::delete(input).await,
         Action::MintUserSig => handlers::usersig::mint(input).await,
-        Action::Health | Action::OpenApi => {
+        Action::LiveCalls => handlers::live::calls(input).await,
+        Action::LiveTicket => handlers::live::ticket(input).await,
+        Action::Health | Action::OpenApi | Action::ReceiveWebhook | Action::LiveSocket => {
             Err(ApiError::Internal("public route fell through".into()))
         }
     }
@@ -160,18 +176,40 @@ async fn rate_limit(env: &Env, identity: &Identity) -> std::result::Result<(), A
     }
 }
 
+/// What a route that needs no bearer token may look at.
+pub struct Public<'a> {
+    pub app: &'a AppState,
+    pub env: &'a Env,
+    pub req: &'a Request,
+    url: &'a str,
+    pub now_secs: u64,
+    pub line: &'a mut AuditLine,
+}
+
+impl Public<'_> {
+    pub fn header(&self, name: &str) -> Option<String> {
+        header(self.req, name)
+    }
+
+    pub fn query(&self) -> Vec<(String, String)> {
+        query_pairs(self.url)
+    }
+
+    pub async fn body(&self, limit: usize) -> std::result::Result<Vec<u8>, ApiError> {
+        read_body(self.req, limit).await
+    }
+}
+
 /// Reads the body of a POST or PUT, and stops at the first chunk
 /// past the limit: the rest is not read, so a client streaming without end
 /// gets its 413 at once and costs the isolate no more than the limit.
-async fn read_body(req: &Request) -> std::result::Result<Vec<u8>, ApiError> {
-    let too_large = || ApiError::PayloadTooLarge {
-        limit: validate::MAX_BODY_BYTES,
-    };
+async fn read_body(req: &Request, limit: usize) -> std::result::Result<Vec<u8>, ApiError> {
+    let too_large = || ApiError::PayloadTooLarge { limit };
     let declared = header(req, "Content-Length");
-    if capped_body::declared_over(declared.as_deref(), validate::MAX_BODY_BYTES) {
+    if capped_body::declared_over(declared.as_deref(), limit) {
         return Err(too_large());
     }
-    match capped_body::read_stream(req.body(), validate::MAX_BODY_BYTES).await {
+    match capped_body::read_stream(req.body(), limit).await {
         Ok(body) => Ok(body),
         Err(BodyError::TooLarge) => Err(too_large()),
         Err(BodyError::Unreadable) => Err(ApiError::bad_request(
@@ -190,6 +228,15 @@ fn finish(
 ) -> Result<Response> {
     let mut headers = cors_headers;
     let (status, body) = match outcome {
+        Ok(Success {
+            upgrade: Some(socket),
+            ..
+        }) => {
+            line.set_status(101);
+            line.latency_ms = (js_sys::Date::now() - started).max(0.0) as u64;
+            console_log!("{}", line.to_json());
+            return Ok(socket);
+        }
         Ok(success) => {
             headers.push(("Content-Type", "application/json".to_owned()));
             line.request_id = success.request_id.filter(|id| !id.is_empty());
@@ -203,6 +250,9 @@ fn finish(
             }
             if let Some(allow) = &problem.allow {
                 headers.push(("Allow", allow.clone()));
+            }
+            if let Some(protocol) = problem.upgrade {
+                headers.push(("Upgrade", protocol.to_owned()));
             }
             line.detail = error.log_detail();
             line.code = Some(problem.code.clone());

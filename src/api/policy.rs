@@ -23,10 +23,14 @@ pub enum Action {
     SetCallback,
     DeleteCallback,
     MintUserSig,
+    ReceiveWebhook,
+    LiveCalls,
+    LiveTicket,
+    LiveSocket,
 }
 
 impl Action {
-    pub const ALL: [Action; 11] = [
+    pub const ALL: [Action; 15] = [
         Action::Health,
         Action::OpenApi,
         Action::GetCall,
@@ -38,6 +42,10 @@ impl Action {
         Action::SetCallback,
         Action::DeleteCallback,
         Action::MintUserSig,
+        Action::ReceiveWebhook,
+        Action::LiveCalls,
+        Action::LiveTicket,
+        Action::LiveSocket,
     ];
 
     /// Stable snake_case name, used in `ACTION_POLICY` and audit lines.
@@ -54,13 +62,25 @@ impl Action {
             Action::SetCallback => "set_callback",
             Action::DeleteCallback => "delete_callback",
             Action::MintUserSig => "mint_usersig",
+            Action::ReceiveWebhook => "receive_webhook",
+            Action::LiveCalls => "live_calls",
+            Action::LiveTicket => "live_ticket",
+            Action::LiveSocket => "live_socket",
         }
     }
 
     fn default_rule(self) -> Rule {
         match self {
-            Action::Health | Action::OpenApi => Rule::Public,
-            Action::GetCall | Action::EndCall | Action::GetRecord => Rule::Member,
+            // The webhook proves itself with its own secret, the socket
+            // with its ticket: neither carries a bearer token.
+            Action::Health | Action::OpenApi | Action::ReceiveWebhook | Action::LiveSocket => {
+                Rule::Public
+            }
+            Action::GetCall
+            | Action::EndCall
+            | Action::GetRecord
+            | Action::LiveCalls
+            | Action::LiveTicket => Rule::Member,
             Action::StartCall
             | Action::ListRecords
             | Action::GetCallback
@@ -75,10 +95,14 @@ impl Action {
     fn allows(self, rule: Rule) -> bool {
         match self {
             Action::Health | Action::OpenApi => rule == Rule::Public,
-            // Membership needs a call or record to be a member of.
-            Action::GetCall | Action::EndCall | Action::GetRecord => {
-                matches!(rule, Rule::Member | Rule::Admin | Rule::Off)
-            }
+            Action::ReceiveWebhook | Action::LiveSocket => matches!(rule, Rule::Public | Rule::Off),
+            // Membership needs a call or record to be a member of; on the
+            // board it means "the calls I take part in".
+            Action::GetCall
+            | Action::EndCall
+            | Action::GetRecord
+            | Action::LiveCalls
+            | Action::LiveTicket => matches!(rule, Rule::Member | Rule::Admin | Rule::Off),
             Action::MintUserSig => matches!(rule, Rule::SelfOnly | Rule::Admin | Rule::Off),
             _ => matches!(rule, Rule::Admin | Rule::Off),
         }

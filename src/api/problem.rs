@@ -8,6 +8,8 @@ use serde::Serialize;
 use super::auth::AuthError;
 use super::policy::Action;
 use super::router::Method;
+use super::webhook_proof::Refusal;
+use crate::live::BoardError;
 use crate::platform::config::ConfigError;
 
 #[derive(Debug)]
@@ -42,6 +44,13 @@ pub enum ApiError {
     },
     Upstream(ClientError),
     Misconfigured(ConfigError),
+    /// A webhook without a valid proof of coming from Tencent.
+    WebhookRefused(Refusal),
+    /// A webhook for another app.
+    WrongSdkAppId,
+    /// A live-board request that needs a WebSocket upgrade.
+    UpgradeRequired,
+    Board(BoardError),
     /// Something we did not expect; the detail goes to the log only.
     Internal(String),
 }
@@ -64,6 +73,8 @@ pub struct Problem {
     pub retry_after_secs: Option<u32>,
     #[serde(skip)]
     pub allow: Option<String>,
+    #[serde(skip)]
+    pub upgrade: Option<&'static str>,
 }
 
 impl Problem {
@@ -78,6 +89,7 @@ impl Problem {
             request_id: None,
             retry_after_secs: None,
             allow: None,
+            upgrade: None,
         }
     }
 }
@@ -191,7 +203,44 @@ impl ApiError {
                 "Service misconfigured",
                 format!("{e}. The operator must fix this setting."),
             ),
-            Self::Internal(_) => Problem::new(
+            Self::WebhookRefused(refusal) => Problem::new(
+                401,
+                "webhook_unauthenticated",
+                "Webhook refused",
+                match refusal {
+                    Refusal::Unproven => "The webhook carries no valid proof: a Sign and RequestTime made with the callback token, or the URL key.",
+                    Refusal::Stale => "The webhook's RequestTime is more than 60 s from now.",
+                },
+            ),
+            Self::WrongSdkAppId => Problem::new(
+                400,
+                "wrong_sdkappid",
+                "Webhook for another app",
+                "The webhook's SdkAppid is not this deployment's TENCENT_SDKAPPID.",
+            ),
+            Self::UpgradeRequired => {
+                let mut p = Problem::new(
+                    426,
+                    "upgrade_required",
+                    "WebSocket required",
+                    "Open this route as a WebSocket, with a ticket from POST /api/v1/live/ticket.",
+                );
+                p.upgrade = Some("websocket");
+                p
+            }
+            Self::Board(BoardError::InvalidTicket) => Problem::new(
+                401,
+                "invalid_ticket",
+                "Invalid ticket",
+                "The ticket is unknown, used or expired. Get a new one from POST /api/v1/live/ticket; each is good for one socket within 30 s.",
+            ),
+            Self::Board(BoardError::Missing) => Problem::new(
+                503,
+                "misconfigured",
+                "Service misconfigured",
+                "The CALL_BOARD Durable Object binding is missing. The operator must add it to wrangler.toml.",
+            ),
+            Self::Internal(_) | Self::Board(BoardError::Failed(_)) => Problem::new(
                 500,
                 "internal",
                 "Internal error",
@@ -203,7 +252,9 @@ impl ApiError {
     /// The detail worth logging for an operator, beyond what the caller sees.
     pub fn log_detail(&self) -> Option<String> {
         match self {
-            Self::Internal(detail) => Some(detail.clone()),
+            Self::Internal(detail) | Self::Board(BoardError::Failed(detail)) => {
+                Some(detail.clone())
+            }
             Self::Upstream(e) => Some(e.to_string()),
             _ => None,
         }
@@ -350,6 +401,9 @@ fn describe(action: Action) -> &'static str {
         Action::SetCallback => "change the webhook configuration",
         Action::DeleteCallback => "delete the webhook configuration",
         Action::MintUserSig => "get a UserSig",
+        Action::ReceiveWebhook => "deliver webhooks",
+        Action::LiveCalls => "see the live call board",
+        Action::LiveTicket | Action::LiveSocket => "follow the live call board",
     }
 }
 

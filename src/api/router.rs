@@ -96,6 +96,26 @@ pub const ROUTES: &[Route] = &[
         path: "/api/v1/usersig",
         action: Action::MintUserSig,
     },
+    Route {
+        method: Method::Post,
+        path: "/api/v1/webhooks/tencent",
+        action: Action::ReceiveWebhook,
+    },
+    Route {
+        method: Method::Get,
+        path: "/api/v1/live/calls",
+        action: Action::LiveCalls,
+    },
+    Route {
+        method: Method::Post,
+        path: "/api/v1/live/ticket",
+        action: Action::LiveTicket,
+    },
+    Route {
+        method: Method::Get,
+        path: "/api/v1/live",
+        action: Action::LiveSocket,
+    },
 ];
 
 /// What a request path resolved to.

@@ -23,6 +23,12 @@ pub mod names {
     pub const UPSTREAM_DEADLINE_MS: &str = "UPSTREAM_DEADLINE_MS";
     pub const USERSIG_TTL_SECS: &str = "USERSIG_TTL_SECS";
     pub const ADMIN_USERSIG_TTL_SECS: &str = "ADMIN_USERSIG_TTL_SECS";
+    pub const CALLBACK_TOKEN: &str = "TENCENT_CALLBACK_TOKEN";
+    pub const WEBHOOK_URL_KEY: &str = "WEBHOOK_URL_KEY";
+    /// How a missing pair is named: either secret will do.
+    pub const WEBHOOK_SECRETS: &str = "TENCENT_CALLBACK_TOKEN or WEBHOOK_URL_KEY";
+    pub const LIVE_RECONCILE_AFTER_SECS: &str = "LIVE_RECONCILE_AFTER_SECS";
+    pub const LIVE_KEEP_ENDED_SECS: &str = "LIVE_KEEP_ENDED_SECS";
 }
 
 const DEFAULT_ADMIN: &str = "administrator";

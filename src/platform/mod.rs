@@ -7,6 +7,7 @@ pub mod capped_body;
 pub mod config;
 pub mod fetch_transport;
 pub mod jwks_fetch;
+pub mod live_config;
 pub mod rate_limit;
 pub mod runtime;
 pub mod state;

@@ -10,6 +10,7 @@ use worker::Env;
 use super::config::{names, ConfigError, TencentConfig};
 use super::fetch_transport::FetchTransport;
 use super::jwks_fetch::FetchJwks;
+use super::live_config::LiveConfig;
 use super::runtime::WorkerRuntime;
 use super::webcrypto::WebCrypto;
 use crate::api::auth::{AppKey, AuthConfig, AuthConfigError, AuthMethod, Authenticator};
@@ -27,6 +28,7 @@ pub struct AppState {
     pub policy: Policy,
     pub cors: Cors,
     pub router: Router,
+    pub live: LiveConfig,
 }
 
 thread_local! {
@@ -73,7 +75,9 @@ pub fn build(get: &dyn Fn(&str) -> Option<String>) -> Result<AppState, ConfigErr
         WorkerRuntime,
     )
     .map_err(|e| client_config_error(e, &tencent.credential))?;
+    let live = LiveConfig::from_getter(get)?;
     Ok(AppState {
+        live,
         tencent,
         client,
         auth,

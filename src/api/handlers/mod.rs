@@ -4,8 +4,10 @@
 
 pub mod callback;
 pub mod calls;
+pub mod live;
 pub mod records;
 pub mod usersig;
+pub mod webhook;
 
 use serde::Serialize;
 
@@ -19,9 +21,28 @@ pub struct Success {
     pub status: u16,
     pub body: String,
     pub request_id: Option<String>,
+    /// A WebSocket's 101, answered as it is.
+    pub upgrade: Option<web_sys::Response>,
 }
 
 impl Success {
+    /// A body that is already JSON.
+    pub fn raw(status: u16, body: String) -> Self {
+        Self {
+            status,
+            body,
+            request_id: None,
+            upgrade: None,
+        }
+    }
+
+    pub fn upgrade(response: web_sys::Response) -> Self {
+        Self {
+            upgrade: Some(response),
+            ..Self::raw(101, String::new())
+        }
+    }
+
     pub fn json<T: Serialize>(
         status: u16,
         body: &T,
@@ -29,9 +50,8 @@ impl Success {
     ) -> Result<Self, ApiError> {
         let body = serde_json::to_string(body).map_err(|e| ApiError::Internal(e.to_string()))?;
         Ok(Self {
-            status,
-            body,
             request_id: request_id.map(str::to_owned),
+            ..Self::raw(status, body)
         })
     }
 }
@@ -39,6 +59,7 @@ impl Success {
 /// Everything a handler may look at.
 pub struct Input<'a> {
     pub app: &'a AppState,
+    pub env: &'a worker::Env,
     pub identity: &'a Identity,
     /// The policy wants proof that the caller is in the call or record.
     pub needs_membership: bool,

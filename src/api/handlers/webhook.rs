@@ -1,0 +1,131 @@
+//! `POST /api/v1/webhooks/tencent`: Tencent's call webhooks, proven by the
+//! operator's secret, applied once to the live board (docs/live-board.md).
+
+use callkit_core::models::{WebhookAck, WebhookEvent};
+use serde::Deserialize;
+
+use super::Success;
+use crate::api::problem::ApiError;
+use crate::api::webhook_proof::{self, Secrets, WebhookQuery};
+use crate::api::Public;
+use crate::live::BoardStub;
+use crate::platform::config::{names, ConfigError};
+
+/// Webhook bodies are a few hundred bytes; a group call's lists stay far below this.
+pub const MAX_WEBHOOK_BYTES: usize = 64 * 1024;
+
+const KNOWN_COMMANDS: [&str; 3] = [
+    "Call.CallbackAfterStartCall",
+    "Call.CallbackAfterEndCall",
+    "Call.CallbackAfterMemberChanged",
+];
+
+#[derive(Deserialize)]
+struct Command {
+    #[serde(rename = "CallbackCommand")]
+    command: String,
+}
+
+pub async fn receive(input: Public<'_>) -> Result<Success, ApiError> {
+    let live = &input.app.live;
+    if !live.receives_webhooks() {
+        return Err(ApiError::Misconfigured(ConfigError::Missing(
+            names::WEBHOOK_SECRETS,
+        )));
+    }
+    let body = input.body(MAX_WEBHOOK_BYTES).await?;
+    let query = WebhookQuery::from_pairs(&input.query());
+    let secrets = Secrets {
+        token: live.callback_token.as_ref(),
+        url_key: live.url_key.as_ref(),
+    };
+    webhook_proof::check(&secrets, &query, input.now_secs).map_err(ApiError::WebhookRefused)?;
+    let own = input.app.tencent.client.sdkappid.to_string();
+    if query.sdkappid.as_deref().map(str::trim) != Some(own.as_str()) {
+        return Err(ApiError::WrongSdkAppId);
+    }
+    let Some(event) = parse(&body)? else {
+        input.line.detail = Some("ignored an unknown CallbackCommand".to_owned());
+        return ack();
+    };
+    input.line.call_id = Some(event.call_id().to_owned());
+    let board = BoardStub::for_app(input.env, input.app.tencent.client.sdkappid)
+        .map_err(ApiError::Board)?;
+    let applied = board
+        .apply(&body, &webhook_proof::replay_key(&query, &body))
+        .await
+        .map_err(ApiError::Board)?;
+    if applied.replay {
+        input.line.detail = Some("a replayed delivery, not applied again".to_owned());
+    }
+    ack()
+}
+
+/// The event, or `None` for a command this edge does not know (answered OK).
+fn parse(body: &[u8]) -> Result<Option<WebhookEvent>, ApiError> {
+    let invalid = |detail: String| ApiError::bad_request("invalid_webhook", detail);
+    let command: Command = serde_json::from_slice(body)
+        .map_err(|_| invalid("The body is not a JSON object with a CallbackCommand.".to_owned()))?;
+    if !KNOWN_COMMANDS.contains(&command.command.as_str()) {
+        return Ok(None);
+    }
+    serde_json::from_slice(body).map(Some).map_err(|e| {
+        invalid(format!(
+            "The {} body does not have the documented shape: {e}.",
+            command.command
+        ))
+    })
+}
+
+/// Tencent's envelope: `ErrorCode` 0 tells it to ignore the result.
+fn ack() -> Result<Success, ApiError> {
+    Success::json(200, &WebhookAck::ok(), None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAMPLES: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/crates/callkit-core/tests/resources/"
+    );
+
+    #[test]
+    fn every_documented_sample_parses() {
+        for name in ["after_start_call", "after_end_call", "after_member_changed"] {
+            let body = std::fs::read(format!("{SAMPLES}webhook.{name}.json")).unwrap();
+            assert!(matches!(parse(&body), Ok(Some(_))), "{name}");
+        }
+    }
+
+    #[test]
+    fn unknown_commands_are_ignored_and_bad_bodies_refused() {
+        assert!(matches!(
+            parse(br#"{"CallbackCommand":"Call.CallbackBeforeX","x":1}"#),
+            Ok(None)
+        ));
+        for bad in [&b"not json"[..], b"[]", b"{}", br#"{"CallbackCommand":1}"#] {
+            let Err(ApiError::BadRequest { code, .. }) = parse(bad) else {
+                panic!("{:?} accepted", String::from_utf8_lossy(bad));
+            };
+            assert_eq!(code, "invalid_webhook");
+        }
+        let Err(ApiError::BadRequest { detail, .. }) =
+            parse(br#"{"CallbackCommand":"Call.CallbackAfterEndCall","EventTime":1}"#)
+        else {
+            panic!("a known command of the wrong shape was accepted");
+        };
+        assert!(detail.contains("Call.CallbackAfterEndCall"), "{detail}");
+    }
+
+    #[test]
+    fn the_answer_is_tencents_envelope() {
+        let success = ack().unwrap();
+        assert_eq!(success.status, 200);
+        assert_eq!(
+            success.body,
+            r#"{"ActionStatus":"OK","ErrorInfo":"","ErrorCode":0}"#
+        );
+    }
+}

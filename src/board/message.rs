@@ -1,0 +1,53 @@
+//! What the board sends down a live socket (docs/live-board.md).
+
+use serde::Serialize;
+
+use super::call::LiveCall;
+
+#[derive(Debug, Serialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum Message<'a> {
+    /// The visible board, first thing on a new socket.
+    Snapshot { calls: Vec<&'a LiveCall>, now: u64 },
+    /// A visible call after a change.
+    Call { call: &'a LiveCall },
+    /// A call pruned from the board.
+    Removed {
+        #[serde(rename = "callId")]
+        call_id: &'a str,
+    },
+}
+
+impl Message<'_> {
+    pub fn to_json(&self) -> String {
+        // Plain structs of strings and numbers always serialize.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{json, Value};
+
+    fn parse(message: Message) -> Value {
+        serde_json::from_str(&message.to_json()).unwrap()
+    }
+
+    #[test]
+    fn each_message_is_tagged_by_type() {
+        let call = LiveCall::new("c-1", 7);
+        let snapshot = parse(Message::Snapshot {
+            calls: vec![&call],
+            now: 9,
+        });
+        assert_eq!(snapshot["type"], "snapshot");
+        assert_eq!(snapshot["now"], 9);
+        assert_eq!(snapshot["calls"][0]["callId"], "c-1");
+        assert_eq!(parse(Message::Call { call: &call })["call"]["startedAt"], 7);
+        assert_eq!(
+            parse(Message::Removed { call_id: "c-1" }),
+            json!({"type": "removed", "callId": "c-1"})
+        );
+    }
+}

@@ -1,0 +1,81 @@
+//! Live sockets, on the hibernation API: each is tagged with who may see
+//! what, so a change reaches admins and the call's own participants only,
+//! without waking every socket to ask.
+
+use worker::{Result, State, WebSocket, WebSocketPair};
+
+use crate::board::{LiveCall, Message, Viewer};
+
+const ADMIN_TAG: &str = "admin";
+
+/// The one tag a viewer's sockets carry.
+fn tag_of(viewer: &Viewer) -> String {
+    if viewer.is_admin {
+        ADMIN_TAG.to_owned()
+    } else {
+        user_tag(&viewer.user_id)
+    }
+}
+
+fn user_tag(user_id: &str) -> String {
+    format!("u:{user_id}")
+}
+
+/// Accepts a socket for `viewer` and sends it the board it may see.
+pub fn accept(
+    state: &State,
+    viewer: &Viewer,
+    calls: &[LiveCall],
+    now_ms: u64,
+) -> Result<WebSocket> {
+    let pair = WebSocketPair::new()?;
+    state.accept_websocket_with_tags(&pair.server, &[&tag_of(viewer)]);
+    let visible = calls.iter().filter(|c| viewer.sees(c)).collect();
+    let snapshot = Message::Snapshot {
+        calls: visible,
+        now: now_ms,
+    };
+    pair.server.send_with_str(snapshot.to_json())?;
+    Ok(pair.client)
+}
+
+/// Sends `message` about `call` to every socket allowed to see the call.
+pub fn broadcast(state: &State, call: &LiveCall, message: &Message) {
+    let text = message.to_json();
+    let mut sockets = state.get_websockets_with_tag(ADMIN_TAG);
+    for user in call.participants() {
+        sockets.extend(state.get_websockets_with_tag(&user_tag(user)));
+    }
+    for socket in sockets {
+        // A socket closing under us is not the board's failure.
+        let _ = socket.send_with_str(&text);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn admins_share_one_tag_and_users_have_their_own() {
+        let admin = Viewer {
+            user_id: "ops".into(),
+            is_admin: true,
+        };
+        let alice = Viewer {
+            user_id: "alice".into(),
+            is_admin: false,
+        };
+        let tricky = Viewer {
+            user_id: "admin".into(),
+            is_admin: false,
+        };
+        assert_eq!(tag_of(&admin), "admin");
+        assert_eq!(tag_of(&alice), "u:alice");
+        assert_ne!(
+            tag_of(&tricky),
+            ADMIN_TAG,
+            "a user named admin is not an admin"
+        );
+    }
+}

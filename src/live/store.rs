@@ -1,0 +1,207 @@
+//! The board's SQLite tables in the Durable Object's storage: calls, the
+//! deliveries already applied (replay guard) and the unused socket tickets.
+
+use serde::Deserialize;
+use worker::{Result, SqlStorage, SqlStorageValue};
+
+use crate::board::{LiveCall, Tracked, Viewer};
+
+const SCHEMA: [&str; 3] = [
+    "CREATE TABLE IF NOT EXISTS calls (call_id TEXT PRIMARY KEY, body TEXT NOT NULL, \
+     members_at INTEGER NOT NULL, live INTEGER NOT NULL, touched_at INTEGER NOT NULL, \
+     ended_seen_at INTEGER)",
+    "CREATE TABLE IF NOT EXISTS seen (key TEXT PRIMARY KEY, at INTEGER NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS tickets (ticket TEXT PRIMARY KEY, viewer TEXT NOT NULL, \
+     expires_at INTEGER NOT NULL)",
+];
+
+pub struct Store {
+    sql: SqlStorage,
+}
+
+#[derive(Deserialize)]
+struct CallRow {
+    body: String,
+    members_at: f64,
+}
+
+#[derive(Deserialize)]
+struct Body {
+    body: String,
+}
+
+#[derive(Deserialize)]
+struct Id {
+    call_id: String,
+}
+
+#[derive(Deserialize)]
+struct Count {
+    n: f64,
+}
+
+fn int(value: u64) -> SqlStorageValue {
+    SqlStorageValue::from(i64::try_from(value).unwrap_or(i64::MAX))
+}
+
+impl Store {
+    pub fn open(sql: SqlStorage) -> Result<Self> {
+        for statement in SCHEMA {
+            sql.exec(statement, None)?;
+        }
+        Ok(Self { sql })
+    }
+
+    /// Records a delivery; false when it was already recorded (a replay).
+    pub fn first_delivery(&self, key: &str, now_ms: u64) -> Result<bool> {
+        let inserted: Vec<Body> = self
+            .sql
+            .exec(
+                "INSERT INTO seen (key, at) VALUES (?, ?) ON CONFLICT DO NOTHING RETURNING key AS body",
+                vec![key.into(), int(now_ms)],
+            )?
+            .to_array()?;
+        Ok(!inserted.is_empty())
+    }
+
+    pub fn load(&self, call_id: &str) -> Result<Option<Tracked>> {
+        let rows: Vec<CallRow> = self
+            .sql
+            .exec(
+                "SELECT body, members_at FROM calls WHERE call_id = ?",
+                vec![call_id.into()],
+            )?
+            .to_array()?;
+        let Some(row) = rows.into_iter().next() else {
+            return Ok(None);
+        };
+        let call: LiveCall = serde_json::from_str(&row.body)?;
+        Ok(Some(Tracked {
+            call,
+            members_at: row.members_at as u64,
+        }))
+    }
+
+    /// Writes the call as it now stands; `now_ms` marks it as heard of.
+    pub fn save(&self, tracked: &Tracked, now_ms: u64) -> Result<()> {
+        let body = serde_json::to_string(&tracked.call)?;
+        let live = i64::from(tracked.call.is_live());
+        self.sql.exec(
+            "INSERT INTO calls (call_id, body, members_at, live, touched_at, ended_seen_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, CASE WHEN ?4 = 1 THEN NULL ELSE ?5 END) \
+             ON CONFLICT (call_id) DO UPDATE SET body = ?2, members_at = ?3, live = ?4, \
+             touched_at = ?5, ended_seen_at = CASE WHEN ?4 = 1 THEN NULL \
+             ELSE coalesce(ended_seen_at, ?5) END",
+            vec![
+                tracked.call.call_id.as_str().into(),
+                body.into(),
+                int(tracked.members_at),
+                live.into(),
+                int(now_ms),
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Marks a call as heard of without changing it.
+    pub fn touch(&self, call_id: &str, now_ms: u64) -> Result<()> {
+        self.sql.exec(
+            "UPDATE calls SET touched_at = ? WHERE call_id = ?",
+            vec![int(now_ms), call_id.into()],
+        )?;
+        Ok(())
+    }
+
+    /// Every call on the board, newest first.
+    pub fn calls(&self) -> Result<Vec<LiveCall>> {
+        let rows: Vec<Body> = self
+            .sql
+            .exec(
+                "SELECT body FROM calls ORDER BY live DESC, touched_at DESC",
+                None,
+            )?
+            .to_array()?;
+        rows.iter()
+            .map(|r| serde_json::from_str(&r.body).map_err(Into::into))
+            .collect()
+    }
+
+    /// Live calls not heard of since `before_ms`, oldest first.
+    pub fn quiet_calls(&self, before_ms: u64, limit: u32) -> Result<Vec<String>> {
+        self.ids(
+            "SELECT call_id FROM calls WHERE live = 1 AND touched_at < ? \
+             ORDER BY touched_at LIMIT ?",
+            vec![int(before_ms), i64::from(limit).into()],
+        )
+    }
+
+    /// Ended calls the board has shown since before `before_ms`.
+    pub fn ended_before(&self, before_ms: u64) -> Result<Vec<String>> {
+        self.ids(
+            "SELECT call_id FROM calls WHERE live = 0 AND ended_seen_at < ?",
+            vec![int(before_ms)],
+        )
+    }
+
+    pub fn delete(&self, call_id: &str) -> Result<()> {
+        self.sql
+            .exec("DELETE FROM calls WHERE call_id = ?", vec![call_id.into()])?;
+        Ok(())
+    }
+
+    /// Forgets deliveries and tickets older than their windows.
+    pub fn prune(&self, seen_before_ms: u64, now_ms: u64) -> Result<()> {
+        self.sql
+            .exec("DELETE FROM seen WHERE at < ?", vec![int(seen_before_ms)])?;
+        self.sql.exec(
+            "DELETE FROM tickets WHERE expires_at < ?",
+            vec![int(now_ms)],
+        )?;
+        Ok(())
+    }
+
+    /// Whether anything is left for the alarm to look after.
+    pub fn is_empty(&self) -> Result<bool> {
+        let count: Count = self
+            .sql
+            .exec(
+                "SELECT (SELECT count(*) FROM calls) + (SELECT count(*) FROM seen) \
+                 + (SELECT count(*) FROM tickets) AS n",
+                None,
+            )?
+            .one()?;
+        Ok(count.n == 0.0)
+    }
+
+    pub fn put_ticket(&self, ticket: &str, viewer: &Viewer, expires_ms: u64) -> Result<()> {
+        self.sql.exec(
+            "INSERT INTO tickets (ticket, viewer, expires_at) VALUES (?, ?, ?)",
+            vec![
+                ticket.into(),
+                serde_json::to_string(viewer)?.into(),
+                int(expires_ms),
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// The viewer a ticket was issued to, once: the ticket is gone after.
+    pub fn take_ticket(&self, ticket: &str, now_ms: u64) -> Result<Option<Viewer>> {
+        let rows: Vec<Body> = self
+            .sql
+            .exec(
+                "DELETE FROM tickets WHERE ticket = ? AND expires_at >= ? RETURNING viewer AS body",
+                vec![ticket.into(), int(now_ms)],
+            )?
+            .to_array()?;
+        match rows.into_iter().next() {
+            Some(row) => Ok(Some(serde_json::from_str(&row.body)?)),
+            None => Ok(None),
+        }
+    }
+
+    fn ids(&self, query: &str, bindings: Vec<SqlStorageValue>) -> Result<Vec<String>> {
+        let rows: Vec<Id> = self.sql.exec(query, bindings)?.to_array()?;
+        Ok(rows.into_iter().map(|r| r.call_id).collect())
+    }
+}

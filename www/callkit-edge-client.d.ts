@@ -155,7 +155,7 @@ export interface LiveCall {
 }
 
 export interface LiveCalls {
-  /** Newest first. */
+  /** Live first, then newest first. */
   calls: LiveCall[];
   /** The edge's clock, Unix milliseconds. */
   now: number;
@@ -229,7 +229,7 @@ export class CallKitEdgeClient {
   /**
    * Follows the live board over a WebSocket, opened with a fresh ticket on every (re)connect;
    * reconnects after a drop with exponential backoff and jitter (capped at `maxDelayMs`).
-   * `onChange` gets every visible call (newest first), the status and details; it is not
+   * `onChange` gets every visible call (live first, then newest first), the status and details; it is not
    * called again once the returned function has been called.
    */
   subscribe(

@@ -55,11 +55,12 @@ function reconnectDelay(attempt, { minDelayMs = 1000, maxDelayMs = 30_000, rando
   return Math.round(ceiling * (0.5 + random() / 2));
 }
 
-// Live calls, newest first (by start, then by last change), ties by CallId.
+// The board's order (GET /live/calls): live calls first, then newest first (by start, then by
+// last change), ties by CallId.
 function sortCalls(calls) {
   const at = (c) => c.startedAt ?? c.updatedAt ?? 0;
-  return calls.sort((a, b) => at(b) - at(a) || (b.updatedAt ?? 0) - (a.updatedAt ?? 0)
-    || String(a.callId).localeCompare(String(b.callId)));
+  return calls.sort((a, b) => (a.state === 'ended') - (b.state === 'ended') || at(b) - at(a)
+    || (b.updatedAt ?? 0) - (a.updatedAt ?? 0) || String(a.callId).localeCompare(String(b.callId)));
 }
 
 // A failed ticket request that another attempt cannot fix: the token or the policy refuses,
@@ -119,7 +120,7 @@ export class CallKitEdgeClient {
 
   mintUserSig() { return this.#request('POST', '/usersig', { body: {} }); }
 
-  /** The live (and recently ended) calls the caller may see: `{ calls, now }`, newest first. */
+  /** The live (and recently ended) calls the caller may see: `{ calls, now }`, live first, newest first. */
   liveCalls() { return this.#request('GET', '/live/calls'); }
 
   /** A one-use, 30 s ticket to open the live socket with: `{ ticket, expiresIn }`. */
@@ -127,7 +128,7 @@ export class CallKitEdgeClient {
 
   /**
    * Follows the live calls over a WebSocket. `onChange(calls, status, detail)` is called with
-   * every call the caller may see (newest first), the connection status (`connecting`, `open`,
+   * every call the caller may see (live first, then newest first), the connection status (`connecting`, `open`,
    * `closed`) and `{ error, retryAt, final, clockOffsetMs }`. Every connection, first or not,
    * opens with a fresh ticket (the bearer token never goes in a URL). After a drop the client
    * reconnects on its own, with exponential backoff and jitter up to `maxDelayMs`; a refusal

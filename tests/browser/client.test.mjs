@@ -255,7 +255,8 @@ describe('live board through the client', { timeout: 240_000 }, () => {
     const call = board.calls.find((c) => c.callId === callId);
     assert.equal(call.state, 'live');
     assert.equal(call.mediaType, 'Video');
-    assert.equal(call.callType, 'SingleCall');
+    // The start webhook does not say; the end does (from the record).
+    assert.equal(call.callType, null);
     assert.equal(call.caller, 'alice');
     assert.equal(call.roomId, '4321');
     assert.equal(call.endedAt, null);
@@ -271,6 +272,7 @@ describe('live board through the client', { timeout: 240_000 }, () => {
       (b) => b.calls.find((c) => c.callId === callId)?.state === 'ended', { label: 'the end' }))
       .calls.find((c) => c.callId === callId);
     assert.equal(ended.callResult, 'NormalEnd');
+    assert.equal(ended.callType, 'SingleCall');
     assert.equal(ended.endedBy, 'webhook');
     assert.ok(Number.isInteger(ended.endedAt) && ended.endedAt >= ended.startedAt);
   });
@@ -306,7 +308,6 @@ describe('live board through the client', { timeout: 240_000 }, () => {
     const { callId } = await emulator.control.createCall({ caller: 'carol', callees: ['dave', 'erin'], mediaType: 'Audio' });
     const started = await live.until((c) => callIn(c, callId), 15_000, 'the start');
     assert.deepEqual(statuses(callIn(started, callId)), { carol: 'Calling', dave: 'Waiting', erin: 'Waiting' });
-    assert.equal(callIn(started, callId).callType, 'MultiCall');
     assert.equal(started.calls[0].callId, callId, 'newest first');
     await emulator.control.act(callId, 'answer', 'dave');
     await live.until((c) => statuses(callIn(c, callId)).dave === 'Calling', 15_000, 'dave answering');
@@ -314,7 +315,9 @@ describe('live board through the client', { timeout: 240_000 }, () => {
     const rejected = await live.until((c) => statuses(callIn(c, callId)).erin === 'Left', 15_000, 'erin rejecting');
     assert.equal(typeof callIn(rejected, callId).members.find((m) => m.userId === 'erin').lastAction, 'string');
     await emulator.control.act(callId, 'hangup', 'dave');
-    await live.until((c) => callIn(c, callId)?.state === 'ended', 15_000, 'the end');
+    const ended = await live.until((c) => callIn(c, callId)?.state === 'ended', 15_000, 'the end');
+    assert.equal(callIn(ended, callId).callType, 'MultiCall');
+    assert.deepEqual(statuses(callIn(ended, callId)), { carol: 'Left', dave: 'Left', erin: 'Left' });
     assert.ok(live.changes.every((c) => c.status !== 'closed'), 'no drop on the way');
 
     const ticketsBefore = tickets().length;
@@ -403,7 +406,7 @@ describe('live board through the client', { timeout: 240_000 }, () => {
       extra: [WEBHOOK_TOKEN],
     });
     const checked = await assertCleanWorker(worker, secrets, 'worker');
-    assert.ok(checked > 10, `only ${checked} answers recorded`);
+    assert.ok(checked >= 10, `only ${checked} answers recorded`);
     const logs = worker.logs();
     for (const ticket of ticketValues) assert.ok(!logs.includes(ticket), 'a ticket in the worker log');
     // The emulator's webhooks and the sockets (authenticated by their ticket) are requests this

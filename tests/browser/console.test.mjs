@@ -614,7 +614,7 @@ describe('console', { timeout: TEST_TIMEOUT * 17 }, () => {
     const row = liveRow(page, callId);
     await row.filter({ hasText: 'Ringing' }).waitFor();
     const text = await row.innerText();
-    for (const part of ['Video', 'One-to-one', 'alice → bob', callId]) assert.ok(text.includes(part), `${part} in ${text}`);
+    for (const part of ['Video', 'alice → bob', callId]) assert.ok(text.includes(part), `${part} in ${text}`);
     assert.match(await liveMember(row, 'alice').innerText(), /Calling/);
     assert.match(await liveMember(row, 'bob').innerText(), /Waiting/);
     assert.equal(await row.getAttribute('data-state'), 'live');
@@ -642,6 +642,8 @@ describe('console', { timeout: TEST_TIMEOUT * 17 }, () => {
     await row.filter({ hasText: 'Ended' }).waitFor();
     assert.equal(await row.getAttribute('data-state'), 'ended');
     assert.match(await row.innerText(), /Result: NormalEnd/);
+    // The end webhook carries the record, which says the call type.
+    assert.match(await row.locator('.live-facts').innerText(), /^Video · One-to-one$/);
     assert.match(await row.locator('.live-duration').innerText(), /^lasted .* ended .* ago$/);
     // It fades while it stays, then leaves the board.
     await waitUntil(async () => Number(await row.evaluate((li) => li.style.opacity)) < 1, UI_TIMEOUT, 'the ended call to fade');
@@ -736,7 +738,7 @@ describe('console', { timeout: TEST_TIMEOUT * 17 }, () => {
     const row = liveRow(page, callId);
     await row.waitFor();
     const text = await row.innerText();
-    for (const part of ['Video', 'Group', 'bot1 → alice, bob', 'Ringing']) assert.ok(text.includes(part), `${part} in ${text}`);
+    for (const part of ['Video', 'bot1 → alice, bob', 'Ringing']) assert.ok(text.includes(part), `${part} in ${text}`);
     await row.scrollIntoViewIfNeeded();
     await shot(page, '24-start-call-on-board');
     const upstream = await emulator.control.call(callId);

@@ -25,11 +25,22 @@ function phase(call) {
   return inCall >= 2 ? 'Live' : 'Ringing';
 }
 
+// Why a member left, from their last ActionType. Answer, Join and Invite say nothing about it
+// (a member who answered leaves when the call ends): those show as plain "Left".
+const LEFT_BECAUSE = {
+  Reject: 'rejected', NotAnswer: 'no answer', Hangup: 'hung up', Offline: 'went offline', Cancel_Invite: 'invite cancelled',
+};
+const NOT_A_REASON = new Set(['Answer', 'Join', 'Invite']);
+
+function memberStatus(m) {
+  if (m.status !== 'Left' || !m.lastAction || NOT_A_REASON.has(m.lastAction)) return m.status;
+  return `Left (${LEFT_BECAUSE[m.lastAction] ?? m.lastAction})`;
+}
+
 function memberChips(call) {
   return (call.members ?? []).map((m) => h('span', { class: 'member' },
     h('span', { class: 'member-id' }, m.userId), ' ',
-    h('span', { class: `status status-${String(m.status).toLowerCase()}` },
-      m.status === 'Left' && m.lastAction ? `Left (${m.lastAction})` : m.status)));
+    h('span', { class: `status status-${String(m.status).toLowerCase()}` }, memberStatus(m))));
 }
 
 function who(call) {

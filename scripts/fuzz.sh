@@ -25,7 +25,7 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
 fi
 
 # Corpora start from the samples the protocol core is tested with: Tencent's
-# documented replies and the reference's UserSig vectors.
+# documented replies and the UserSig test vectors of docs/tencent-callkit-v4.md §7.4.
 seed() {
   local target=$1
   mkdir -p "fuzz/corpus/$target"

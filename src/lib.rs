@@ -5,6 +5,7 @@
 //! `platform` (fetch, clock, config from `Env`) → `callkit_core`.
 
 pub mod api;
+pub mod app;
 pub mod board;
 pub mod live;
 pub mod platform;
@@ -15,5 +16,6 @@ use worker::{event, Context, Env, Result};
 /// and copy fields (`cf`, the path, a headers wrapper) no route uses.
 #[event(fetch)]
 async fn fetch(req: web_sys::Request, env: Env, _ctx: Context) -> Result<web_sys::Response> {
-    api::handle(req, env).await
+    let state = app::get_or_init(&env);
+    api::handle(req, env, state).await
 }

@@ -89,8 +89,8 @@ fn mint_and_verify_with_the_wasm_clock() {
 mod webcrypto {
     use callkit_edge::api::auth::config::{JwtAlg, JwtConfig, JwtKeys};
     use callkit_edge::api::auth::jwt::JwtVerifier;
+    use callkit_edge::api::auth::webcrypto::WebCrypto;
     use callkit_edge::api::auth::{AuthError, JwksError, JwksSource};
-    use callkit_edge::platform::webcrypto::WebCrypto;
     use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
     use wasm_bindgen_test::wasm_bindgen_test;
 

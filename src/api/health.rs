@@ -4,7 +4,7 @@
 use callkit_core::client::CredentialMode;
 use serde::Serialize;
 
-use crate::platform::state::AppState;
+use super::state::AppState;
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]

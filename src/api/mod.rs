@@ -2,6 +2,7 @@
 //! authentication, policy, rate limiting, then one handler per area. Every
 //! failure becomes problem+json here, and every action one audit line.
 
+pub mod actions;
 pub mod audit;
 pub mod auth;
 pub mod cors;
@@ -11,33 +12,42 @@ pub mod openapi;
 pub mod policy;
 pub mod problem;
 pub mod router;
+pub mod state;
 pub mod validate;
 pub mod webhook_proof;
+
+use std::rc::Rc;
 
 use web_sys::{Request, Response, ResponseInit};
 use worker::{console_log, Env, Result};
 
 use self::audit::AuditLine;
-use self::auth::{AuthError, Identity};
+use self::auth::Identity;
 use self::handlers::{Input, Success};
-use self::policy::{Action, Decision};
+use self::policy::{Action, Decision, Rule};
 use self::problem::ApiError;
 use self::router::Resolved;
+use self::state::AppState;
+use crate::live::BoardStub;
 use crate::platform::capped_body::{self, BodyError};
 use crate::platform::config::ConfigError;
 use crate::platform::rate_limit::{self, RateLimitError};
-use crate::platform::state::{self, AppState};
 
 const RATE_LIMIT_BINDING: &str = "RATE_LIMITER";
 /// Must match the binding's `period` in wrangler.toml (the binding does not
 /// report it).
 const RATE_LIMIT_PERIOD_SECS: u32 = 60;
 
-pub async fn handle(req: Request, env: Env) -> Result<Response> {
+/// Serves one request with the isolate's state (or the reason there is none).
+pub async fn handle(
+    req: Request,
+    env: Env,
+    state: std::result::Result<Rc<AppState>, ConfigError>,
+) -> Result<Response> {
     let started = js_sys::Date::now();
     let origin = header(&req, "Origin");
     let mut line = AuditLine::new();
-    let app = match state::get_or_init(&env) {
+    let app = match state {
         Ok(app) => app,
         Err(e) => return finish(Err(ApiError::Misconfigured(e)), line, Vec::new(), started),
     };
@@ -69,38 +79,61 @@ async fn route(
     line: &mut AuditLine,
 ) -> std::result::Result<Success, ApiError> {
     let url = req.url();
-    let path = path_of(&url);
-    let (action, call_id) = match app.router.resolve(method, path) {
+    let (action, call_id) = match app.router.resolve(method, path_of(&url)) {
         Resolved::Found { action, call_id } => (action, call_id),
         Resolved::MethodNotAllowed { allow } => return Err(ApiError::MethodNotAllowed { allow }),
         Resolved::NotFound => return Err(ApiError::RouteNotFound),
     };
     line.action = Some(action.as_str());
     line.call_id = call_id.clone();
+    let request = Public {
+        app,
+        env,
+        req,
+        url: &url,
+        now_secs: (js_sys::Date::now() / 1000.0) as u64,
+        line,
+    };
+    // Decided once: off, public (proven some other way, or no proof at
+    // all), or signed in.
+    match app.policy.rule(action) {
+        Rule::Off => Err(ApiError::ActionDisabled { action }),
+        Rule::Public => serve_public(action, request).await,
+        _ => serve_signed(action, call_id, request).await,
+    }
+}
+
+async fn serve_public(
+    action: Action,
+    request: Public<'_>,
+) -> std::result::Result<Success, ApiError> {
     match action {
-        Action::Health => return Success::json(200, &health::report(app), None),
-        Action::OpenApi => return Ok(Success::raw(200, openapi::DOCUMENT.to_owned())),
-        _ => {}
+        Action::Health => Success::json(200, &health::report(request.app), None),
+        Action::OpenApi => Ok(Success::raw(200, openapi::DOCUMENT.to_owned())),
+        Action::ReceiveWebhook => handlers::webhook::receive(request).await,
+        Action::LiveSocket => handlers::live::socket(request).await,
+        // The action table allows `public` for the four above only.
+        _ => Err(ApiError::Internal(format!(
+            "{action} has no public handler"
+        ))),
     }
-    if app.policy.check(action, None) == Decision::Disabled {
-        return Err(ApiError::ActionDisabled { action });
-    }
-    let now_secs = (js_sys::Date::now() / 1000.0) as u64;
-    // Routes that prove the caller without a bearer token.
-    if matches!(action, Action::ReceiveWebhook | Action::LiveSocket) {
-        let input = Public {
-            app,
-            env,
-            req,
-            url: &url,
-            now_secs,
-            line,
-        };
-        return match action {
-            Action::ReceiveWebhook => handlers::webhook::receive(input).await,
-            _ => handlers::live::socket(input).await,
-        };
-    }
+}
+
+/// Authenticates the bearer token, applies the rule and the rate limit,
+/// then serves.
+async fn serve_signed(
+    action: Action,
+    call_id: Option<String>,
+    request: Public<'_>,
+) -> std::result::Result<Success, ApiError> {
+    let Public {
+        app,
+        env,
+        req,
+        url,
+        now_secs,
+        line,
+    } = request;
     let authorization = header(req, "Authorization");
     let identity = app
         .auth
@@ -111,36 +144,31 @@ async fn route(
     let needs_membership = match app.policy.check(action, Some(&identity)) {
         Decision::Allow => false,
         Decision::NeedsMembership => true,
-        Decision::Deny => return Err(ApiError::Forbidden { action }),
-        Decision::Unauthenticated => return Err(ApiError::Unauthenticated(AuthError::Missing)),
-        Decision::Disabled => return Err(ApiError::ActionDisabled { action }),
+        _ => return Err(ApiError::Forbidden { action }),
     };
     rate_limit(env, &identity).await?;
-
-    // Only POST and PUT routes take a body; the others' is never read.
-    let (content_type, body) = if matches!(method, "POST" | "PUT") {
-        (
-            header(req, "Content-Type"),
-            read_body(req, validate::MAX_BODY_BYTES).await?,
-        )
-    } else {
-        (None, Vec::new())
-    };
-    // Only the record filter reads a query; other routes ignore theirs.
-    let query = if action == Action::ListRecords {
-        query_pairs(&url)
-    } else {
-        Vec::new()
-    };
+    if matches!(action, Action::LiveCalls | Action::LiveTicket) {
+        let board = board_of(env, app)?;
+        return match action {
+            Action::LiveCalls => handlers::live::calls(&board, &identity).await,
+            _ => handlers::live::ticket(&board, &identity).await,
+        };
+    }
+    let (content_type, body) = read_input(req).await?;
     let input = Input {
-        app,
-        env,
+        client: &app.client,
+        tencent: &app.tencent,
         identity: &identity,
         needs_membership,
         call_id,
         content_type,
         body,
-        query,
+        // Only the record filter reads a query; other routes ignore theirs.
+        query: if action == Action::ListRecords {
+            query_pairs(url)
+        } else {
+            Vec::new()
+        },
         now_secs,
     };
     match action {
@@ -153,11 +181,21 @@ async fn route(
         Action::SetCallback => handlers::callback::put(input).await,
         Action::DeleteCallback => handlers::callback::delete(input).await,
         Action::MintUserSig => handlers::usersig::mint(input).await,
-        Action::LiveCalls => handlers::live::calls(input).await,
-        Action::LiveTicket => handlers::live::ticket(input).await,
-        Action::Health | Action::OpenApi | Action::ReceiveWebhook | Action::LiveSocket => {
-            Err(ApiError::Internal("public route fell through".into()))
-        }
+        _ => Err(ApiError::Internal(format!(
+            "{action} has no signed-in handler"
+        ))),
+    }
+}
+
+/// Only POST and PUT routes take a body; the others' is never read.
+async fn read_input(req: &Request) -> std::result::Result<(Option<String>, Vec<u8>), ApiError> {
+    if matches!(req.method().as_str(), "POST" | "PUT") {
+        Ok((
+            header(req, "Content-Type"),
+            read_body(req, validate::MAX_BODY_BYTES).await?,
+        ))
+    } else {
+        Ok((None, Vec::new()))
     }
 }
 
@@ -186,7 +224,16 @@ pub struct Public<'a> {
     pub line: &'a mut AuditLine,
 }
 
+/// The app's board, one Durable Object per SDKAppID.
+fn board_of(env: &Env, app: &AppState) -> std::result::Result<BoardStub, ApiError> {
+    Ok(BoardStub::for_app(env, app.tencent.client.sdkappid)?)
+}
+
 impl Public<'_> {
+    pub fn board(&self) -> std::result::Result<BoardStub, ApiError> {
+        board_of(self.env, self.app)
+    }
+
     pub fn header(&self, name: &str) -> Option<String> {
         header(self.req, name)
     }

@@ -7,7 +7,7 @@ pub const DOCUMENT: &str = include_str!("openapi.json");
 mod tests {
     use std::collections::BTreeSet;
 
-    use super::super::router::ROUTES;
+    use super::super::actions::TABLE;
     use super::DOCUMENT;
 
     fn documented() -> BTreeSet<(String, String)> {
@@ -26,11 +26,33 @@ mod tests {
 
     #[test]
     fn every_served_route_is_documented_and_every_documented_route_is_served() {
-        let served: BTreeSet<(String, String)> = ROUTES
+        let served: BTreeSet<(String, String)> = TABLE
             .iter()
             .map(|r| (r.method.as_str().to_owned(), r.path.to_owned()))
             .collect();
         assert_eq!(served, documented());
+    }
+
+    #[test]
+    fn every_operation_names_its_action_from_the_table() {
+        let doc: serde_json::Value = serde_json::from_str(DOCUMENT).unwrap();
+        for spec in &TABLE {
+            let op = &doc["paths"][spec.path][spec.method.as_str().to_ascii_lowercase()];
+            assert_eq!(
+                op["x-callkit-action"],
+                spec.name,
+                "{} {}",
+                spec.method.as_str(),
+                spec.path
+            );
+            let public = op["security"].as_array().is_some_and(|s| s.is_empty());
+            assert_eq!(
+                public,
+                spec.default_rule == crate::api::policy::Rule::Public,
+                "{}",
+                spec.name
+            );
+        }
     }
 
     #[test]
@@ -61,6 +83,11 @@ mod tests {
             "token_expired",
             "misconfigured",
             "internal",
+            "webhook_unauthenticated",
+            "wrong_sdkappid",
+            "invalid_webhook",
+            "invalid_ticket",
+            "upgrade_required",
         ] {
             assert!(
                 codes.contains(code),

@@ -1,127 +1,16 @@
 //! Per-action access policy: who may call which edge-API action.
 //!
-//! Defaults follow DESIGN §4; operators override them in one variable,
+//! Defaults and the rules allowed per action are in the action table
+//! (`super::actions`, listed in README.md, Edge API); operators override them in one variable,
 //! `ACTION_POLICY` (e.g. `end_call=admin,start_call=off`), validated at startup.
 
-use std::fmt;
 use std::str::FromStr;
 
+pub use super::actions::Action;
+use super::actions::TABLE;
 use super::auth::Identity;
 
 pub const ACTION_POLICY: &str = "ACTION_POLICY";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Action {
-    Health,
-    OpenApi,
-    GetCall,
-    EndCall,
-    StartCall,
-    GetRecord,
-    ListRecords,
-    GetCallback,
-    SetCallback,
-    DeleteCallback,
-    MintUserSig,
-    ReceiveWebhook,
-    LiveCalls,
-    LiveTicket,
-    LiveSocket,
-}
-
-impl Action {
-    pub const ALL: [Action; 15] = [
-        Action::Health,
-        Action::OpenApi,
-        Action::GetCall,
-        Action::EndCall,
-        Action::StartCall,
-        Action::GetRecord,
-        Action::ListRecords,
-        Action::GetCallback,
-        Action::SetCallback,
-        Action::DeleteCallback,
-        Action::MintUserSig,
-        Action::ReceiveWebhook,
-        Action::LiveCalls,
-        Action::LiveTicket,
-        Action::LiveSocket,
-    ];
-
-    /// Stable snake_case name, used in `ACTION_POLICY` and audit lines.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Action::Health => "health",
-            Action::OpenApi => "openapi",
-            Action::GetCall => "get_call",
-            Action::EndCall => "end_call",
-            Action::StartCall => "start_call",
-            Action::GetRecord => "get_record",
-            Action::ListRecords => "list_records",
-            Action::GetCallback => "get_callback",
-            Action::SetCallback => "set_callback",
-            Action::DeleteCallback => "delete_callback",
-            Action::MintUserSig => "mint_usersig",
-            Action::ReceiveWebhook => "receive_webhook",
-            Action::LiveCalls => "live_calls",
-            Action::LiveTicket => "live_ticket",
-            Action::LiveSocket => "live_socket",
-        }
-    }
-
-    fn default_rule(self) -> Rule {
-        match self {
-            // The webhook proves itself with its own secret, the socket
-            // with its ticket: neither carries a bearer token.
-            Action::Health | Action::OpenApi | Action::ReceiveWebhook | Action::LiveSocket => {
-                Rule::Public
-            }
-            Action::GetCall
-            | Action::EndCall
-            | Action::GetRecord
-            | Action::LiveCalls
-            | Action::LiveTicket => Rule::Member,
-            Action::StartCall
-            | Action::ListRecords
-            | Action::GetCallback
-            | Action::SetCallback
-            | Action::DeleteCallback => Rule::Admin,
-            Action::MintUserSig => Rule::SelfOnly,
-        }
-    }
-
-    /// Rules that make sense for this action. `public` is reserved for the
-    /// two unauthenticated documents, which cannot be changed.
-    fn allows(self, rule: Rule) -> bool {
-        match self {
-            Action::Health | Action::OpenApi => rule == Rule::Public,
-            Action::ReceiveWebhook | Action::LiveSocket => matches!(rule, Rule::Public | Rule::Off),
-            // Membership needs a call or record to be a member of; on the
-            // board it means "the calls I take part in".
-            Action::GetCall
-            | Action::EndCall
-            | Action::GetRecord
-            | Action::LiveCalls
-            | Action::LiveTicket => matches!(rule, Rule::Member | Rule::Admin | Rule::Off),
-            Action::MintUserSig => matches!(rule, Rule::SelfOnly | Rule::Admin | Rule::Off),
-            _ => matches!(rule, Rule::Admin | Rule::Off),
-        }
-    }
-}
-
-impl fmt::Display for Action {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Action {
-    type Err = ();
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Action::ALL.into_iter().find(|a| a.as_str() == s).ok_or(())
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Rule {
@@ -204,13 +93,13 @@ fn excerpt(s: &str) -> String {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Policy {
-    rules: [Rule; Action::ALL.len()],
+    rules: [Rule; TABLE.len()],
 }
 
 impl Default for Policy {
     fn default() -> Self {
         Self {
-            rules: Action::ALL.map(Action::default_rule),
+            rules: TABLE.each_ref().map(|spec| spec.default_rule),
         }
     }
 }
@@ -246,10 +135,11 @@ impl Policy {
                     rule: excerpt(rule),
                 }
             })?;
-            if matches!(action, Action::Health | Action::OpenApi) {
+            let allowed = action.spec().rules;
+            if allowed == [Rule::Public] {
                 return Err(PolicyError::NotOverridable { action });
             }
-            if !action.allows(rule) {
+            if !allowed.contains(&rule) {
                 return Err(PolicyError::RuleNotAllowed {
                     action,
                     rule: rule.as_str(),
@@ -292,18 +182,7 @@ mod tests {
     }
 
     #[test]
-    fn names_round_trip() {
-        for (index, action) in Action::ALL.into_iter().enumerate() {
-            assert_eq!(action.as_str().parse::<Action>(), Ok(action));
-            // The rule table is indexed by discriminant.
-            assert_eq!(action as usize, index);
-        }
-        assert_eq!(Action::MintUserSig.to_string(), "mint_usersig");
-        assert_eq!(Action::ListRecords.as_str(), "list_records");
-    }
-
-    #[test]
-    fn defaults_follow_the_design() {
+    fn defaults_follow_the_readme_policy_table() {
         let p = Policy::default();
         let (u, a) = (user(), admin());
         for action in [Action::Health, Action::OpenApi] {

@@ -5,9 +5,9 @@ use callkit_core::client::ClientError;
 use callkit_core::error_code::{self, RetryClass};
 use serde::Serialize;
 
+use super::actions::Method;
 use super::auth::AuthError;
 use super::policy::Action;
-use super::router::Method;
 use super::webhook_proof::Refusal;
 use crate::live::BoardError;
 use crate::platform::config::ConfigError;
@@ -53,6 +53,18 @@ pub enum ApiError {
     Board(BoardError),
     /// Something we did not expect; the detail goes to the log only.
     Internal(String),
+}
+
+impl From<ClientError> for ApiError {
+    fn from(e: ClientError) -> Self {
+        ApiError::Upstream(e)
+    }
+}
+
+impl From<BoardError> for ApiError {
+    fn from(e: BoardError) -> Self {
+        ApiError::Board(e)
+    }
 }
 
 /// RFC 9457 problem details plus our stable `code`.
@@ -137,7 +149,7 @@ impl ApiError {
                 "Not allowed",
                 format!(
                     "Your account may not {}. Ask an administrator.",
-                    describe(*action)
+                    action.spec().does
                 ),
             ),
             Self::ActionDisabled { action } => Problem::new(
@@ -146,7 +158,7 @@ impl ApiError {
                 "Action disabled",
                 format!(
                     "The operator has turned off the action to {} on this deployment.",
-                    describe(*action)
+                    action.spec().does
                 ),
             ),
             Self::RouteNotFound => Problem::new(
@@ -384,26 +396,6 @@ fn api_problem(code: i64, class: RetryClass) -> Problem {
             "Tencent error",
             format!("Tencent answered with error {code}: {meaning}."),
         ),
-    }
-}
-
-/// What an action does, in words for an error message.
-fn describe(action: Action) -> &'static str {
-    match action {
-        Action::Health => "read the health report",
-        Action::OpenApi => "read the API description",
-        Action::GetCall => "look up this call",
-        Action::EndCall => "end this call",
-        Action::StartCall => "start calls from the server",
-        Action::GetRecord => "read this call record",
-        Action::ListRecords => "list call records",
-        Action::GetCallback => "read the webhook configuration",
-        Action::SetCallback => "change the webhook configuration",
-        Action::DeleteCallback => "delete the webhook configuration",
-        Action::MintUserSig => "get a UserSig",
-        Action::ReceiveWebhook => "deliver webhooks",
-        Action::LiveCalls => "see the live call board",
-        Action::LiveTicket | Action::LiveSocket => "follow the live call board",
     }
 }
 

@@ -1,122 +1,6 @@
-//! The route table: which method and path pattern is which action. The
-//! OpenAPI test reads the same table, so the two cannot drift apart.
+//! Which method and path is which action, from the action table.
 
-use super::policy::Action;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Method {
-    Get,
-    Post,
-    Put,
-    Delete,
-}
-
-impl Method {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Method::Get => "GET",
-            Method::Post => "POST",
-            Method::Put => "PUT",
-            Method::Delete => "DELETE",
-        }
-    }
-
-    pub fn parse(method: &str) -> Option<Self> {
-        match method {
-            "GET" | "HEAD" => Some(Method::Get),
-            "POST" => Some(Method::Post),
-            "PUT" => Some(Method::Put),
-            "DELETE" => Some(Method::Delete),
-            _ => None,
-        }
-    }
-}
-
-/// One served operation. `path` uses OpenAPI's `{param}` syntax.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Route {
-    pub method: Method,
-    pub path: &'static str,
-    pub action: Action,
-}
-
-pub const ROUTES: &[Route] = &[
-    Route {
-        method: Method::Get,
-        path: "/api/v1/health",
-        action: Action::Health,
-    },
-    Route {
-        method: Method::Get,
-        path: "/api/v1/openapi.json",
-        action: Action::OpenApi,
-    },
-    Route {
-        method: Method::Get,
-        path: "/api/v1/calls/{callId}",
-        action: Action::GetCall,
-    },
-    Route {
-        method: Method::Post,
-        path: "/api/v1/calls/{callId}/end",
-        action: Action::EndCall,
-    },
-    Route {
-        method: Method::Post,
-        path: "/api/v1/calls",
-        action: Action::StartCall,
-    },
-    Route {
-        method: Method::Get,
-        path: "/api/v1/records/{callId}",
-        action: Action::GetRecord,
-    },
-    Route {
-        method: Method::Get,
-        path: "/api/v1/records",
-        action: Action::ListRecords,
-    },
-    Route {
-        method: Method::Get,
-        path: "/api/v1/callback",
-        action: Action::GetCallback,
-    },
-    Route {
-        method: Method::Put,
-        path: "/api/v1/callback",
-        action: Action::SetCallback,
-    },
-    Route {
-        method: Method::Delete,
-        path: "/api/v1/callback",
-        action: Action::DeleteCallback,
-    },
-    Route {
-        method: Method::Post,
-        path: "/api/v1/usersig",
-        action: Action::MintUserSig,
-    },
-    Route {
-        method: Method::Post,
-        path: "/api/v1/webhooks/tencent",
-        action: Action::ReceiveWebhook,
-    },
-    Route {
-        method: Method::Get,
-        path: "/api/v1/live/calls",
-        action: Action::LiveCalls,
-    },
-    Route {
-        method: Method::Post,
-        path: "/api/v1/live/ticket",
-        action: Action::LiveTicket,
-    },
-    Route {
-        method: Method::Get,
-        path: "/api/v1/live",
-        action: Action::LiveSocket,
-    },
-];
+use super::actions::{Action, Method, Spec, TABLE};
 
 /// What a request path resolved to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -133,7 +17,7 @@ pub enum Resolved {
 }
 
 pub struct Router {
-    paths: matchit::Router<Vec<Route>>,
+    paths: matchit::Router<Vec<&'static Spec>>,
 }
 
 impl Default for Router {
@@ -144,19 +28,19 @@ impl Default for Router {
 
 impl Router {
     pub fn new() -> Self {
-        let mut grouped: Vec<(&'static str, Vec<Route>)> = Vec::new();
-        for route in ROUTES {
-            match grouped.iter_mut().find(|(p, _)| *p == route.path) {
-                Some((_, routes)) => routes.push(*route),
-                None => grouped.push((route.path, vec![*route])),
+        let mut grouped: Vec<(&'static str, Vec<&'static Spec>)> = Vec::new();
+        for spec in &TABLE {
+            match grouped.iter_mut().find(|(p, _)| *p == spec.path) {
+                Some((_, specs)) => specs.push(spec),
+                None => grouped.push((spec.path, vec![spec])),
             }
         }
         let mut paths = matchit::Router::new();
-        for (path, routes) in grouped {
+        for (path, specs) in grouped {
             // matchit 0.7 spells parameters `:name`.
             let pattern = path.replace('{', ":").replace('}', "");
             paths
-                .insert(pattern, routes)
+                .insert(pattern, specs)
                 .expect("the route table has no conflicting patterns");
         }
         Self { paths }
@@ -188,17 +72,17 @@ mod tests {
     #[test]
     fn resolves_every_route() {
         let router = Router::new();
-        for route in ROUTES {
-            let path = route.path.replace("{callId}", "c-1");
+        for spec in &TABLE {
+            let path = spec.path.replace("{callId}", "c-1");
             assert_eq!(
-                router.resolve(route.method.as_str(), &path),
+                router.resolve(spec.method.as_str(), &path),
                 Resolved::Found {
-                    action: route.action,
-                    call_id: route.path.contains("{callId}").then(|| "c-1".to_owned()),
+                    action: spec.action,
+                    call_id: spec.path.contains("{callId}").then(|| "c-1".to_owned()),
                 },
                 "{} {}",
-                route.method.as_str(),
-                route.path
+                spec.method.as_str(),
+                spec.path
             );
         }
     }

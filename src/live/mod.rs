@@ -10,7 +10,7 @@ mod tickets;
 pub use object::CallBoard;
 
 use js_sys::Uint8Array;
-use worker::{Env, Headers, Method, Request, RequestInit, Response, Stub};
+use worker::{Env, Request, Response, Stub};
 
 use crate::board::Viewer;
 use crate::platform::live_config::LiveConfig;
@@ -83,11 +83,10 @@ impl BoardStub {
 
     /// Applies a verified webhook body. `replay_key` identifies the delivery.
     pub async fn apply(&self, body: &[u8], replay_key: &str) -> Result<Applied, BoardError> {
-        let headers = Headers::new();
-        headers.set(REPLAY_HEADER, replay_key)?;
+        let headers = headers(&[(REPLAY_HEADER, replay_key)])?;
         let body = Uint8Array::from(body);
         let mut response = self
-            .send(paths::EVENT, Method::Post, headers, Some(body.into()))
+            .send(paths::EVENT, "POST", headers, Some(body.into()))
             .await?;
         Ok(response.json().await?)
     }
@@ -95,7 +94,7 @@ impl BoardStub {
     /// The board as `viewer` may see it, as the JSON the API answers.
     pub async fn calls(&self, viewer: &Viewer) -> Result<String, BoardError> {
         let mut response = self
-            .send(paths::CALLS, Method::Get, viewer_headers(viewer)?, None)
+            .send(paths::CALLS, "GET", viewer_headers(viewer)?, None)
             .await?;
         Ok(response.text().await?)
     }
@@ -103,7 +102,7 @@ impl BoardStub {
     /// A new socket ticket for `viewer`, as the JSON the API answers.
     pub async fn ticket(&self, viewer: &Viewer) -> Result<String, BoardError> {
         let mut response = self
-            .send(paths::TICKETS, Method::Post, viewer_headers(viewer)?, None)
+            .send(paths::TICKETS, "POST", viewer_headers(viewer)?, None)
             .await?;
         Ok(response.text().await?)
     }
@@ -140,16 +139,20 @@ impl BoardStub {
     async fn send(
         &self,
         path: &str,
-        method: Method,
-        headers: Headers,
+        method: &str,
+        headers: web_sys::Headers,
         body: Option<wasm_bindgen::JsValue>,
     ) -> Result<Response, BoardError> {
-        let mut init = RequestInit::new();
-        init.with_method(method)
-            .with_headers(headers)
-            .with_body(body);
-        let request = Request::new_with_init(&format!("{ORIGIN}{path}"), &init)?;
-        let response = self.stub.fetch_with_request(request).await?;
+        // web_sys's init: `worker`'s would serialize its `cf` options, ~6 KB of wasm.
+        let init = web_sys::RequestInit::new();
+        init.set_method(method);
+        init.set_headers(&headers);
+        if let Some(body) = body {
+            init.set_body(&body);
+        }
+        let request = web_sys::Request::new_with_str_and_init(&format!("{ORIGIN}{path}"), &init)
+            .map_err(|_| BoardError::Failed(format!("could not build the request to {path}")))?;
+        let response = self.stub.fetch_with_request(Request::from(request)).await?;
         match response.status_code() {
             200..=299 => Ok(response),
             status => Err(BoardError::Failed(format!(
@@ -159,10 +162,17 @@ impl BoardStub {
     }
 }
 
-fn viewer_headers(viewer: &Viewer) -> Result<Headers, BoardError> {
-    let headers = Headers::new();
+fn viewer_headers(viewer: &Viewer) -> Result<web_sys::Headers, BoardError> {
     let json = serde_json::to_string(viewer).map_err(|e| BoardError::Failed(e.to_string()))?;
-    headers.set(VIEWER_HEADER, &json)?;
+    headers(&[(VIEWER_HEADER, &json)])
+}
+
+fn headers(pairs: &[(&str, &str)]) -> Result<web_sys::Headers, BoardError> {
+    let failed = |_| BoardError::Failed("could not set a board header".into());
+    let headers = web_sys::Headers::new().map_err(failed)?;
+    for (name, value) in pairs {
+        headers.set(name, value).map_err(failed)?;
+    }
     Ok(headers)
 }
 

@@ -1,5 +1,6 @@
 //! `CallBoard`: one Durable Object per SDKAppID holding the live board. The
-//! edge API reaches it through `super::BoardStub` only.
+//! edge API reaches it through `super::BoardStub` only. Like the Worker's
+//! fetch entry, it takes the isolate's state from `crate::app`.
 
 use std::cell::Cell;
 use std::time::Duration;
@@ -16,8 +17,8 @@ use super::{
     paths, reconcile, sockets, tickets, Applied, REPLAY_HEADER, TICKET_HEADER, TICKET_TTL_MS,
     VIEWER_HEADER,
 };
+use crate::app::{self, AppState};
 use crate::board::{self, Message, Viewer};
-use crate::platform::state::{self, AppState};
 
 #[durable_object]
 pub struct CallBoard {
@@ -74,9 +75,9 @@ impl DurableObject for CallBoard {
         self.alarm_armed.set(false);
         let now = now_ms();
         let app =
-            state::get_or_init(&self.env).map_err(|e| worker::Error::RustError(e.to_string()))?;
+            app::get_or_init(&self.env).map_err(|e| worker::Error::RustError(e.to_string()))?;
         let store = self.store()?;
-        reconcile::run(&self.state, store, &app, now).await?;
+        reconcile::run(&self.state, store, &app.client, &app.live, now).await?;
         // The alarm that is running may still read as set: set the next one
         // without asking.
         if !store.is_empty()? {
@@ -126,7 +127,11 @@ impl CallBoard {
     async fn event(&self, mut req: Request) -> Result<Response> {
         let store = self.store()?;
         let key = req.headers().get(REPLAY_HEADER)?.unwrap_or_default();
-        let event: WebhookEvent = serde_json::from_slice(&req.bytes().await?)?;
+        let body = req.bytes().await?;
+        let event = WebhookEvent::parse(&body)
+            .ok()
+            .flatten()
+            .ok_or_else(|| worker::Error::RustError("not a webhook the edge checked".into()))?;
         let now = now_ms();
         if !store.first_delivery(&key, now)? {
             return Response::from_json(&Applied {
@@ -204,8 +209,8 @@ impl CallBoard {
             if self.store()?.is_empty()? {
                 return Ok(());
             }
-            let app = state::get_or_init(&self.env)
-                .map_err(|e| worker::Error::RustError(e.to_string()))?;
+            let app =
+                app::get_or_init(&self.env).map_err(|e| worker::Error::RustError(e.to_string()))?;
             return self.set_alarm(&app).await;
         }
         self.alarm_armed.set(true);

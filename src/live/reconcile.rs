@@ -8,33 +8,41 @@ use super::sockets;
 use super::store::Store;
 use super::REPLAY_WINDOW_MS;
 use crate::board::{EndedBy, Message};
-use crate::platform::state::AppState;
+use callkit_core::client::{Client, Runtime, Transport};
+
+use crate::platform::live_config::LiveConfig;
 
 /// Tencent's "the call does not exist or has already ended".
 const CALL_ENDED: i64 = 101_004;
 /// Keeps one alarm well inside Tencent's per-second limits.
 const MAX_CHECKS_PER_ALARM: u32 = 20;
 
-pub async fn run(state: &State, store: &Store, app: &AppState, now_ms: u64) -> Result<()> {
-    let quiet_since = now_ms.saturating_sub(millis(app.live.reconcile_after));
+pub async fn run<T: Transport, R: Runtime>(
+    state: &State,
+    store: &Store,
+    client: &Client<T, R>,
+    live: &LiveConfig,
+    now_ms: u64,
+) -> Result<()> {
+    let quiet_since = now_ms.saturating_sub(millis(live.reconcile_after));
     for call_id in store.quiet_calls(quiet_since, MAX_CHECKS_PER_ALARM)? {
-        check(state, store, app, &call_id, now_ms).await?;
+        check(state, store, client, &call_id, now_ms).await?;
     }
-    let shown_since = now_ms.saturating_sub(millis(app.live.keep_ended));
+    let shown_since = now_ms.saturating_sub(millis(live.keep_ended));
     for call_id in store.ended_before(shown_since)? {
         forget(state, store, &call_id)?;
     }
     store.prune(now_ms.saturating_sub(REPLAY_WINDOW_MS), now_ms)
 }
 
-async fn check(
+async fn check<T: Transport, R: Runtime>(
     state: &State,
     store: &Store,
-    app: &AppState,
+    client: &Client<T, R>,
     call_id: &str,
     now_ms: u64,
 ) -> Result<()> {
-    match app.client.calls().info(call_id).await {
+    match client.calls().info(call_id).await {
         Err(e) if e.api_code() == Some(CALL_ENDED) => {
             let Some(mut tracked) = store.load(call_id)? else {
                 return Ok(());

@@ -1,7 +1,6 @@
 //! The board's SQLite tables in the Durable Object's storage: calls, the
 //! deliveries already applied (replay guard) and the unused socket tickets.
 
-use serde::Deserialize;
 use worker::{Result, SqlStorage, SqlStorageValue};
 
 use crate::board::{LiveCall, Tracked, Viewer};
@@ -19,25 +18,26 @@ pub struct Store {
     sql: SqlStorage,
 }
 
-#[derive(Deserialize)]
-struct CallRow {
-    body: String,
-    members_at: f64,
+/// One row as SQLite gave it, read by position: typed rows would go
+/// through serde_wasm_bindgen, ~10 KB of wasm for five tiny structs.
+type Row = Vec<SqlStorageValue>;
+
+fn text(row: &Row, i: usize) -> Result<&str> {
+    match row.get(i) {
+        Some(SqlStorageValue::String(s)) => Ok(s),
+        _ => Err(worker::Error::RustError(format!(
+            "board row: column {i} is not text"
+        ))),
+    }
 }
 
-#[derive(Deserialize)]
-struct Body {
-    body: String,
-}
-
-#[derive(Deserialize)]
-struct Id {
-    call_id: String,
-}
-
-#[derive(Deserialize)]
-struct Count {
-    n: f64,
+fn integer(row: &Row, i: usize) -> Result<u64> {
+    match row.get(i) {
+        Some(SqlStorageValue::Integer(n)) => Ok(u64::try_from(*n).unwrap_or(0)),
+        _ => Err(worker::Error::RustError(format!(
+            "board row: column {i} is not an integer"
+        ))),
+    }
 }
 
 fn int(value: u64) -> SqlStorageValue {
@@ -54,31 +54,25 @@ impl Store {
 
     /// Records a delivery; false when it was already recorded (a replay).
     pub fn first_delivery(&self, key: &str, now_ms: u64) -> Result<bool> {
-        let inserted: Vec<Body> = self
-            .sql
-            .exec(
-                "INSERT INTO seen (key, at) VALUES (?, ?) ON CONFLICT DO NOTHING RETURNING key AS body",
-                vec![key.into(), int(now_ms)],
-            )?
-            .to_array()?;
+        let inserted = self.rows(
+            "INSERT INTO seen (key, at) VALUES (?, ?) ON CONFLICT DO NOTHING RETURNING key",
+            vec![key.into(), int(now_ms)],
+        )?;
         Ok(!inserted.is_empty())
     }
 
     pub fn load(&self, call_id: &str) -> Result<Option<Tracked>> {
-        let rows: Vec<CallRow> = self
-            .sql
-            .exec(
-                "SELECT body, members_at FROM calls WHERE call_id = ?",
-                vec![call_id.into()],
-            )?
-            .to_array()?;
-        let Some(row) = rows.into_iter().next() else {
+        let rows = self.rows(
+            "SELECT body, members_at FROM calls WHERE call_id = ?",
+            vec![call_id.into()],
+        )?;
+        let Some(row) = rows.first() else {
             return Ok(None);
         };
-        let call: LiveCall = serde_json::from_str(&row.body)?;
+        let call: LiveCall = serde_json::from_str(text(row, 0)?)?;
         Ok(Some(Tracked {
             call,
-            members_at: row.members_at as u64,
+            members_at: integer(row, 1)?,
         }))
     }
 
@@ -114,15 +108,12 @@ impl Store {
 
     /// Every call on the board, newest first.
     pub fn calls(&self) -> Result<Vec<LiveCall>> {
-        let rows: Vec<Body> = self
-            .sql
-            .exec(
-                "SELECT body FROM calls ORDER BY live DESC, touched_at DESC",
-                None,
-            )?
-            .to_array()?;
+        let rows = self.rows(
+            "SELECT body FROM calls ORDER BY live DESC, touched_at DESC",
+            Vec::new(),
+        )?;
         rows.iter()
-            .map(|r| serde_json::from_str(&r.body).map_err(Into::into))
+            .map(|row| Ok(serde_json::from_str(text(row, 0)?)?))
             .collect()
     }
 
@@ -162,15 +153,12 @@ impl Store {
 
     /// Whether anything is left for the alarm to look after.
     pub fn is_empty(&self) -> Result<bool> {
-        let count: Count = self
-            .sql
-            .exec(
-                "SELECT (SELECT count(*) FROM calls) + (SELECT count(*) FROM seen) \
-                 + (SELECT count(*) FROM tickets) AS n",
-                None,
-            )?
-            .one()?;
-        Ok(count.n == 0.0)
+        let rows = self.rows(
+            "SELECT (SELECT count(*) FROM calls) + (SELECT count(*) FROM seen) \
+             + (SELECT count(*) FROM tickets)",
+            Vec::new(),
+        )?;
+        Ok(rows.first().map(|row| integer(row, 0)).transpose()? == Some(0))
     }
 
     pub fn put_ticket(&self, ticket: &str, viewer: &Viewer, expires_ms: u64) -> Result<()> {
@@ -187,21 +175,24 @@ impl Store {
 
     /// The viewer a ticket was issued to, once: the ticket is gone after.
     pub fn take_ticket(&self, ticket: &str, now_ms: u64) -> Result<Option<Viewer>> {
-        let rows: Vec<Body> = self
-            .sql
-            .exec(
-                "DELETE FROM tickets WHERE ticket = ? AND expires_at >= ? RETURNING viewer AS body",
-                vec![ticket.into(), int(now_ms)],
-            )?
-            .to_array()?;
-        match rows.into_iter().next() {
-            Some(row) => Ok(Some(serde_json::from_str(&row.body)?)),
+        let rows = self.rows(
+            "DELETE FROM tickets WHERE ticket = ? AND expires_at >= ? RETURNING viewer",
+            vec![ticket.into(), int(now_ms)],
+        )?;
+        match rows.first() {
+            Some(row) => Ok(Some(serde_json::from_str(text(row, 0)?)?)),
             None => Ok(None),
         }
     }
 
     fn ids(&self, query: &str, bindings: Vec<SqlStorageValue>) -> Result<Vec<String>> {
-        let rows: Vec<Id> = self.sql.exec(query, bindings)?.to_array()?;
-        Ok(rows.into_iter().map(|r| r.call_id).collect())
+        let rows = self.rows(query, bindings)?;
+        rows.iter()
+            .map(|row| Ok(text(row, 0)?.to_owned()))
+            .collect()
+    }
+
+    fn rows(&self, query: &str, bindings: Vec<SqlStorageValue>) -> Result<Vec<Row>> {
+        self.sql.exec(query, bindings)?.raw().collect()
     }
 }

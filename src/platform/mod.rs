@@ -4,11 +4,10 @@
 pub mod abort_timeout;
 pub mod admin_accounts;
 pub mod capped_body;
+pub mod capped_get;
 pub mod config;
 pub mod fetch_transport;
-pub mod jwks_fetch;
 pub mod live_config;
 pub mod rate_limit;
 pub mod runtime;
-pub mod state;
 pub mod webcrypto;

@@ -1,6 +1,6 @@
 // Tokens for the integration tests, made with node:crypto only.
 //
-// - TUICallKit UserSigs (TLSSigAPIv2, callkit-rest-api.md §7): an independent
+// - TUICallKit UserSigs (TLSSigAPIv2, docs/tencent-callkit-v4.md §7): an independent
 //   JavaScript implementation, so the tests cross-check the Rust one instead
 //   of trusting it.
 // - JWTs signed with HS256, RS256 or ES256, plus key generation and JWK export
@@ -9,7 +9,7 @@
 import { createHmac, generateKeyPairSync, createPrivateKey, sign as cryptoSign, randomUUID } from 'node:crypto';
 import { deflateSync, inflateSync } from 'node:zlib';
 
-/** The public sample app from the reference (§7.4), also the emulator's demo app. */
+/** The public sample app of Tencent's UserSig examples (docs/tencent-callkit-v4.md §7.4), also the emulator's demo app. */
 export const DEMO_SDKAPPID = 1400000000;
 export const DEMO_KEY = '5bd2850fff3ecb11d7c805251c51ee463a25727bddc2385f3fa8bfee1bb93b5e';
 
@@ -26,7 +26,7 @@ export function tencentBase64Decode(text) {
 }
 
 /**
- * The HMAC-SHA256 `TLS.sig` over the §7.2 content (key used as UTF-8 text,
+ * The HMAC-SHA256 `TLS.sig` over the docs/tencent-callkit-v4.md §7.2 content (key used as UTF-8 text,
  * not hex-decoded). `userbuf` is the already-base64 string, or undefined.
  */
 export function userSigHmac({ identifier, sdkappid, time, expire, userbuf, key }) {
@@ -65,7 +65,7 @@ export function decodeUserSig(sig) {
 }
 
 /**
- * Verifies a UserSig as §7.3 describes: decode, then recompute the HMAC.
+ * Verifies a UserSig as docs/tencent-callkit-v4.md §7.3 describes: decode, then recompute the HMAC.
  * Returns `{ ok, reason, doc }`; `reason` is one of `undecodable`,
  * `sdkappid`, `identifier`, `expired`, `sig`.
  */

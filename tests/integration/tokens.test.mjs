@@ -1,5 +1,5 @@
 // Tests of test helpers, not of the product: the JS token helpers against
-// the published vectors (callkit-rest-api.md §7.4) and against the Rust
+// the published vectors (docs/tencent-callkit-v4.md §7.4) and against the Rust
 // implementation in the emulator binary, so the other suites can trust them
 // as an independent cross-check. Every title starts with "helper:".
 

@@ -112,7 +112,7 @@ fn get_call_info() {
     );
     let data = reply.data;
     assert_eq!(data.call_info.media_type, MediaType::Audio);
-    // §10.8: 0 is outside the documented 1/2 but is what the sample sends.
+    // docs/tencent-callkit-v4.md §9.8: 0 is outside the documented 1/2 but is what the sample sends.
     assert_eq!(data.call_info.room_id_type, RoomIdType::None);
     assert_eq!(
         data.user_list,

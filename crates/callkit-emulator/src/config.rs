@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::str::FromStr;
 use std::time::Duration;
 
-/// The public sample app from the reference, used when no `--app` is given.
+/// The public sample app of Tencent's UserSig examples (docs/tencent-callkit-v4.md §7.4), used when no `--app` is given.
 pub const DEMO_SDKAPPID: u64 = 1_400_000_000;
 pub const DEMO_KEY: &str = "5bd2850fff3ecb11d7c805251c51ee463a25727bddc2385f3fa8bfee1bb93b5e";
 pub const DEMO_ADMIN: &str = "administrator";

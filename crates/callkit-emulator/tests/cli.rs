@@ -71,7 +71,7 @@ fn mint_prints_a_verifiable_usersig() {
     let sig = String::from_utf8(out.stdout).expect("utf8");
     let sig = sig.trim();
     let decoded = decode(sig).expect("decodes");
-    // Independently computed vector D of the reference.
+    // Independently computed vector D of docs/tencent-callkit-v4.md §7.4.
     assert_eq!(decoded.sig, "LvA7d/Iw7gSsnskvVzBDPOCCDbuNCw4GHwTC0bip+B4=");
     let expected = Expected {
         sdkappid: DEMO_SDKAPPID,

@@ -12,11 +12,13 @@ mod error;
 mod identity;
 mod jwk;
 pub mod jwks;
+pub mod jwks_fetch;
 mod jws;
 pub mod jwt;
 pub mod signature;
 mod token_cache;
 pub mod usersig;
+pub mod webcrypto;
 
 use std::collections::HashSet;
 

@@ -3,6 +3,8 @@
 use callkit_core::models::{CallbackCommand, SetCallback};
 use serde::{Deserialize, Serialize};
 
+use callkit_core::client::{Runtime, Transport};
+
 use super::{Input, Success};
 use crate::api::problem::ApiError;
 use crate::api::validate;
@@ -55,14 +57,8 @@ impl PutCallback {
     }
 }
 
-pub async fn get(input: Input<'_>) -> Result<Success, ApiError> {
-    let reply = input
-        .app
-        .client
-        .callbacks()
-        .get()
-        .await
-        .map_err(ApiError::Upstream)?;
+pub async fn get<T: Transport, R: Runtime>(input: Input<'_, T, R>) -> Result<Success, ApiError> {
+    let reply = input.client.callbacks().get().await?;
     let body = Config {
         request_id: &reply.request_id,
         url: &reply.data.url,
@@ -71,16 +67,10 @@ pub async fn get(input: Input<'_>) -> Result<Success, ApiError> {
     Success::json(200, &body, Some(&reply.request_id))
 }
 
-pub async fn put(input: Input<'_>) -> Result<Success, ApiError> {
+pub async fn put<T: Transport, R: Runtime>(input: Input<'_, T, R>) -> Result<Success, ApiError> {
     let request: PutCallback = validate::json_body(input.content_type.as_deref(), &input.body)?;
     let request = request.validate()?;
-    let reply = input
-        .app
-        .client
-        .callbacks()
-        .set(&request)
-        .await
-        .map_err(ApiError::Upstream)?;
+    let reply = input.client.callbacks().set(&request).await?;
     let body = Config {
         request_id: &reply.request_id,
         url: &request.url,
@@ -96,14 +86,8 @@ struct Deleted<'a> {
     deleted: bool,
 }
 
-pub async fn delete(input: Input<'_>) -> Result<Success, ApiError> {
-    let reply = input
-        .app
-        .client
-        .callbacks()
-        .delete()
-        .await
-        .map_err(ApiError::Upstream)?;
+pub async fn delete<T: Transport, R: Runtime>(input: Input<'_, T, R>) -> Result<Success, ApiError> {
+    let reply = input.client.callbacks().delete().await?;
     Success::json(
         200,
         &Deleted {
@@ -143,5 +127,35 @@ mod tests {
         ] {
             assert_eq!(parse(bad).unwrap_err().to_problem().status, 400, "{bad}");
         }
+    }
+}
+
+#[cfg(test)]
+mod upstream_tests {
+    use callkit_core::client::testing::Step;
+
+    use super::*;
+    use crate::api::handlers::test_support::{admin, json, problem, run, sample, Upstream};
+
+    #[test]
+    fn no_configuration_yet_is_a_404_that_says_how_to_make_one() {
+        let up = Upstream::new(vec![Step::api_error(100301)]);
+        let who = admin();
+        let p = problem(run(get(up.input(&who, None))));
+        assert_eq!(
+            (p.status, p.code.as_str()),
+            (404, "callback_not_configured")
+        );
+        assert!(p.detail.contains("PUT /api/v1/callback"));
+    }
+
+    #[test]
+    fn a_configuration_is_rendered_in_the_edge_vocabulary() {
+        let up = Upstream::new(vec![sample("get_callback.response.json")]);
+        let who = admin();
+        let body = json(&run(get(up.input(&who, None))).unwrap());
+        assert!(body["url"].as_str().unwrap().starts_with("http"), "{body}");
+        assert!(body["commands"].is_array());
+        assert!(body["requestId"].as_str().unwrap().starts_with("Id-"));
     }
 }

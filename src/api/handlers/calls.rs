@@ -6,6 +6,8 @@ use callkit_core::models::{
 };
 use serde::{Deserialize, Serialize};
 
+use callkit_core::client::{Runtime, Transport};
+
 use super::{Input, Success};
 use crate::api::auth::is_valid_user_id;
 use crate::api::policy::Action;
@@ -58,15 +60,9 @@ fn end_right(info: &GetCallInfoResponse, user_id: &str) -> EndRight {
     }
 }
 
-pub async fn get(input: Input<'_>) -> Result<Success, ApiError> {
+pub async fn get<T: Transport, R: Runtime>(input: Input<'_, T, R>) -> Result<Success, ApiError> {
     let call_id = input.call_id()?;
-    let reply = input
-        .app
-        .client
-        .calls()
-        .info(call_id)
-        .await
-        .map_err(ApiError::Upstream)?;
+    let reply = input.client.calls().info(call_id).await?;
     let info = &reply.data;
     if input.needs_membership && !is_member(info, input.identity.user_id()) {
         return Err(CALL_NOT_FOUND);
@@ -98,16 +94,10 @@ struct Ended<'a> {
     ended: bool,
 }
 
-pub async fn end(input: Input<'_>) -> Result<Success, ApiError> {
+pub async fn end<T: Transport, R: Runtime>(input: Input<'_, T, R>) -> Result<Success, ApiError> {
     let call_id = input.call_id()?;
     if input.needs_membership {
-        let info = input
-            .app
-            .client
-            .calls()
-            .info(call_id.clone())
-            .await
-            .map_err(ApiError::Upstream)?;
+        let info = input.client.calls().info(call_id.clone()).await?;
         match end_right(&info.data, input.identity.user_id()) {
             EndRight::Hidden => return Err(CALL_NOT_FOUND),
             EndRight::Invited => {
@@ -118,13 +108,7 @@ pub async fn end(input: Input<'_>) -> Result<Success, ApiError> {
             EndRight::Connected => {}
         }
     }
-    let reply = input
-        .app
-        .client
-        .calls()
-        .end(call_id.clone())
-        .await
-        .map_err(ApiError::Upstream)?;
+    let reply = input.client.calls().end(call_id.clone()).await?;
     let body = Ended {
         request_id: &reply.request_id,
         call_id: &call_id,
@@ -255,16 +239,10 @@ struct CalleeOutcome<'a> {
     result_code: i64,
 }
 
-pub async fn start(input: Input<'_>) -> Result<Success, ApiError> {
+pub async fn start<T: Transport, R: Runtime>(input: Input<'_, T, R>) -> Result<Success, ApiError> {
     let request: StartCall = validate::json_body(input.content_type.as_deref(), &input.body)?;
     let request = request.validate()?;
-    let reply = input
-        .app
-        .client
-        .calls()
-        .start_by_robot(&request)
-        .await
-        .map_err(ApiError::Upstream)?;
+    let reply = input.client.calls().start_by_robot(&request).await?;
     let started = reply.data.as_ref();
     let body = Started {
         request_id: &reply.request_id,
@@ -361,5 +339,87 @@ mod tests {
             assert_eq!(p.status, 400, "{json}");
             assert!(p.detail.contains(needle), "{} lacks {needle}", p.detail);
         }
+    }
+}
+
+#[cfg(test)]
+mod upstream_tests {
+    use callkit_core::client::testing::Step;
+
+    use super::*;
+    use crate::api::handlers::test_support::{admin, json, problem, run, sample, user, Upstream};
+
+    const CALL: &str = "055662e1-bc8a-469c-a334-1126c8c17d58";
+
+    #[test]
+    fn a_member_sees_the_call_with_its_request_id() {
+        let up = Upstream::new(vec![sample("get_call_info.response.json")]);
+        let me = user("user2");
+        let success = run(get(up.input(&me, Some(CALL)))).unwrap();
+        assert_eq!(success.status, 200);
+        let body = json(&success);
+        assert_eq!(
+            body["requestId"],
+            "Id-431454f25a44462d8155bdff4fed38cc-O-Seq-19029769"
+        );
+        assert_eq!(success.request_id.as_deref(), body["requestId"].as_str());
+        assert_eq!(body["members"][1]["userId"], "user2");
+        assert_eq!(body["members"][1]["status"], "Waiting");
+    }
+
+    #[test]
+    fn an_outsider_gets_exactly_the_answer_for_a_missing_call() {
+        let up = Upstream::new(vec![sample("get_call_info.response.json")]);
+        let stranger = user("mallory");
+        let hidden = problem(run(get(up.input(&stranger, Some(CALL)))));
+        let missing = Upstream::new(vec![Step::api_error(101004)]);
+        let gone = problem(run(get(missing.input(&stranger, Some(CALL)))));
+        assert_eq!(hidden, gone, "no trace of the call's existence");
+        assert_eq!(
+            (hidden.status, hidden.code.as_str()),
+            (404, "call_not_found")
+        );
+        assert_eq!(hidden.tencent_error_code, None);
+        // An admin is never asked for membership.
+        let up = Upstream::new(vec![sample("get_call_info.response.json")]);
+        assert_eq!(
+            run(get(up.input(&admin(), Some(CALL)))).unwrap().status,
+            200
+        );
+    }
+
+    #[test]
+    fn ending_needs_a_connected_member_and_hides_the_call_from_outsiders() {
+        for (who, status, code) in [
+            ("mallory", 404, "call_not_found"),
+            ("user2", 403, "forbidden"),
+        ] {
+            let up = Upstream::new(vec![sample("get_call_info.response.json")]);
+            let caller = user(who);
+            let p = problem(run(end(up.input(&caller, Some(CALL)))));
+            assert_eq!((p.status, p.code.as_str()), (status, code), "{who}");
+            assert_eq!(up.sent(), 1, "{who}: end_call must not be sent");
+        }
+        let up = Upstream::new(vec![
+            sample("get_call_info.response.json"),
+            sample("end_call.response.json"),
+        ]);
+        let connected = user("user1");
+        let success = run(end(up.input(&connected, Some(CALL)))).unwrap();
+        assert_eq!(json(&success)["ended"], true);
+        assert_eq!(up.sent(), 2);
+    }
+
+    #[test]
+    fn upstream_errors_map_to_problems_with_their_trace() {
+        let up = Upstream::new(vec![Step::api_error(60006)]);
+        let p = problem(run(get(up.input(&admin(), Some(CALL)))));
+        assert_eq!((p.status, p.code.as_str()), (502, "upstream_configuration"));
+        assert_eq!(p.tencent_error_code, Some(60006));
+        assert!(p.request_id.is_some());
+        let bad = Upstream::new(vec![]);
+        let p = problem(run(get(bad.input(&admin(), Some("a b")))));
+        assert_eq!((p.status, p.code.as_str()), (400, "invalid_call_id"));
+        assert_eq!(bad.sent(), 0, "an invalid CallId never reaches Tencent");
     }
 }

@@ -1,25 +1,20 @@
 //! The live board: `GET /api/v1/live/calls`, `POST /api/v1/live/ticket` and
 //! the socket `GET /api/v1/live?ticket=…` (docs/live-board.md).
 
-use super::{Input, Success};
+use super::Success;
+use crate::api::auth::Identity;
 use crate::api::problem::ApiError;
 use crate::api::Public;
 use crate::board::Viewer;
 use crate::live::BoardStub;
 
-pub async fn calls(input: Input<'_>) -> Result<Success, ApiError> {
-    let json = board(&input)?
-        .calls(&viewer(&input))
-        .await
-        .map_err(ApiError::Board)?;
+pub async fn calls(board: &BoardStub, identity: &Identity) -> Result<Success, ApiError> {
+    let json = board.calls(&viewer(identity)).await?;
     Ok(Success::raw(200, json))
 }
 
-pub async fn ticket(input: Input<'_>) -> Result<Success, ApiError> {
-    let json = board(&input)?
-        .ticket(&viewer(&input))
-        .await
-        .map_err(ApiError::Board)?;
+pub async fn ticket(board: &BoardStub, identity: &Identity) -> Result<Success, ApiError> {
+    let json = board.ticket(&viewer(identity)).await?;
     Ok(Success::raw(200, json))
 }
 
@@ -35,23 +30,15 @@ pub async fn socket(input: Public<'_>) -> Result<Success, ApiError> {
         .find(|(k, _)| k == "ticket")
         .map(|(_, v)| v)
         .unwrap_or_default();
-    let board = BoardStub::for_app(input.env, input.app.tencent.client.sdkappid)
-        .map_err(ApiError::Board)?;
-    let response = board
-        .socket(input.req, &ticket)
-        .await
-        .map_err(ApiError::Board)?;
+    let board = input.board()?;
+    let response = board.socket(input.req, &ticket).await?;
     Ok(Success::upgrade(response))
 }
 
-fn board(input: &Input<'_>) -> Result<BoardStub, ApiError> {
-    BoardStub::for_app(input.env, input.app.tencent.client.sdkappid).map_err(ApiError::Board)
-}
-
 /// Admins see every call; under the `member` rule anyone else their own.
-fn viewer(input: &Input<'_>) -> Viewer {
+fn viewer(identity: &Identity) -> Viewer {
     Viewer {
-        user_id: input.identity.user_id().to_owned(),
-        is_admin: input.identity.is_admin(),
+        user_id: identity.user_id().to_owned(),
+        is_admin: identity.is_admin(),
     }
 }

@@ -9,11 +9,16 @@ pub mod records;
 pub mod usersig;
 pub mod webhook;
 
+#[cfg(test)]
+mod test_support;
+
 use serde::Serialize;
+
+use callkit_core::client::{Client, Runtime, Transport};
 
 use super::auth::Identity;
 use super::problem::ApiError;
-use crate::platform::state::AppState;
+use crate::platform::config::TencentConfig;
 
 /// What a handler produced, serialized once.
 #[derive(Debug)]
@@ -56,10 +61,11 @@ impl Success {
     }
 }
 
-/// Everything a handler may look at.
-pub struct Input<'a> {
-    pub app: &'a AppState,
-    pub env: &'a worker::Env,
+/// Everything a handler may look at. Generic over the client's transport
+/// and runtime, so handlers run natively in tests against the core's fakes.
+pub struct Input<'a, T: Transport, R: Runtime> {
+    pub client: &'a Client<T, R>,
+    pub tencent: &'a TencentConfig,
     pub identity: &'a Identity,
     /// The policy wants proof that the caller is in the call or record.
     pub needs_membership: bool,
@@ -70,7 +76,7 @@ pub struct Input<'a> {
     pub now_secs: u64,
 }
 
-impl Input<'_> {
+impl<T: Transport, R: Runtime> Input<'_, T, R> {
     /// The validated `{callId}` path parameter.
     pub fn call_id(&self) -> Result<String, ApiError> {
         super::validate::call_id(self.call_id.as_deref().unwrap_or_default())

@@ -5,6 +5,8 @@ use callkit_core::models::{
 };
 use serde::Serialize;
 
+use callkit_core::client::{Runtime, Transport};
+
 use super::{Input, Success};
 use crate::api::problem::{ApiError, RECORD_NOT_FOUND};
 use crate::api::validate;
@@ -50,15 +52,9 @@ struct One<'a> {
     record: RecordView<'a>,
 }
 
-pub async fn get(input: Input<'_>) -> Result<Success, ApiError> {
+pub async fn get<T: Transport, R: Runtime>(input: Input<'_, T, R>) -> Result<Success, ApiError> {
     let call_id = input.call_id()?;
-    let reply = input
-        .app
-        .client
-        .records()
-        .by_call_id(call_id)
-        .await
-        .map_err(ApiError::Upstream)?;
+    let reply = input.client.records().by_call_id(call_id).await?;
     let record = &reply.data.call_record;
     let me = input.identity.user_id();
     if input.needs_membership
@@ -84,7 +80,7 @@ struct Page<'a> {
     records: Vec<RecordView<'a>>,
 }
 
-pub async fn list(input: Input<'_>) -> Result<Success, ApiError> {
+pub async fn list<T: Transport, R: Runtime>(input: Input<'_, T, R>) -> Result<Success, ApiError> {
     let filter = validate::record_filter(&input.query, input.now_secs)?;
     let request = GetRecordByFilter {
         start_time: Some(filter.start),
@@ -94,7 +90,7 @@ pub async fn list(input: Input<'_>) -> Result<Success, ApiError> {
         number_per_page: Some(filter.per_page),
         page: Some(filter.page),
     };
-    let reply = input.app.client.records().by_filter(&request).await;
+    let reply = input.client.records().by_filter(&request).await;
     let reply = match reply {
         Ok(reply) => reply,
         // An empty page is an answer, not a missing resource.
@@ -108,7 +104,7 @@ pub async fn list(input: Input<'_>) -> Result<Success, ApiError> {
             };
             return Success::json(200, &body, e.request_id());
         }
-        Err(e) => return Err(ApiError::Upstream(e)),
+        Err(e) => return Err(e.into()),
     };
     let body = Page {
         request_id: &reply.request_id,
@@ -123,4 +119,52 @@ pub async fn list(input: Input<'_>) -> Result<Success, ApiError> {
             .collect(),
     };
     Success::json(200, &body, Some(&reply.request_id))
+}
+
+#[cfg(test)]
+mod upstream_tests {
+    use callkit_core::client::testing::{ok_body, Step};
+
+    use super::*;
+    use crate::api::handlers::test_support::{admin, json, problem, run, sample, user, Upstream};
+
+    #[test]
+    fn a_record_is_shown_to_its_caller_and_callees_only() {
+        let call = "055662e1-bc8a-469c-a334-1126c8c17d58";
+        let body = std::fs::read_to_string(format!(
+            "{}get_record_by_callid.response.json",
+            crate::api::handlers::test_support::SAMPLES
+        ))
+        .unwrap();
+        let record: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let caller = record["Response"]["CallRecord"]["Caller_Account"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let up = Upstream::new(vec![sample("get_record_by_callid.response.json")]);
+        let me = user(&caller);
+        assert_eq!(run(get(up.input(&me, Some(call)))).unwrap().status, 200);
+        let up = Upstream::new(vec![sample("get_record_by_callid.response.json")]);
+        let stranger = user("mallory");
+        let p = problem(run(get(up.input(&stranger, Some(call)))));
+        assert_eq!((p.status, p.code.as_str()), (404, "record_not_found"));
+        assert_eq!(p.request_id, None);
+    }
+
+    #[test]
+    fn no_record_in_the_window_is_an_empty_page_not_a_404() {
+        let up = Upstream::new(vec![Step::api_error(101050)]);
+        let who = admin();
+        let success = run(list(up.input(&who, None))).unwrap();
+        let body = json(&success);
+        assert_eq!(success.status, 200);
+        assert_eq!(body["total"], 0);
+        assert_eq!(body["records"], serde_json::json!([]));
+        assert_eq!(body["page"], 1);
+        let up = Upstream::new(vec![Step::ok(&ok_body(
+            "Id-00000000000000000000000000000000-O-Seq-1",
+            Some(r#"{"CallRecordList":[],"TotalNum":7,"Page":0,"NumberPerPage":10}"#),
+        ))]);
+        assert_eq!(json(&run(list(up.input(&who, None))).unwrap())["total"], 7);
+    }
 }

@@ -3,6 +3,8 @@
 use callkit_core::usersig::SigFields;
 use serde::{Deserialize, Serialize};
 
+use callkit_core::client::{Runtime, Transport};
+
 use super::{Input, Success};
 use crate::api::policy::Action;
 use crate::api::problem::ApiError;
@@ -24,27 +26,26 @@ struct Minted<'a> {
     expires_at: u64,
 }
 
-pub async fn mint(input: Input<'_>) -> Result<Success, ApiError> {
+pub async fn mint<T: Transport, R: Runtime>(input: Input<'_, T, R>) -> Result<Success, ApiError> {
     let _: MintRequest = validate::json_body(input.content_type.as_deref(), &input.body)?;
     let user_id = input.identity.user_id();
     // A UserSig for any Tencent admin account is an admin credential itself:
     // whoever is signed in under such a name must never be handed one.
-    if input.app.tencent.admin_accounts.covers(user_id) {
+    if input.tencent.admin_accounts.covers(user_id) {
         return Err(ApiError::Forbidden {
             action: Action::MintUserSig,
         });
     }
     let key = input
-        .app
         .tencent
         .signing_key
         .as_ref()
         .ok_or(ApiError::Misconfigured(ConfigError::Missing(
             names::SECRET_KEY,
         )))?;
-    let sdkappid = input.app.tencent.client.sdkappid;
+    let sdkappid = input.tencent.client.sdkappid;
     let ttl = lifetime(
-        input.app.tencent.usersig_ttl.as_secs(),
+        input.tencent.usersig_ttl.as_secs(),
         input.identity.expires_at(),
         input.now_secs,
     );
@@ -86,5 +87,33 @@ mod tests {
         assert_eq!(lifetime(86_400, Some(1_600), 1_000), 600);
         assert_eq!(lifetime(600, Some(100_000), 1_000), 600);
         assert_eq!(lifetime(600, Some(900), 1_000), 0);
+    }
+}
+
+#[cfg(test)]
+mod upstream_tests {
+    use callkit_core::usersig::{verify, Expected};
+
+    use super::*;
+    use crate::api::handlers::test_support::{json, problem, run, user, Upstream, NOW};
+
+    #[test]
+    fn the_caller_gets_their_own_sig_and_an_admin_account_none() {
+        let up = Upstream::new(vec![]);
+        let alice = user("alice");
+        let body = json(&run(mint(up.input(&alice, None))).unwrap());
+        assert_eq!(body["userId"], "alice");
+        let sig = body["userSig"].as_str().unwrap();
+        let key = up.tencent.secret_key.as_ref().unwrap();
+        let expected = Expected {
+            sdkappid: 1_400_000_000,
+            identifier: Some("alice"),
+            userbuf: None,
+        };
+        assert!(verify(sig, key.expose(), &expected, NOW + 1).is_ok());
+        let admin_account = user("Administrator");
+        let p = problem(run(mint(up.input(&admin_account, None))));
+        assert_eq!((p.status, p.code.as_str()), (403, "forbidden"));
+        assert_eq!(up.sent(), 0, "minting never calls Tencent");
     }
 }

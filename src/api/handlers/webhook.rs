@@ -2,29 +2,15 @@
 //! operator's secret, applied once to the live board (docs/live-board.md).
 
 use callkit_core::models::{WebhookAck, WebhookEvent};
-use serde::Deserialize;
 
 use super::Success;
 use crate::api::problem::ApiError;
 use crate::api::webhook_proof::{self, Secrets, WebhookQuery};
 use crate::api::Public;
-use crate::live::BoardStub;
 use crate::platform::config::{names, ConfigError};
 
 /// Webhook bodies are a few hundred bytes; a group call's lists stay far below this.
 pub const MAX_WEBHOOK_BYTES: usize = 64 * 1024;
-
-const KNOWN_COMMANDS: [&str; 3] = [
-    "Call.CallbackAfterStartCall",
-    "Call.CallbackAfterEndCall",
-    "Call.CallbackAfterMemberChanged",
-];
-
-#[derive(Deserialize)]
-struct Command {
-    #[serde(rename = "CallbackCommand")]
-    command: String,
-}
 
 pub async fn receive(input: Public<'_>) -> Result<Success, ApiError> {
     let live = &input.app.live;
@@ -49,12 +35,10 @@ pub async fn receive(input: Public<'_>) -> Result<Success, ApiError> {
         return ack();
     };
     input.line.call_id = Some(event.call_id().to_owned());
-    let board = BoardStub::for_app(input.env, input.app.tencent.client.sdkappid)
-        .map_err(ApiError::Board)?;
-    let applied = board
+    let applied = input
+        .board()?
         .apply(&body, &webhook_proof::replay_key(&query, &body))
-        .await
-        .map_err(ApiError::Board)?;
+        .await?;
     if applied.replay {
         input.line.detail = Some("a replayed delivery, not applied again".to_owned());
     }
@@ -63,18 +47,7 @@ pub async fn receive(input: Public<'_>) -> Result<Success, ApiError> {
 
 /// The event, or `None` for a command this edge does not know (answered OK).
 fn parse(body: &[u8]) -> Result<Option<WebhookEvent>, ApiError> {
-    let invalid = |detail: String| ApiError::bad_request("invalid_webhook", detail);
-    let command: Command = serde_json::from_slice(body)
-        .map_err(|_| invalid("The body is not a JSON object with a CallbackCommand.".to_owned()))?;
-    if !KNOWN_COMMANDS.contains(&command.command.as_str()) {
-        return Ok(None);
-    }
-    serde_json::from_slice(body).map(Some).map_err(|e| {
-        invalid(format!(
-            "The {} body does not have the documented shape: {e}.",
-            command.command
-        ))
-    })
+    WebhookEvent::parse(body).map_err(|e| ApiError::bad_request("invalid_webhook", format!("{e}.")))
 }
 
 /// Tencent's envelope: `ErrorCode` 0 tells it to ignore the result.

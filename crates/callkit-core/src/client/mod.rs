@@ -9,8 +9,8 @@ mod redact;
 mod retry;
 mod runtime;
 mod send;
-#[cfg(test)]
-mod testing;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 mod transport;
 
 pub use config::{ClientConfig, UPSTREAM_BUDGET};

@@ -57,7 +57,7 @@ mod tests {
     }
 
     #[test]
-    fn defaults_match_the_design() {
+    fn defaults_are_three_attempts_from_200ms_capped_at_2s() {
         let p = RetryPolicy::default();
         assert_eq!(p.max_attempts, 3);
         assert_eq!(p.base_delay, ms(200));

@@ -17,6 +17,69 @@ use crate::request::{build_url, encode_body, QueryAuth};
 
 /// A CallKit REST client, built once per isolate and shared by reference.
 /// Single-threaded by design (a Wasm isolate): no `Send`, no locks.
+///
+/// The platform supplies a [`Transport`] (one HTTP POST) and a [`Runtime`]
+/// (clock, sleep, randomness); the Worker's use `fetch`, `Date` and
+/// `crypto.getRandomValues`. Here both are stand-ins: a transport that
+/// answers every request with one canned reply, and a fixed clock.
+///
+/// ```
+/// use std::time::Duration;
+///
+/// use callkit_core::client::{
+///     AdminCredential, Client, ClientConfig, ClientError, HttpResponse, Runtime, Transport,
+///     TransportError,
+/// };
+/// use callkit_core::region::{Endpoint, Region};
+/// use callkit_core::secret::Secret;
+///
+/// /// Answers every POST with the same body.
+/// struct Canned(&'static str);
+///
+/// impl Transport for Canned {
+///     async fn post(
+///         &self,
+///         url: &str,
+///         body: Vec<u8>,
+///         _timeout: Duration,
+///     ) -> Result<HttpResponse, TransportError> {
+///         // The URL carries the admin UserSig: a real transport never logs it.
+///         let path = "https://adminapisgp.im.qcloud.com/v4/call_engine_http_srv/get_call_info?";
+///         assert!(url.starts_with(path));
+///         assert!(url.contains("sdkappid=1400000000&identifier=administrator&usersig="));
+///         assert_eq!(body, br#"{"CallId":"c-1"}"#);
+///         Ok(HttpResponse { status: 200, body: self.0.as_bytes().to_vec() })
+///     }
+/// }
+///
+/// /// A clock stopped at 2023-11-14; never sleeps.
+/// struct Fixed;
+///
+/// impl Runtime for Fixed {
+///     fn now_millis(&self) -> u64 {
+///         1_700_000_000_000
+///     }
+///     async fn sleep(&self, _duration: Duration) {}
+///     fn random_u32(&self) -> u32 {
+///         4
+///     }
+/// }
+///
+/// let region = Endpoint::Region(Region::Singapore);
+/// let config = ClientConfig::new(region, 1_400_000_000, "administrator");
+/// // Admin UserSigs are minted from the key, cached, and renewed before expiry.
+/// let credential = AdminCredential::secret_key(Secret::new("5bd2850fff3ecb11d7c805251c51ee463a25727bddc2385f3fa8bfee1bb93b5e"));
+/// let reply = r#"{"ActionStatus":"OK","ErrorInfo":"","ErrorCode":0,"RequestId":"Id-1",
+///     "Response":{"CallInfo":{"CallId":"c-1","MediaType":"Audio"},
+///     "UserList":[{"User_Account":"alice","Status":"Calling"}]}}"#;
+/// let client = Client::new(config, credential, Canned(reply), Fixed)?;
+///
+/// let info = futures::executor::block_on(client.calls().info("c-1"))?;
+/// assert_eq!(info.request_id, "Id-1");
+/// assert_eq!(info.data.user_list[0].user_account, "alice");
+/// assert_eq!(client.credential_status().expires_at, Some(1_700_000_000 + 86_400));
+/// # Ok::<(), ClientError>(())
+/// ```
 pub struct Client<T: Transport, R: Runtime> {
     config: ClientConfig,
     base_urls: Vec<String>,

@@ -11,18 +11,18 @@ use super::transport::{HttpResponse, Transport, TransportError};
 
 /// Milliseconds since the epoch, shared by the fake transport and runtime.
 #[derive(Debug, Clone)]
-pub(crate) struct FakeClock(Rc<Cell<u64>>);
+pub struct FakeClock(Rc<Cell<u64>>);
 
 impl FakeClock {
-    pub(crate) fn at_secs(secs: u64) -> Self {
+    pub fn at_secs(secs: u64) -> Self {
         Self(Rc::new(Cell::new(secs * 1000)))
     }
 
-    pub(crate) fn now_millis(&self) -> u64 {
+    pub fn now_millis(&self) -> u64 {
         self.0.get()
     }
 
-    pub(crate) fn advance(&self, by: Duration) {
+    pub fn advance(&self, by: Duration) {
         let ms = u64::try_from(by.as_millis()).unwrap_or(u64::MAX);
         self.0.set(self.0.get().saturating_add(ms));
     }
@@ -39,10 +39,10 @@ struct RuntimeState {
 /// Scripted randoms first, then 1000, 1001, ...; sleeps are recorded and
 /// advance the clock.
 #[derive(Debug, Clone)]
-pub(crate) struct FakeRuntime(Rc<RuntimeState>);
+pub struct FakeRuntime(Rc<RuntimeState>);
 
 impl FakeRuntime {
-    pub(crate) fn new(clock: FakeClock) -> Self {
+    pub fn new(clock: FakeClock) -> Self {
         Self(Rc::new(RuntimeState {
             clock,
             randoms: RefCell::new(VecDeque::new()),
@@ -51,11 +51,11 @@ impl FakeRuntime {
         }))
     }
 
-    pub(crate) fn script_randoms(&self, values: &[u32]) {
+    pub fn script_randoms(&self, values: &[u32]) {
         self.0.randoms.borrow_mut().extend(values.iter().copied());
     }
 
-    pub(crate) fn sleeps(&self) -> Vec<Duration> {
+    pub fn sleeps(&self) -> Vec<Duration> {
         self.0.sleeps.borrow().clone()
     }
 }
@@ -82,7 +82,7 @@ impl Runtime for FakeRuntime {
 
 /// What the fake upstream does on one attempt.
 #[derive(Debug, Clone)]
-pub(crate) enum Step {
+pub enum Step {
     /// Answer after `after`; past the attempt's timeout it becomes a timeout.
     Reply {
         status: u16,
@@ -101,7 +101,7 @@ pub(crate) enum Step {
 }
 
 impl Step {
-    pub(crate) fn ok(body: &str) -> Self {
+    pub fn ok(body: &str) -> Self {
         Self::Reply {
             status: 200,
             body: body.to_owned(),
@@ -109,7 +109,7 @@ impl Step {
         }
     }
 
-    pub(crate) fn api_error(code: i64) -> Self {
+    pub fn api_error(code: i64) -> Self {
         Self::ok(&api_error_body(
             code,
             "error",
@@ -117,7 +117,7 @@ impl Step {
         ))
     }
 
-    pub(crate) fn http(status: u16) -> Self {
+    pub fn http(status: u16) -> Self {
         Self::Reply {
             status,
             body: "<html><body>502 Bad Gateway</body></html>".to_owned(),
@@ -125,7 +125,7 @@ impl Step {
         }
     }
 
-    pub(crate) fn network() -> Self {
+    pub fn network() -> Self {
         Self::Fail {
             error: TransportError::Network("connection reset".to_owned()),
             after: Duration::from_millis(20),
@@ -134,7 +134,7 @@ impl Step {
 }
 
 /// A success envelope with an optional `Response` object (raw JSON).
-pub(crate) fn ok_body(request_id: &str, response: Option<&str>) -> String {
+pub fn ok_body(request_id: &str, response: Option<&str>) -> String {
     let envelope =
         format!(r#""ActionStatus":"OK","ErrorInfo":"","ErrorCode":0,"RequestId":"{request_id}""#);
     match response {
@@ -143,7 +143,7 @@ pub(crate) fn ok_body(request_id: &str, response: Option<&str>) -> String {
     }
 }
 
-pub(crate) fn api_error_body(code: i64, info: &str, request_id: &str) -> String {
+pub fn api_error_body(code: i64, info: &str, request_id: &str) -> String {
     format!(
         r#"{{"ActionStatus":"FAIL","ErrorInfo":"{info}","ErrorCode":{code},"RequestId":"{request_id}"}}"#
     )
@@ -151,7 +151,7 @@ pub(crate) fn api_error_body(code: i64, info: &str, request_id: &str) -> String 
 
 /// One recorded POST, with the URL taken apart.
 #[derive(Debug, Clone)]
-pub(crate) struct Attempt {
+pub struct Attempt {
     pub host: String,
     pub path: String,
     pub query: BTreeMap<String, String>,
@@ -162,7 +162,7 @@ pub(crate) struct Attempt {
 }
 
 impl Attempt {
-    pub(crate) fn usersig(&self) -> &str {
+    pub fn usersig(&self) -> &str {
         self.query.get("usersig").map(String::as_str).unwrap_or("")
     }
 }
@@ -175,10 +175,10 @@ struct TransportState {
 }
 
 #[derive(Debug, Clone)]
-pub(crate) struct FakeTransport(Rc<TransportState>);
+pub struct FakeTransport(Rc<TransportState>);
 
 impl FakeTransport {
-    pub(crate) fn new(clock: FakeClock, script: impl IntoIterator<Item = Step>) -> Self {
+    pub fn new(clock: FakeClock, script: impl IntoIterator<Item = Step>) -> Self {
         Self(Rc::new(TransportState {
             clock,
             script: RefCell::new(script.into_iter().collect()),
@@ -186,11 +186,11 @@ impl FakeTransport {
         }))
     }
 
-    pub(crate) fn push(&self, step: Step) {
+    pub fn push(&self, step: Step) {
         self.0.script.borrow_mut().push_back(step);
     }
 
-    pub(crate) fn attempts(&self) -> Vec<Attempt> {
+    pub fn attempts(&self) -> Vec<Attempt> {
         self.0.attempts.borrow().clone()
     }
 }

@@ -1,5 +1,5 @@
 //! User accounts are strings, but the start-call webhook sample sends them as
-//! JSON numbers (§10.4). Fields that may carry either read through here.
+//! JSON numbers (docs/tencent-callkit-v4.md §9.4). Fields that may carry either read through here.
 
 use std::fmt;
 

@@ -19,7 +19,7 @@ pub enum CallType {
     MultiCall,
 }
 
-/// How a call ended. Aliases cover the deprecated v1 spellings (§10.6).
+/// How a call ended. Aliases cover the deprecated v1 spellings (docs/tencent-callkit-v4.md §9.6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum CallResult {
     #[serde(alias = "cancel")]

@@ -22,4 +22,5 @@ pub use enums::{
 };
 pub use webhook::{
     AfterEndCall, AfterMemberChanged, AfterStartCall, ChangedMember, WebhookAck, WebhookEvent,
+    WebhookParseError,
 };

@@ -47,6 +47,24 @@ impl fmt::Debug for DecodedUserSig {
 
 /// Undo the alphabet, inflate (capped at [`MAX_JSON_LEN`]), parse the JSON.
 /// Accepts any key order, whitespace and compression level.
+///
+/// Decoding checks no signature: use it to read a UserSig's expiry (as the
+/// client does for a static admin UserSig), and [`verify`](super::verify)
+/// to trust one.
+///
+/// ```
+/// use callkit_core::usersig::{decode, mint_now, UserSigError};
+///
+/// let usersig = mint_now("any key", 1_400_000_000, "alice", 3_600, 1_700_000_000);
+/// let decoded = decode(&usersig).unwrap();
+/// assert_eq!((decoded.sdkappid, decoded.identifier.as_str()), (1_400_000_000, "alice"));
+/// assert_eq!(decoded.expires_at(), 1_700_003_600);
+///
+/// // Not a UserSig: the error is what Tencent's server answers 70003 for.
+/// let err = decode("not a usersig").unwrap_err();
+/// assert!(matches!(err, UserSigError::Malformed { .. }));
+/// assert_eq!(err.tencent_code(), 70003);
+/// ```
 pub fn decode(usersig: &str) -> Result<DecodedUserSig, UserSigError> {
     let compressed = decode_tencent_base64(usersig)?;
     let json = zlib_inflate_capped(&compressed, MAX_JSON_LEN)?;

@@ -21,7 +21,7 @@ pub enum UserSigError {
 }
 
 impl UserSigError {
-    /// The code Tencent's server answers with for this failure (§1.6, §7.3).
+    /// The code Tencent's server answers with for this failure (docs/tencent-callkit-v4.md §4.2, §7.3).
     pub fn tencent_code(&self) -> i64 {
         match self {
             Self::Malformed { .. } => 70003,

@@ -1,11 +1,11 @@
-//! Test fixtures: the §7.4 vectors of the REST reference and helpers that
+//! Test fixtures: the test vectors of docs/tencent-callkit-v4.md §7.4 and helpers that
 //! pack hand-written JSON into UserSig strings.
 
 /// Sample key from Tencent's examples; used as UTF-8 bytes, not hex.
 pub const KEY: &str = "5bd2850fff3ecb11d7c805251c51ee463a25727bddc2385f3fa8bfee1bb93b5e";
 pub const SDKAPPID: u64 = 1_400_000_000;
 
-/// §7.4 A/B: identifier "0", 2019-10-01 06:10:00 UTC, 180 days.
+/// Vectors A/B (docs/tencent-callkit-v4.md §7.4): identifier "0", 2019-10-01 06:10:00 UTC, 180 days.
 pub const A_TIME: u64 = 1_569_910_200;
 pub const A_EXPIRE: u64 = 15_552_000;
 /// `A_TIME + A_EXPIRE`: the last valid second of the B strings.
@@ -20,13 +20,13 @@ pub const B_NO_BUF_JSON: &str = r#"{"TLS.ver":"2.0","TLS.identifier":"0","TLS.sd
 pub const B_WITH_BUF: &str = "eJw9zEELwiAcBfDv4jmGs1lu0GkRUd0chMeWbv2zDdEZg*i7J5a92-s9eC-UnHj2VBZViGQYLWIHqcYJOoic0El9MQYkqvIC--Jd1GzAquCUUvLXCYZoq7LMMUnqnbKt78KvOB-u6Rr6AG299PTq3YP3bOvWR0HZcOO6sbMf7c5TLLXUtdgXwDbo-QEmHTZF";
 pub const B_WITH_BUF_JSON: &str = r#"{"TLS.ver":"2.0","TLS.identifier":"0","TLS.sdkappid":1400000000,"TLS.expire":15552000,"TLS.time":1569910200,"TLS.userbuf":"YWJj","TLS.sig":"bC3u5cuslSg8Ds7KY58mhSkTrxunrFu50dkdkCYH4i8="}"#;
 
-/// §7.4 C: the same construction fed milliseconds.
+/// Vectors C (docs/tencent-callkit-v4.md §7.4): the same construction fed milliseconds.
 pub const C_TIME_MS: u64 = 1_569_910_200_000;
 pub const C_EXPIRE_MS: u64 = 15_552_000_000;
 pub const C_SIG: &str = "bEj7EPKeOGh/DZ+LevCNXjSrLtgjj+lC8Ed0uirJXYU=";
 pub const C_SIG_USERBUF: &str = "sWtbl2+lkv1DcoBF2Y2IWjGB44KoDgDIFxdhzwVXo2Q=";
 
-/// One §7.4 D row.
+/// One row of vectors D (docs/tencent-callkit-v4.md §7.4).
 pub struct DRow {
     pub identifier: &'static str,
     pub time: u64,
@@ -35,7 +35,7 @@ pub struct DRow {
     pub sig: &'static str,
 }
 
-/// §7.4 D: recomputed with the official Python logic (row 1 also with Node).
+/// Vectors D (docs/tencent-callkit-v4.md §7.4), from the official Python logic (row 1 also Node).
 pub const D_ROWS: [DRow; 3] = [
     DRow {
         identifier: "xiaojun",

@@ -65,6 +65,30 @@ pub fn sign(key: &str, fields: &SigFields<'_>) -> String {
 
 /// Full UserSig string: compact JSON in Go/Python key order, zlib without
 /// compression (as Tencent's Go library writes it), Tencent base64.
+///
+/// ```
+/// use callkit_core::usersig::{decode, mint, sign, SigFields};
+///
+/// // The sample key and SDKAppID of Tencent's examples, with the fields of
+/// // test vector A (docs/tencent-callkit-v4.md §7.4).
+/// let key = "5bd2850fff3ecb11d7c805251c51ee463a25727bddc2385f3fa8bfee1bb93b5e";
+/// let fields = SigFields {
+///     sdkappid: 1_400_000_000,
+///     identifier: "0",
+///     time: 1_569_910_200,
+///     expire: 15_552_000,
+///     userbuf: None,
+/// };
+/// let usersig = mint(key, &fields);
+///
+/// // Libraries write different strings for the same fields, so read it back
+/// // rather than comparing strings: `TLS.sig` is the published value.
+/// let decoded = decode(&usersig).unwrap();
+/// assert_eq!(decoded.identifier, "0");
+/// assert_eq!(decoded.expires_at(), 1_585_462_200);
+/// assert_eq!(decoded.sig, "CpjuBdQs9ZwnuGAJR8onoOeI9fweX2vIMMY94iOJWJY=");
+/// assert_eq!(sign(key, &fields), decoded.sig);
+/// ```
 pub fn mint(key: &str, fields: &SigFields<'_>) -> String {
     mint_with(&SigningKey::new(key), fields)
 }
@@ -88,6 +112,24 @@ pub fn mint_with(key: &SigningKey, fields: &SigFields<'_>) -> String {
 }
 
 /// Convenience for the common case: no userbuf.
+///
+/// ```
+/// use callkit_core::usersig::{mint_now, verify, Expected};
+///
+/// let key = "5bd2850fff3ecb11d7c805251c51ee463a25727bddc2385f3fa8bfee1bb93b5e";
+/// let now = 1_700_000_000;
+/// // An admin UserSig valid for 24 h from `now`.
+/// let usersig = mint_now(key, 1_400_000_000, "administrator", 86_400, now);
+///
+/// let expected = Expected {
+///     sdkappid: 1_400_000_000,
+///     identifier: Some("administrator"),
+///     userbuf: None,
+/// };
+/// // Still valid at its last second, expired one second later.
+/// assert!(verify(&usersig, key, &expected, now + 86_400).is_ok());
+/// assert!(verify(&usersig, key, &expected, now + 86_401).is_err());
+/// ```
 pub fn mint_now(
     key: &str,
     sdkappid: u64,

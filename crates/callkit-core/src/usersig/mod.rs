@@ -1,5 +1,5 @@
-//! UserSig (TLSSigAPIv2): mint, decode and verify, as in §7 of the REST
-//! reference. A verifier must decode and parse; UserSig strings from
+//! UserSig (TLSSigAPIv2): mint, decode and verify (docs/tencent-callkit-v4.md §7).
+//! A verifier must decode and parse; UserSig strings from
 //! different official libraries differ for the same fields.
 
 mod codec;

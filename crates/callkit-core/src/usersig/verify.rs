@@ -1,4 +1,4 @@
-//! Verification in the server's order (§7.3): appid, identifier, expiry,
+//! Verification in the server's order (docs/tencent-callkit-v4.md §7.3): appid, identifier, expiry,
 //! userbuf, HMAC.
 
 use base64::engine::general_purpose::STANDARD;
@@ -21,6 +21,35 @@ pub struct Expected<'a> {
 }
 
 /// Decodes and checks a UserSig; on success returns its fields.
+///
+/// Checks run in the server's order (docs/tencent-callkit-v4.md §7.3), and
+/// each failure carries the code Tencent's server would answer.
+///
+/// ```
+/// use callkit_core::usersig::{verify, Expected, UserSigError};
+///
+/// let key = "5bd2850fff3ecb11d7c805251c51ee463a25727bddc2385f3fa8bfee1bb93b5e";
+/// // Published test vector B (docs/tencent-callkit-v4.md §7.4), made by
+/// // another library: compressed, unlike what `mint` writes.
+/// let usersig = "eJyrVgrxCdYrSy1SslIy0jNQ0gHzM1NS80oy0zLBwjDB4pTsxIKCzBQlK0MTAyiAyKRWFGQWpQLFTU1NjeCiJZm5YDEzS0tDAyOYaHFmOtBM54KsUqeUwGLLqPK8UndHryCL-Lx8-1RPy7Ty1AijMk9f30hLk0x-r3CvSFulWgAPYy*9";
+/// let expected = Expected {
+///     sdkappid: 1_400_000_000,
+///     identifier: Some("0"),
+///     userbuf: None,
+/// };
+///
+/// // Issued at 1569910200 for 180 days.
+/// let decoded = verify(usersig, key, &expected, 1_569_910_200).unwrap();
+/// assert_eq!(decoded.identifier, "0");
+///
+/// let late = verify(usersig, key, &expected, 1_585_462_201).unwrap_err();
+/// assert_eq!(late, UserSigError::Expired { expired_at: 1_585_462_200 });
+/// assert_eq!(late.tencent_code(), 70001);
+///
+/// let other_key = verify(usersig, "another key", &expected, 1_569_910_200).unwrap_err();
+/// assert_eq!(other_key, UserSigError::BadSignature);
+/// assert_eq!(other_key.tencent_code(), 70009);
+/// ```
 pub fn verify(
     usersig: &str,
     key: &str,

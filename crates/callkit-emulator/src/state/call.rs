@@ -1,5 +1,5 @@
 //! One live call and its transitions: answer, reject, hang up, ring timeout,
-//! admin end. A call ends once at most one participant remains (§4.2).
+//! admin end. A call ends once at most one participant remains (docs/tencent-callkit-v4.md §6.2).
 
 use crate::error::EmulatorError;
 use callkit_core::models::{CallResult, CallType, MediaType, MemberAction, RoomIdType, UserStatus};

@@ -1,5 +1,5 @@
 //! Finished-call records: queryable after a delay, kept 7 days, filtered and
-//! paged as `get_record_by_filter` documents (§3.5).
+//! paged as `get_record_by_filter` documents (docs/tencent-callkit-v4.md §5.5).
 
 use crate::error::EmulatorError;
 use callkit_core::models::{CallRecord, GetRecordByFilter, GetRecordByFilterResponse};

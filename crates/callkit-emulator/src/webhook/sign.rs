@@ -1,4 +1,4 @@
-//! The optional `Sign`/`RequestTime` query pair (TUILiveKit/Chat scheme, §4.6).
+//! The optional `Sign`/`RequestTime` query pair (TUILiveKit/Chat scheme, docs/tencent-callkit-v4.md §6.7).
 
 use sha2::{Digest, Sha256};
 use std::fmt::Write;

@@ -1,5 +1,7 @@
-//! Per-isolate state: configuration is parsed and the client built once, on
-//! the first request, then reused (DESIGN §7).
+//! The composition root: configuration is parsed and the client, auth,
+//! policy, CORS and router built once per isolate, on
+//! the first request, then reused (see README.md, Performance). It sits
+//! above `api` and `platform`, so neither needs the other to build itself.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -7,29 +9,16 @@ use std::rc::Rc;
 use callkit_core::client::{AdminCredential, Client, ClientError};
 use worker::Env;
 
-use super::config::{names, ConfigError, TencentConfig};
-use super::fetch_transport::FetchTransport;
-use super::jwks_fetch::FetchJwks;
-use super::live_config::LiveConfig;
-use super::runtime::WorkerRuntime;
-use super::webcrypto::WebCrypto;
+use crate::api::auth::jwks_fetch::FetchJwks;
 use crate::api::auth::{AppKey, AuthConfig, AuthConfigError, AuthMethod, Authenticator};
 use crate::api::cors::{Cors, ALLOWED_ORIGINS};
 use crate::api::policy::{Policy, ACTION_POLICY};
 use crate::api::router::Router;
-
-pub type EdgeClient = Client<FetchTransport, WorkerRuntime>;
-
-pub struct AppState {
-    pub tencent: TencentConfig,
-    pub client: EdgeClient,
-    pub auth: Authenticator<FetchJwks, WebCrypto>,
-    pub auth_mode: &'static str,
-    pub policy: Policy,
-    pub cors: Cors,
-    pub router: Router,
-    pub live: LiveConfig,
-}
+pub use crate::api::state::{AppState, EdgeClient};
+use crate::platform::config::{names, ConfigError, TencentConfig};
+use crate::platform::fetch_transport::FetchTransport;
+use crate::platform::live_config::LiveConfig;
+use crate::platform::runtime::WorkerRuntime;
 
 thread_local! {
     static STATE: RefCell<Option<Rc<AppState>>> = const { RefCell::new(None) };

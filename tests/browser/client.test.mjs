@@ -379,6 +379,20 @@ describe('live board through the client', { timeout: 240_000 }, () => {
     await emulator.control.act(callId, 'hangup', 'alice');
   });
 
+  test('the edge answers ping with pong, so the watchdog keeps a quiet socket open', async () => {
+    const { WebSocket, opened } = notingWebSocket();
+    const live = follow(edgeClient({ token: admin, WebSocket }), { ...fast, pingIntervalMs: 250 });
+    await live.until((c) => c.status === 'open', 15_000, 'open');
+    const pongs = [];
+    opened[0].socket.on('message', (data) => { if (String(data) === 'pong') pongs.push(Date.now()); });
+    await sleep(2_000);
+    assert.ok(pongs.length >= 4, `pongs in 2 s at a 250 ms ping: ${pongs.length}`);
+    assert.deepEqual(live.changes.filter((c) => c.status !== 'open').map((c) => c.status), ['connecting'],
+      'never dropped by the watchdog');
+    assert.equal(opened.length, 1);
+    live.unsubscribe();
+  });
+
   test('a token the edge refuses closes the subscription for good, without retrying', async () => {
     const expired = mintUserSig('alice', { time: Math.floor(Date.now() / 1000) - 7200, expire: 3600 });
     const { WebSocket, opened } = notingWebSocket();

@@ -822,5 +822,11 @@ describe('console', { timeout: TEST_TIMEOUT * 17 }, () => {
     assert.ok(fromPages > 30, `only ${fromPages} answers to the pages recorded`);
     const checked = await assertCleanWorker(worker, secrets, 'worker');
     assert.ok(checked > 150, `only ${checked} answers recorded`);
+    // The socket tickets the pages were given travel in socket URLs: none may reach a log.
+    const tickets = worker.responses.filter((r) => r.fromPage && r.path === '/api/v1/live/ticket' && r.status === 200)
+      .map((r) => JSON.parse(r.text).ticket);
+    assert.ok(tickets.length >= 5, `only ${tickets.length} tickets issued to the pages`);
+    const logs = worker.logs();
+    assert.ok(tickets.every((t) => !logs.includes(t)), 'a socket ticket in the worker log');
   });
 });

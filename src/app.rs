@@ -10,23 +10,23 @@ use callkit_core::client::{AdminCredential, Client, ClientError};
 use worker::Env;
 
 use crate::api::auth::jwks_fetch::FetchJwks;
-use crate::api::auth::{AppKey, AuthConfig, AuthConfigError, AuthMethod, Authenticator};
-use crate::api::cors::{Cors, ALLOWED_ORIGINS};
-use crate::api::policy::{Policy, ACTION_POLICY};
+use crate::api::auth::{AppKey, AuthConfig, AuthMethod, Authenticator};
+use crate::api::cors::Cors;
+use crate::api::policy::Policy;
 use crate::api::router::Router;
-pub use crate::api::state::{AppState, EdgeClient};
+pub use crate::api::state::{EdgeClient, EdgeState};
 use crate::platform::config::{names, ConfigError, TencentConfig};
 use crate::platform::fetch_transport::FetchTransport;
 use crate::platform::live_config::LiveConfig;
 use crate::platform::runtime::WorkerRuntime;
 
 thread_local! {
-    static STATE: RefCell<Option<Rc<AppState>>> = const { RefCell::new(None) };
+    static STATE: RefCell<Option<Rc<EdgeState>>> = const { RefCell::new(None) };
 }
 
 /// The isolate's state, built on first use. A configuration error is not
 /// cached, so fixing a secret takes effect on the next request.
-pub fn get_or_init(env: &Env) -> Result<Rc<AppState>, ConfigError> {
+pub fn get_or_init(env: &Env) -> Result<Rc<EdgeState>, ConfigError> {
     if let Some(state) = STATE.with(|s| s.borrow().clone()) {
         return Ok(state);
     }
@@ -36,27 +36,20 @@ pub fn get_or_init(env: &Env) -> Result<Rc<AppState>, ConfigError> {
 }
 
 /// Everything the routes need, from the settings `get` finds.
-pub fn build(get: &dyn Fn(&str) -> Option<String>) -> Result<AppState, ConfigError> {
+pub fn build(get: &dyn Fn(&str) -> Option<String>) -> Result<EdgeState, ConfigError> {
     let tencent = TencentConfig::from_getter(get)?;
     let app = AppKey {
         sdkappid: tencent.client.sdkappid,
         secret_key: tencent.secret_key.as_ref(),
     };
-    let auth_config = AuthConfig::from_env(get, app).map_err(auth_config_error)?;
+    let auth_config = AuthConfig::from_env(get, app)?;
     let auth_mode = match auth_config.method {
         AuthMethod::UserSig(_) => "usersig",
         AuthMethod::Jwt(_) => "jwt",
     };
-    let auth = Authenticator::new(&auth_config, FetchJwks::new(auth_config.jwks_url()))
-        .map_err(auth_config_error)?;
-    let policy = Policy::from_env(get).map_err(|e| ConfigError::Invalid {
-        name: ACTION_POLICY,
-        reason: e.to_string(),
-    })?;
-    let cors = Cors::from_env(get).map_err(|e| ConfigError::Invalid {
-        name: ALLOWED_ORIGINS,
-        reason: e.to_string(),
-    })?;
+    let auth = Authenticator::new(&auth_config, FetchJwks::new(auth_config.jwks_url()))?;
+    let policy = Policy::from_env(get)?;
+    let cors = Cors::from_env(get)?;
     let client = Client::new(
         tencent.client.clone(),
         tencent.credential.clone(),
@@ -65,7 +58,7 @@ pub fn build(get: &dyn Fn(&str) -> Option<String>) -> Result<AppState, ConfigErr
     )
     .map_err(|e| client_config_error(e, &tencent.credential))?;
     let live = LiveConfig::from_getter(get)?;
-    Ok(AppState {
+    Ok(EdgeState {
         live,
         tencent,
         client,
@@ -75,16 +68,6 @@ pub fn build(get: &dyn Fn(&str) -> Option<String>) -> Result<AppState, ConfigErr
         cors,
         router: Router::new(),
     })
-}
-
-fn auth_config_error(e: AuthConfigError) -> ConfigError {
-    match e {
-        AuthConfigError::Missing(name) => ConfigError::Missing(name),
-        AuthConfigError::Invalid { setting, reason } => ConfigError::Invalid {
-            name: setting,
-            reason,
-        },
-    }
 }
 
 /// Names the setting behind a client that cannot be built.

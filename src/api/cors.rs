@@ -2,7 +2,8 @@
 //! (`ALLOWED_ORIGINS`), never `*`. Bearer tokens travel in a header, not
 //! cookies, so credentials are never allowed.
 
-pub const ALLOWED_ORIGINS: &str = "ALLOWED_ORIGINS";
+pub use crate::platform::settings::names::ALLOWED_ORIGINS;
+use crate::platform::settings::{optional, ConfigError, Get};
 
 /// Status for an answered preflight.
 pub const PREFLIGHT_STATUS: u16 = 204;
@@ -15,7 +16,7 @@ const MAX_AGE_SECS: &str = "600";
 pub type HeaderList = Vec<(&'static str, String)>;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum CorsConfigError {
+pub enum OriginListError {
     #[error("ALLOWED_ORIGINS must list exact origins; `*` and wildcards are not accepted")]
     Wildcard,
     #[error("ALLOWED_ORIGINS entry {index} is not a scheme://host[:port] origin (http or https, no path)")]
@@ -30,21 +31,22 @@ pub struct Cors {
 impl Cors {
     /// A missing or empty `ALLOWED_ORIGINS` allows no cross-origin caller;
     /// the bundled console is same-origin and needs none.
-    pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Self, CorsConfigError> {
-        Self::parse(get(ALLOWED_ORIGINS).as_deref().unwrap_or(""))
+    pub fn from_env(get: Get<'_>) -> Result<Self, ConfigError> {
+        Self::parse(&optional(get, ALLOWED_ORIGINS).unwrap_or_default())
+            .map_err(|e| ConfigError::invalid(ALLOWED_ORIGINS, e.to_string()))
     }
 
-    pub fn parse(list: &str) -> Result<Self, CorsConfigError> {
+    pub fn parse(list: &str) -> Result<Self, OriginListError> {
         let mut allowed = Vec::new();
         for (index, entry) in list.split(',').map(str::trim).enumerate() {
             if entry.is_empty() {
                 continue;
             }
             if entry.contains('*') {
-                return Err(CorsConfigError::Wildcard);
+                return Err(OriginListError::Wildcard);
             }
             let origin = normalize_origin(entry)
-                .ok_or(CorsConfigError::InvalidOrigin { index: index + 1 })?;
+                .ok_or(OriginListError::InvalidOrigin { index: index + 1 })?;
             if !allowed.contains(&origin) {
                 allowed.push(origin);
             }
@@ -216,14 +218,14 @@ mod tests {
 
     #[test]
     fn wildcards_are_rejected() {
-        assert_eq!(Cors::parse("*"), Err(CorsConfigError::Wildcard));
+        assert_eq!(Cors::parse("*"), Err(OriginListError::Wildcard));
         assert_eq!(
             Cors::parse("https://a.example, *"),
-            Err(CorsConfigError::Wildcard)
+            Err(OriginListError::Wildcard)
         );
         assert_eq!(
             Cors::parse("https://*.example"),
-            Err(CorsConfigError::Wildcard)
+            Err(OriginListError::Wildcard)
         );
     }
 
@@ -244,7 +246,7 @@ mod tests {
         ] {
             assert_eq!(
                 Cors::parse(&format!("https://ok.example,{bad}")),
-                Err(CorsConfigError::InvalidOrigin { index: 2 }),
+                Err(OriginListError::InvalidOrigin { index: 2 }),
                 "{bad}"
             );
         }
@@ -257,7 +259,7 @@ mod tests {
         let cors = Cors::parse("http://[::1]:8787, http://example.com:80").unwrap();
         assert!(cors.is_allowed("http://[::1]:8787"));
         assert!(cors.is_allowed("http://example.com"));
-        let none = Cors::from_env(|_| None).unwrap();
+        let none = Cors::from_env(&|_| None).unwrap();
         assert_eq!(none.response_headers(Some("https://app.example")).len(), 1);
     }
 }

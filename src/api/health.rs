@@ -4,7 +4,7 @@
 use callkit_core::client::CredentialMode;
 use serde::Serialize;
 
-use super::state::AppState;
+use super::state::EdgeState;
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -18,7 +18,7 @@ pub struct Health {
     pub credential_expires_at: Option<u64>,
 }
 
-pub fn report(app: &AppState) -> Health {
+pub fn report(app: &EdgeState) -> Health {
     let status = app.client.ready_credential_status();
     Health {
         status: "ok",

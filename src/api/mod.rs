@@ -27,7 +27,7 @@ use self::handlers::{Input, Success};
 use self::policy::{Action, Decision, Rule};
 use self::problem::ApiError;
 use self::router::Resolved;
-use self::state::AppState;
+use self::state::EdgeState;
 use crate::live::BoardStub;
 use crate::platform::capped_body::{self, BodyError};
 use crate::platform::config::ConfigError;
@@ -42,7 +42,7 @@ const RATE_LIMIT_PERIOD_SECS: u32 = 60;
 pub async fn handle(
     req: Request,
     env: Env,
-    state: std::result::Result<Rc<AppState>, ConfigError>,
+    state: std::result::Result<Rc<EdgeState>, ConfigError>,
 ) -> Result<Response> {
     let started = js_sys::Date::now();
     let origin = header(&req, "Origin");
@@ -72,7 +72,7 @@ pub async fn handle(
 }
 
 async fn route(
-    app: &AppState,
+    app: &EdgeState,
     env: &Env,
     req: &Request,
     method: &str,
@@ -216,7 +216,7 @@ async fn rate_limit(env: &Env, identity: &Identity) -> std::result::Result<(), A
 
 /// What a route that needs no bearer token may look at.
 pub struct Public<'a> {
-    pub app: &'a AppState,
+    pub app: &'a EdgeState,
     pub env: &'a Env,
     pub req: &'a Request,
     url: &'a str,
@@ -225,7 +225,7 @@ pub struct Public<'a> {
 }
 
 /// The app's board, one Durable Object per SDKAppID.
-fn board_of(env: &Env, app: &AppState) -> std::result::Result<BoardStub, ApiError> {
+fn board_of(env: &Env, app: &EdgeState) -> std::result::Result<BoardStub, ApiError> {
     Ok(BoardStub::for_app(env, app.tencent.client.sdkappid)?)
 }
 

@@ -10,7 +10,8 @@ pub use super::actions::Action;
 use super::actions::TABLE;
 use super::auth::Identity;
 
-pub const ACTION_POLICY: &str = "ACTION_POLICY";
+pub use crate::platform::settings::names::ACTION_POLICY;
+use crate::platform::settings::{optional, ConfigError, Get};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Rule {
@@ -105,8 +106,9 @@ impl Default for Policy {
 }
 
 impl Policy {
-    pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Self, PolicyError> {
-        Self::parse(get(ACTION_POLICY).as_deref().unwrap_or(""))
+    pub fn from_env(get: Get<'_>) -> Result<Self, ConfigError> {
+        Self::parse(&optional(get, ACTION_POLICY).unwrap_or_default())
+            .map_err(|e| ConfigError::invalid(ACTION_POLICY, e.to_string()))
     }
 
     /// Defaults with the overrides in `spec` applied.
@@ -227,8 +229,9 @@ mod tests {
         assert_eq!(p.rule(Action::GetRecord), Rule::Admin);
         assert_eq!(p.check(Action::MintUserSig, Some(&user())), Decision::Deny);
         assert_eq!(p.rule(Action::GetCall), Rule::Member);
-        let env = Policy::from_env(|k| (k == ACTION_POLICY).then(|| "list_records=off".to_owned()))
-            .unwrap();
+        let env =
+            Policy::from_env(&|k| (k == ACTION_POLICY).then(|| "list_records=off".to_owned()))
+                .unwrap();
         assert_eq!(env.rule(Action::ListRecords), Rule::Off);
     }
 

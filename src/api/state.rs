@@ -15,7 +15,7 @@ use crate::platform::runtime::WorkerRuntime;
 
 pub type EdgeClient = Client<FetchTransport, WorkerRuntime>;
 
-pub struct AppState {
+pub struct EdgeState {
     pub tencent: TencentConfig,
     pub client: EdgeClient,
     pub auth: Authenticator<FetchJwks, WebCrypto>,

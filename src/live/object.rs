@@ -17,7 +17,7 @@ use super::{
     paths, reconcile, sockets, tickets, Applied, REPLAY_HEADER, TICKET_HEADER, TICKET_TTL_MS,
     VIEWER_HEADER,
 };
-use crate::app::{self, AppState};
+use crate::app::{self, EdgeState};
 use crate::board::{self, Message, Viewer};
 
 #[durable_object]
@@ -217,7 +217,7 @@ impl CallBoard {
         Ok(())
     }
 
-    async fn set_alarm(&self, app: &AppState) -> Result<()> {
+    async fn set_alarm(&self, app: &EdgeState) -> Result<()> {
         // An offset from now, not a time.
         let after = Duration::from_millis(super::alarm_interval_ms(&app.live));
         self.state.storage().set_alarm(after).await?;

@@ -3,7 +3,7 @@
 
 use callkit_core::user_id::is_valid_user_id;
 
-use super::config::{names, optional, ConfigError};
+use super::settings::{names, optional, ConfigError};
 
 /// Tencent allows at most 10 admin accounts per app.
 const MAX_ADMIN_ACCOUNTS: usize = 10;

@@ -2,69 +2,26 @@
 
 use std::time::Duration;
 
-use callkit_core::client::{AdminCredential, ClientConfig, RetryPolicy};
+use callkit_core::client::{AdminCredential, ClientConfig, UPSTREAM_BUDGET};
 use callkit_core::region::{Endpoint, Region};
 use callkit_core::secret::Secret;
 use callkit_core::user_id::is_valid_user_id;
 use callkit_core::usersig::SigningKey;
 
 use super::admin_accounts::AdminAccounts;
-
-/// Names of every setting, so errors and docs agree on the spelling.
-pub mod names {
-    pub const SDKAPPID: &str = "TENCENT_SDKAPPID";
-    pub const REGION: &str = "TENCENT_REGION";
-    pub const API_BASE: &str = "TENCENT_API_BASE";
-    pub const ADMIN_IDENTIFIER: &str = "TENCENT_ADMIN_IDENTIFIER";
-    pub const ADMIN_ACCOUNTS: &str = "TENCENT_ADMIN_ACCOUNTS";
-    pub const SECRET_KEY: &str = "TENCENT_SECRET_KEY";
-    pub const ADMIN_USERSIG: &str = "TENCENT_ADMIN_USERSIG";
-    pub const UPSTREAM_TIMEOUT_MS: &str = "UPSTREAM_TIMEOUT_MS";
-    pub const UPSTREAM_DEADLINE_MS: &str = "UPSTREAM_DEADLINE_MS";
-    pub const USERSIG_TTL_SECS: &str = "USERSIG_TTL_SECS";
-    pub const ADMIN_USERSIG_TTL_SECS: &str = "ADMIN_USERSIG_TTL_SECS";
-    pub const CALLBACK_TOKEN: &str = "TENCENT_CALLBACK_TOKEN";
-    pub const WEBHOOK_URL_KEY: &str = "WEBHOOK_URL_KEY";
-    /// How a missing pair is named: either secret will do.
-    pub const WEBHOOK_SECRETS: &str = "TENCENT_CALLBACK_TOKEN or WEBHOOK_URL_KEY";
-    pub const LIVE_RECONCILE_AFTER_SECS: &str = "LIVE_RECONCILE_AFTER_SECS";
-    pub const LIVE_KEEP_ENDED_SECS: &str = "LIVE_KEEP_ENDED_SECS";
-}
+pub use super::settings::{names, ConfigError};
+use super::settings::{number, optional, required, within, Get};
 
 const DEFAULT_ADMIN: &str = "administrator";
-const DEFAULT_TIMEOUT_MS: u64 = 5_000;
-const DEFAULT_DEADLINE_MS: u64 = 12_000;
+/// A day: the documented sensible default, for users' and the admin's sigs.
 const DEFAULT_USERSIG_TTL_SECS: u64 = 86_400;
-const DEFAULT_ADMIN_TTL_SECS: u64 = 86_400;
 /// Short admin sigs only make sense in tests of renewal; below this the
 /// renewal margin would be under a second.
 const MIN_ADMIN_TTL_SECS: u64 = 5;
 /// Renew ten minutes early, or a fifth of the validity for short-lived sigs.
 const MAX_RENEW_MARGIN_SECS: u64 = 600;
-/// Tencent's own REST budget is 3 s; a shorter client timeout cuts off
-/// answers that were on their way.
-const MIN_TIMEOUT_MS: u64 = 3_001;
-/// Tencent caps UserSig validity at 50 years; a day is the documented
-/// sensible default and 180 days the console's.
+/// Tencent caps UserSig validity at 50 years; 180 days is the console's.
 const MAX_USERSIG_TTL_SECS: u64 = 180 * 86_400;
-
-/// A setting that is missing or invalid. Names the setting, never its value.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ConfigError {
-    #[error("setting {0} is required but not set")]
-    Missing(&'static str),
-    #[error("setting {name} is invalid: {reason}")]
-    Invalid { name: &'static str, reason: String },
-}
-
-impl ConfigError {
-    fn invalid(name: &'static str, reason: impl Into<String>) -> Self {
-        Self::Invalid {
-            name,
-            reason: reason.into(),
-        }
-    }
-}
 
 /// How the Tencent side is reached and authenticated.
 #[derive(Debug, Clone)]
@@ -84,93 +41,22 @@ pub struct TencentConfig {
 impl TencentConfig {
     /// Reads the Tencent settings through `get`, which looks a name up among
     /// the Worker's secrets and vars.
-    pub fn from_getter(get: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let sdkappid = required(get, names::SDKAPPID)?
-            .parse::<u64>()
-            .ok()
-            .filter(|id| *id > 0 && *id <= u64::from(u32::MAX))
-            .ok_or_else(|| {
-                ConfigError::invalid(names::SDKAPPID, "expected a positive 32-bit number")
-            })?;
-
-        let endpoint = match optional(get, names::API_BASE) {
-            // The reason is a fixed sentence: the value is never echoed.
-            Some(base) => Endpoint::custom(&base)
-                .map_err(|e| ConfigError::invalid(names::API_BASE, e.to_string()))?,
-            None => {
-                let region = required(get, names::REGION)?;
-                let region = region.parse::<Region>().map_err(|_| {
-                    ConfigError::invalid(
-                        names::REGION,
-                        format!("expected one of {}", region_names()),
-                    )
-                })?;
-                Endpoint::Region(region)
-            }
-        };
-
-        let admin_identifier =
-            optional(get, names::ADMIN_IDENTIFIER).unwrap_or_else(|| DEFAULT_ADMIN.to_owned());
-        if !is_valid_user_id(&admin_identifier) {
-            return Err(ConfigError::invalid(
-                names::ADMIN_IDENTIFIER,
-                "expected a UserID of 1-32 printable ASCII characters",
-            ));
-        }
-
+    pub fn from_getter(get: Get<'_>) -> Result<Self, ConfigError> {
+        let admin_identifier = admin_identifier(get)?;
         let admin_accounts = AdminAccounts::from_getter(get, &admin_identifier)?;
-
-        let admin_ttl = number(get, names::ADMIN_USERSIG_TTL_SECS, DEFAULT_ADMIN_TTL_SECS)?;
-        if !(MIN_ADMIN_TTL_SECS..=MAX_USERSIG_TTL_SECS).contains(&admin_ttl) {
-            return Err(ConfigError::invalid(
-                names::ADMIN_USERSIG_TTL_SECS,
-                "must be between 5 and 15552000 seconds",
-            ));
-        }
         let secret_key = optional(get, names::SECRET_KEY).map(Secret::new);
-        let static_sig = optional(get, names::ADMIN_USERSIG).map(Secret::new);
-        // A key beats a static sig: it never expires and is renewed for us.
-        let credential = match (&secret_key, static_sig) {
-            (Some(key), _) => AdminCredential::SecretKey {
-                key: key.clone(),
-                ttl: Duration::from_secs(admin_ttl),
-                renew_margin: Duration::from_secs((admin_ttl / 5).min(MAX_RENEW_MARGIN_SECS)),
-            },
-            (None, Some(sig)) => AdminCredential::StaticUserSig(sig),
-            (None, None) => return Err(ConfigError::Missing(names::SECRET_KEY)),
-        };
-
-        let attempt_ms = number(get, names::UPSTREAM_TIMEOUT_MS, DEFAULT_TIMEOUT_MS)?;
-        if attempt_ms < MIN_TIMEOUT_MS {
-            return Err(ConfigError::invalid(
-                names::UPSTREAM_TIMEOUT_MS,
-                "must be longer than Tencent's 3000 ms budget",
-            ));
-        }
-        let deadline_ms = number(get, names::UPSTREAM_DEADLINE_MS, DEFAULT_DEADLINE_MS)?;
-        if deadline_ms < attempt_ms {
-            return Err(ConfigError::invalid(
-                names::UPSTREAM_DEADLINE_MS,
-                "must be at least UPSTREAM_TIMEOUT_MS",
-            ));
-        }
-        let ttl = number(get, names::USERSIG_TTL_SECS, DEFAULT_USERSIG_TTL_SECS)?;
-        if !(60..=MAX_USERSIG_TTL_SECS).contains(&ttl) {
-            return Err(ConfigError::invalid(
-                names::USERSIG_TTL_SECS,
-                "must be between 60 and 15552000 seconds",
-            ));
-        }
-
+        let credential = credential(get, secret_key.as_ref())?;
+        let mut client = ClientConfig::new(endpoint(get)?, sdkappid(get)?, admin_identifier);
+        (client.attempt_timeout, client.deadline) = timeouts(get)?;
+        let ttl = within(
+            get,
+            names::USERSIG_TTL_SECS,
+            DEFAULT_USERSIG_TTL_SECS,
+            60..=MAX_USERSIG_TTL_SECS,
+            "seconds",
+        )?;
         Ok(Self {
-            client: ClientConfig {
-                endpoint,
-                sdkappid,
-                admin_identifier,
-                attempt_timeout: Duration::from_millis(attempt_ms),
-                deadline: Duration::from_millis(deadline_ms),
-                retry: RetryPolicy::default(),
-            },
+            client,
             credential,
             signing_key: secret_key.as_ref().map(|key| SigningKey::new(key.expose())),
             secret_key,
@@ -180,38 +66,102 @@ impl TencentConfig {
     }
 }
 
+fn sdkappid(get: Get<'_>) -> Result<u64, ConfigError> {
+    required(get, names::SDKAPPID)?
+        .parse::<u64>()
+        .ok()
+        .filter(|id| *id > 0 && *id <= u64::from(u32::MAX))
+        .ok_or_else(|| ConfigError::invalid(names::SDKAPPID, "expected a positive 32-bit number"))
+}
+
+/// `TENCENT_API_BASE` when set, else the region's domains.
+fn endpoint(get: Get<'_>) -> Result<Endpoint, ConfigError> {
+    if let Some(base) = optional(get, names::API_BASE) {
+        // The reason is a fixed sentence: the value is never echoed.
+        return Endpoint::custom(&base)
+            .map_err(|e| ConfigError::invalid(names::API_BASE, e.to_string()));
+    }
+    let region = required(get, names::REGION)?;
+    region.parse::<Region>().map(Endpoint::Region).map_err(|_| {
+        ConfigError::invalid(names::REGION, format!("expected one of {}", region_names()))
+    })
+}
+
+fn admin_identifier(get: Get<'_>) -> Result<String, ConfigError> {
+    let identifier =
+        optional(get, names::ADMIN_IDENTIFIER).unwrap_or_else(|| DEFAULT_ADMIN.to_owned());
+    if !is_valid_user_id(&identifier) {
+        return Err(ConfigError::invalid(
+            names::ADMIN_IDENTIFIER,
+            "expected a UserID of 1-32 printable ASCII characters",
+        ));
+    }
+    Ok(identifier)
+}
+
+/// A key beats a static sig: it never expires and is renewed for us.
+fn credential(get: Get<'_>, secret_key: Option<&Secret>) -> Result<AdminCredential, ConfigError> {
+    let ttl = within(
+        get,
+        names::ADMIN_USERSIG_TTL_SECS,
+        DEFAULT_USERSIG_TTL_SECS,
+        MIN_ADMIN_TTL_SECS..=MAX_USERSIG_TTL_SECS,
+        "seconds",
+    )?;
+    match (secret_key, optional(get, names::ADMIN_USERSIG)) {
+        (Some(key), _) => Ok(AdminCredential::SecretKey {
+            key: key.clone(),
+            ttl: Duration::from_secs(ttl),
+            renew_margin: Duration::from_secs((ttl / 5).min(MAX_RENEW_MARGIN_SECS)),
+        }),
+        (None, Some(sig)) => Ok(AdminCredential::StaticUserSig(Secret::new(sig))),
+        (None, None) => Err(ConfigError::Missing(names::SECRET_KEY)),
+    }
+}
+
+/// Per attempt and in all; the defaults and the floor are the core's.
+fn timeouts(get: Get<'_>) -> Result<(Duration, Duration), ConfigError> {
+    let floor = millis(UPSTREAM_BUDGET) + 1;
+    let attempt = within(
+        get,
+        names::UPSTREAM_TIMEOUT_MS,
+        millis(ClientConfig::DEFAULT_ATTEMPT_TIMEOUT),
+        floor..=u64::MAX,
+        "milliseconds",
+    )
+    .map_err(|_| {
+        ConfigError::invalid(
+            names::UPSTREAM_TIMEOUT_MS,
+            "must be longer than Tencent's 3000 ms budget",
+        )
+    })?;
+    let deadline = number(
+        get,
+        names::UPSTREAM_DEADLINE_MS,
+        millis(ClientConfig::DEFAULT_DEADLINE),
+    )?;
+    if deadline < attempt {
+        return Err(ConfigError::invalid(
+            names::UPSTREAM_DEADLINE_MS,
+            "must be at least UPSTREAM_TIMEOUT_MS",
+        ));
+    }
+    Ok((
+        Duration::from_millis(attempt),
+        Duration::from_millis(deadline),
+    ))
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
 fn region_names() -> String {
     Region::ALL
         .iter()
         .map(|r| r.as_str())
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-pub(crate) fn optional(get: &dyn Fn(&str) -> Option<String>, name: &str) -> Option<String> {
-    get(name)
-        .map(|v| v.trim().to_owned())
-        .filter(|v| !v.is_empty())
-}
-
-pub(crate) fn required(
-    get: &dyn Fn(&str) -> Option<String>,
-    name: &'static str,
-) -> Result<String, ConfigError> {
-    optional(get, name).ok_or(ConfigError::Missing(name))
-}
-
-pub(crate) fn number(
-    get: &dyn Fn(&str) -> Option<String>,
-    name: &'static str,
-    default: u64,
-) -> Result<u64, ConfigError> {
-    match optional(get, name) {
-        None => Ok(default),
-        Some(v) => v
-            .parse()
-            .map_err(|_| ConfigError::invalid(name, "expected a whole number")),
-    }
 }
 
 #[cfg(test)]

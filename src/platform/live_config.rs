@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use callkit_core::secret::Secret;
 
-use super::config::{names, number, optional, ConfigError};
+use super::settings::{names, optional, within, ConfigError, Get};
 
 const DEFAULT_RECONCILE_AFTER_SECS: u64 = 120;
 const DEFAULT_KEEP_ENDED_SECS: u64 = 600;
@@ -44,19 +44,8 @@ impl LiveConfig {
     }
 }
 
-fn seconds(
-    get: &dyn Fn(&str) -> Option<String>,
-    name: &'static str,
-    default: u64,
-) -> Result<Duration, ConfigError> {
-    let secs = number(get, name, default)?;
-    if !(1..=MAX_SECS).contains(&secs) {
-        return Err(ConfigError::Invalid {
-            name,
-            reason: format!("must be between 1 and {MAX_SECS} seconds"),
-        });
-    }
-    Ok(Duration::from_secs(secs))
+fn seconds(get: Get<'_>, name: &'static str, default: u64) -> Result<Duration, ConfigError> {
+    within(get, name, default, 1..=MAX_SECS, "seconds").map(Duration::from_secs)
 }
 
 #[cfg(test)]

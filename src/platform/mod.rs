@@ -10,4 +10,5 @@ pub mod fetch_transport;
 pub mod live_config;
 pub mod rate_limit;
 pub mod runtime;
+pub mod settings;
 pub mod webcrypto;

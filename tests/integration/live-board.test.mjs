@@ -325,6 +325,39 @@ describe('delivery order and repetition', () => {
   });
 });
 
+describe('pruning', () => {
+  test('an ended call leaves the board after LIVE_KEEP_ENDED_SECS, and sockets are told', { timeout: 120_000 }, async () => {
+    const short = await startWorker({ emulator, vars: { ...workerVars, LIVE_KEEP_ENDED_SECS: '2' } });
+    const shortPoll = (token) => short.request('GET', '/api/v1/live/calls', { token });
+    try {
+      const id = `prune-${Date.now()}`;
+      const send = (body) =>
+        short.request('POST', `/api/v1/webhooks/tencent?SdkAppid=${DEMO_SDKAPPID}&key=${URL_KEY}`, { body: JSON.stringify(body) });
+      const ticket = (await short.request('POST', '/api/v1/live/ticket', { token: admin })).json.ticket;
+      const ws = new WebSocket(`ws://127.0.0.1:${short.port}/api/v1/live?ticket=${ticket}`);
+      const messages = [];
+      ws.on('message', (d) => messages.push(JSON.parse(d.toString())));
+      await new Promise((resolve, reject) => {
+        ws.once('open', resolve);
+        ws.once('error', reject);
+      });
+      assert.equal((await send(startEvent(id, Date.now()))).status, 200);
+      assert.equal((await send(endEvent(id, Date.now()))).status, 200);
+      assert.ok((await shortPoll(poller())).json.calls.some((c) => c.callId === id && c.state === 'ended'));
+      const deadline = Date.now() + 15_000;
+      while ((await shortPoll(poller())).json.calls.some((c) => c.callId === id)) {
+        if (Date.now() > deadline) assert.fail('the ended call was never pruned');
+        await sleep(300);
+      }
+      const removed = messages.find((m) => m.type === 'removed' && m.callId === id);
+      assert.ok(removed, `no removed message: ${JSON.stringify(messages)}`);
+      ws.close();
+    } finally {
+      await short.stop();
+    }
+  });
+});
+
 describe('live sockets', () => {
   test('a snapshot, then every change, filtered per viewer', async () => {
     const { callId: earlier } = await emulator.control.createCall({ caller: 'alice', callees: ['bob'] });

@@ -7,20 +7,11 @@ use callkit_core::secret::Secret;
 
 use super::identity::is_valid_user_id;
 
-pub const AUTH_MODE: &str = "AUTH_MODE";
-pub use crate::platform::config::names::{
-    ADMIN_USERSIG as TENCENT_ADMIN_USERSIG, SDKAPPID as TENCENT_SDKAPPID,
-    SECRET_KEY as TENCENT_SECRET_KEY,
+pub use crate::platform::settings::names::{
+    ADMIN_CLAIM, ADMIN_USERS, AUTH_MODE, JWT_ALG, JWT_AUDIENCE, JWT_ISSUER, JWT_JWKS_REFRESH_SECS,
+    JWT_JWKS_URL, JWT_LEEWAY_SECS, JWT_SECRET, SECRET_KEY as TENCENT_SECRET_KEY,
 };
-pub const JWT_SECRET: &str = "JWT_SECRET";
-pub const JWT_JWKS_URL: &str = "JWT_JWKS_URL";
-pub const JWT_ALG: &str = "JWT_ALG";
-pub const JWT_ISSUER: &str = "JWT_ISSUER";
-pub const JWT_AUDIENCE: &str = "JWT_AUDIENCE";
-pub const JWT_LEEWAY_SECS: &str = "JWT_LEEWAY_SECS";
-pub const JWT_JWKS_REFRESH_SECS: &str = "JWT_JWKS_REFRESH_SECS";
-pub const ADMIN_USERS: &str = "ADMIN_USERS";
-pub const ADMIN_CLAIM: &str = "ADMIN_CLAIM";
+use crate::platform::settings::{optional, within, ConfigError, Get};
 
 const DEFAULT_LEEWAY_SECS: u64 = 30;
 const MAX_LEEWAY_SECS: u64 = 300;
@@ -29,33 +20,6 @@ const DEFAULT_JWKS_REFRESH_SECS: u64 = 300;
 const JWKS_REFRESH_RANGE: std::ops::RangeInclusive<u64> = 30..=86_400;
 /// RFC 7518 §3.2: an HS256 key must be at least as long as the hash output.
 const MIN_HS256_SECRET_BYTES: usize = 32;
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum AuthConfigError {
-    #[error("{0} is required")]
-    Missing(&'static str),
-    #[error("{setting}: {reason}")]
-    Invalid {
-        setting: &'static str,
-        reason: String,
-    },
-}
-
-impl AuthConfigError {
-    fn invalid(setting: &'static str, reason: impl Into<String>) -> Self {
-        Self::Invalid {
-            setting,
-            reason: reason.into(),
-        }
-    }
-
-    /// The setting the operator has to fix.
-    pub fn setting(&self) -> &'static str {
-        match self {
-            Self::Missing(setting) | Self::Invalid { setting, .. } => setting,
-        }
-    }
-}
 
 #[derive(Debug, Clone)]
 pub struct AuthConfig {
@@ -150,21 +114,14 @@ pub struct AppKey<'a> {
 }
 
 impl AuthConfig {
-    pub fn from_env(
-        get: impl Fn(&str) -> Option<String>,
-        app: AppKey<'_>,
-    ) -> Result<Self, AuthConfigError> {
-        let get = |name: &str| {
-            get(name)
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
-        };
-        let mode = get(AUTH_MODE).ok_or(AuthConfigError::Missing(AUTH_MODE))?;
+    pub fn from_env(get: Get<'_>, app: AppKey<'_>) -> Result<Self, ConfigError> {
+        let get = |name: &str| optional(get, name);
+        let mode = get(AUTH_MODE).ok_or(ConfigError::Missing(AUTH_MODE))?;
         let admin_users = parse_admin_users(get(ADMIN_USERS))?;
         let method = match mode.to_ascii_lowercase().as_str() {
             "usersig" => {
                 if get(ADMIN_CLAIM).is_some() {
-                    return Err(AuthConfigError::invalid(
+                    return Err(ConfigError::invalid(
                         ADMIN_CLAIM,
                         "only applies to AUTH_MODE=jwt; list admins in ADMIN_USERS",
                     ));
@@ -173,7 +130,7 @@ impl AuthConfig {
             }
             "jwt" => AuthMethod::Jwt(parse_jwt(&get)?),
             _ => {
-                return Err(AuthConfigError::invalid(
+                return Err(ConfigError::invalid(
                     AUTH_MODE,
                     "must be `usersig` or `jwt`",
                 ))
@@ -197,11 +154,11 @@ impl AuthConfig {
     }
 }
 
-fn parse_usersig(app: AppKey<'_>) -> Result<UserSigConfig, AuthConfigError> {
+fn parse_usersig(app: AppKey<'_>) -> Result<UserSigConfig, ConfigError> {
     // The platform config refuses to start without a key or a static sig,
     // so a missing key here means only a static sig was given.
     let key = app.secret_key.ok_or_else(|| {
-        AuthConfigError::invalid(
+        ConfigError::invalid(
             TENCENT_SECRET_KEY,
             "AUTH_MODE=usersig needs the secret key; a static TENCENT_ADMIN_USERSIG cannot verify callers",
         )
@@ -212,115 +169,109 @@ fn parse_usersig(app: AppKey<'_>) -> Result<UserSigConfig, AuthConfigError> {
     })
 }
 
-fn parse_jwt(get: &impl Fn(&str) -> Option<String>) -> Result<JwtConfig, AuthConfigError> {
-    let alg =
-        match get(JWT_ALG) {
-            Some(raw) => Some(JwtAlg::parse(&raw).ok_or_else(|| {
-                AuthConfigError::invalid(JWT_ALG, "must be HS256, RS256 or ES256")
-            })?),
-            None => None,
-        };
+fn parse_jwt(get: &impl Fn(&str) -> Option<String>) -> Result<JwtConfig, ConfigError> {
+    let alg = get(JWT_ALG)
+        .map(|raw| {
+            JwtAlg::parse(&raw)
+                .ok_or_else(|| ConfigError::invalid(JWT_ALG, "must be HS256, RS256 or ES256"))
+        })
+        .transpose()?;
     let issuer = get(JWT_ISSUER);
     let audience = get(JWT_AUDIENCE);
     let (alg, keys) = match (get(JWT_SECRET), get(JWT_JWKS_URL)) {
         (Some(_), Some(_)) => {
-            return Err(AuthConfigError::invalid(
+            return Err(ConfigError::invalid(
                 JWT_SECRET,
                 "set JWT_SECRET or JWT_JWKS_URL, not both",
             ))
         }
-        (None, None) => return Err(AuthConfigError::Missing("JWT_SECRET or JWT_JWKS_URL")),
-        (Some(secret), None) => {
-            let alg = alg.unwrap_or(JwtAlg::Hs256);
-            if alg != JwtAlg::Hs256 {
-                return Err(AuthConfigError::invalid(
-                    JWT_ALG,
-                    "must be HS256 with JWT_SECRET",
-                ));
-            }
-            if secret.len() < MIN_HS256_SECRET_BYTES {
-                return Err(AuthConfigError::invalid(
-                    JWT_SECRET,
-                    format!("must be at least {MIN_HS256_SECRET_BYTES} bytes"),
-                ));
-            }
-            (alg, JwtKeys::Secret(Secret::new(secret)))
-        }
-        (None, Some(url)) => {
-            let alg = alg.ok_or(AuthConfigError::Missing(JWT_ALG))?;
-            if alg == JwtAlg::Hs256 {
-                return Err(AuthConfigError::invalid(
-                    JWT_ALG,
-                    "must be RS256 or ES256 with JWT_JWKS_URL",
-                ));
-            }
-            if !is_acceptable_jwks_url(&url) {
-                return Err(AuthConfigError::invalid(
-                    JWT_JWKS_URL,
-                    "must be an https:// URL (http:// only for localhost)",
-                ));
-            }
-            // Keys from an identity provider usually sign tokens for many apps:
-            // without iss/aud any of those tokens would be accepted here.
-            if issuer.is_none() {
-                return Err(AuthConfigError::Missing(JWT_ISSUER));
-            }
-            if audience.is_none() {
-                return Err(AuthConfigError::Missing(JWT_AUDIENCE));
-            }
-            let refresh_secs = parse_secs(
-                get,
-                JWT_JWKS_REFRESH_SECS,
-                DEFAULT_JWKS_REFRESH_SECS,
-                JWKS_REFRESH_RANGE,
-            )?;
-            (alg, JwtKeys::Jwks { url, refresh_secs })
-        }
+        (None, None) => return Err(ConfigError::Missing("JWT_SECRET or JWT_JWKS_URL")),
+        (Some(secret), None) => hs256(alg, secret)?,
+        (None, Some(url)) => jwks(get, alg, url, issuer.is_some() && audience.is_some())?,
     };
-    let leeway_secs = parse_secs(
-        get,
-        JWT_LEEWAY_SECS,
-        DEFAULT_LEEWAY_SECS,
-        0..=MAX_LEEWAY_SECS,
-    )?;
-    let admin_claim = get(ADMIN_CLAIM)
-        .map(|raw| parse_admin_claim(&raw))
-        .transpose()?;
     Ok(JwtConfig {
         alg,
         keys,
         issuer,
         audience,
-        leeway_secs,
-        admin_claim,
+        leeway_secs: secs(
+            get,
+            JWT_LEEWAY_SECS,
+            DEFAULT_LEEWAY_SECS,
+            0..=MAX_LEEWAY_SECS,
+        )?,
+        admin_claim: get(ADMIN_CLAIM)
+            .map(|raw| parse_admin_claim(&raw))
+            .transpose()?,
     })
 }
 
-fn parse_secs(
-    get: &impl Fn(&str) -> Option<String>,
-    setting: &'static str,
-    default: u64,
-    range: std::ops::RangeInclusive<u64>,
-) -> Result<u64, AuthConfigError> {
-    let Some(raw) = get(setting) else {
-        return Ok(default);
-    };
-    raw.parse::<u64>()
-        .ok()
-        .filter(|secs| range.contains(secs))
-        .ok_or_else(|| {
-            AuthConfigError::invalid(
-                setting,
-                format!(
-                    "must be whole seconds between {} and {}",
-                    range.start(),
-                    range.end()
-                ),
-            )
-        })
+/// A shared secret: HS256 only, and at least as long as the hash output.
+fn hs256(alg: Option<JwtAlg>, secret: String) -> Result<(JwtAlg, JwtKeys), ConfigError> {
+    if alg.is_some_and(|alg| alg != JwtAlg::Hs256) {
+        return Err(ConfigError::invalid(
+            JWT_ALG,
+            "must be HS256 with JWT_SECRET",
+        ));
+    }
+    if secret.len() < MIN_HS256_SECRET_BYTES {
+        return Err(ConfigError::invalid(
+            JWT_SECRET,
+            format!("must be at least {MIN_HS256_SECRET_BYTES} bytes"),
+        ));
+    }
+    Ok((JwtAlg::Hs256, JwtKeys::Secret(Secret::new(secret))))
 }
 
-fn parse_admin_users(raw: Option<String>) -> Result<Vec<String>, AuthConfigError> {
+/// An identity provider's keys: RS256 or ES256 from a safe URL, with the
+/// issuer and audience pinned (`pinned`), since such keys usually sign
+/// tokens for many apps and without iss/aud any of them would pass here.
+fn jwks(
+    get: &impl Fn(&str) -> Option<String>,
+    alg: Option<JwtAlg>,
+    url: String,
+    pinned: bool,
+) -> Result<(JwtAlg, JwtKeys), ConfigError> {
+    let alg = alg.ok_or(ConfigError::Missing(JWT_ALG))?;
+    if alg == JwtAlg::Hs256 {
+        return Err(ConfigError::invalid(
+            JWT_ALG,
+            "must be RS256 or ES256 with JWT_JWKS_URL",
+        ));
+    }
+    if !is_acceptable_jwks_url(&url) {
+        return Err(ConfigError::invalid(
+            JWT_JWKS_URL,
+            "must be an https:// URL (http:// only for localhost)",
+        ));
+    }
+    if !pinned {
+        let missing = if get(JWT_ISSUER).is_none() {
+            JWT_ISSUER
+        } else {
+            JWT_AUDIENCE
+        };
+        return Err(ConfigError::Missing(missing));
+    }
+    let refresh_secs = secs(
+        get,
+        JWT_JWKS_REFRESH_SECS,
+        DEFAULT_JWKS_REFRESH_SECS,
+        JWKS_REFRESH_RANGE,
+    )?;
+    Ok((alg, JwtKeys::Jwks { url, refresh_secs }))
+}
+
+fn secs(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: u64,
+    range: std::ops::RangeInclusive<u64>,
+) -> Result<u64, ConfigError> {
+    within(get, name, default, range, "seconds")
+}
+
+fn parse_admin_users(raw: Option<String>) -> Result<Vec<String>, ConfigError> {
     let Some(raw) = raw else {
         return Ok(Vec::new());
     };
@@ -330,7 +281,7 @@ fn parse_admin_users(raw: Option<String>) -> Result<Vec<String>, AuthConfigError
             continue;
         }
         if !is_valid_user_id(entry) {
-            return Err(AuthConfigError::invalid(
+            return Err(ConfigError::invalid(
                 ADMIN_USERS,
                 format!(
                     "entry {} is not a valid UserID (1-32 printable ASCII bytes)",
@@ -343,12 +294,12 @@ fn parse_admin_users(raw: Option<String>) -> Result<Vec<String>, AuthConfigError
     Ok(users)
 }
 
-fn parse_admin_claim(raw: &str) -> Result<AdminClaim, AuthConfigError> {
+fn parse_admin_claim(raw: &str) -> Result<AdminClaim, ConfigError> {
     let (name, value) = raw
         .split_once('=')
         .map(|(n, v)| (n.trim(), v.trim()))
         .filter(|(n, v)| !n.is_empty() && !v.is_empty())
-        .ok_or_else(|| AuthConfigError::invalid(ADMIN_CLAIM, "must look like name=value"))?;
+        .ok_or_else(|| ConfigError::invalid(ADMIN_CLAIM, "must look like name=value"))?;
     Ok(AdminClaim {
         name: name.to_owned(),
         value: value.to_owned(),
@@ -368,10 +319,13 @@ mod tests {
     use std::collections::HashMap;
 
     use super::*;
+    use crate::platform::settings::names::{
+        ADMIN_USERSIG as TENCENT_ADMIN_USERSIG, SDKAPPID as TENCENT_SDKAPPID,
+    };
 
     const SECRET_32: &str = "0123456789abcdef0123456789abcdef";
 
-    fn parse(vars: &[(&str, &str)]) -> Result<AuthConfig, AuthConfigError> {
+    fn parse(vars: &[(&str, &str)]) -> Result<AuthConfig, ConfigError> {
         let map: HashMap<String, String> = vars
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -381,7 +335,7 @@ mod tests {
             sdkappid: 1_400_000_000,
             secret_key: key.as_ref(),
         };
-        AuthConfig::from_env(|name| map.get(name).cloned(), app)
+        AuthConfig::from_env(&|name| map.get(name).cloned(), app)
     }
 
     fn jwt(vars: &[(&str, &str)]) -> JwtConfig {
@@ -393,10 +347,10 @@ mod tests {
 
     #[test]
     fn auth_mode_is_required_and_closed() {
-        assert_eq!(parse(&[]).unwrap_err(), AuthConfigError::Missing(AUTH_MODE));
+        assert_eq!(parse(&[]).unwrap_err(), ConfigError::Missing(AUTH_MODE));
         assert_eq!(
             parse(&[(AUTH_MODE, "  ")]).unwrap_err(),
-            AuthConfigError::Missing(AUTH_MODE)
+            ConfigError::Missing(AUTH_MODE)
         );
         for bad in ["none", "off", "disabled", "anonymous"] {
             assert_eq!(parse(&[(AUTH_MODE, bad)]).unwrap_err().setting(), AUTH_MODE);
@@ -466,7 +420,7 @@ mod tests {
         assert_eq!(unknown_alg.unwrap_err().setting(), JWT_ALG);
         assert_eq!(
             parse(&[(AUTH_MODE, "jwt")]).unwrap_err(),
-            AuthConfigError::Missing("JWT_SECRET or JWT_JWKS_URL")
+            ConfigError::Missing("JWT_SECRET or JWT_JWKS_URL")
         );
         let both = parse(&[
             (AUTH_MODE, "jwt"),
@@ -500,12 +454,9 @@ mod tests {
             let vars: Vec<_> = base.iter().copied().filter(|(k, _)| *k != skip).collect();
             parse(&vars).unwrap_err()
         };
-        assert_eq!(without(JWT_ALG), AuthConfigError::Missing(JWT_ALG));
-        assert_eq!(without(JWT_ISSUER), AuthConfigError::Missing(JWT_ISSUER));
-        assert_eq!(
-            without(JWT_AUDIENCE),
-            AuthConfigError::Missing(JWT_AUDIENCE)
-        );
+        assert_eq!(without(JWT_ALG), ConfigError::Missing(JWT_ALG));
+        assert_eq!(without(JWT_ISSUER), ConfigError::Missing(JWT_ISSUER));
+        assert_eq!(without(JWT_AUDIENCE), ConfigError::Missing(JWT_AUDIENCE));
 
         let with = |k: &'static str, v: &'static str| {
             let mut vars: Vec<_> = base.iter().copied().filter(|(n, _)| *n != k).collect();

@@ -8,13 +8,14 @@ use hmac::{Hmac, Mac};
 use serde_json::{Map, Value};
 use sha2::Sha256;
 
-use super::config::{AdminClaim, AuthConfigError, JwtAlg, JwtConfig, JwtKeys};
+use super::config::{AdminClaim, JwtAlg, JwtConfig, JwtKeys};
 use super::error::AuthError;
 use super::identity::is_valid_user_id;
 use super::jwks::{JwksCache, JwksSource};
 pub use super::jws::MAX_TOKEN_LEN;
 use super::jws::{decode_rest, parse_header};
 use super::signature::SignatureVerifier;
+use crate::platform::settings::ConfigError;
 
 /// A JWS ES256 signature is the raw `r ‖ s` pair (RFC 7518 §3.4), which is
 /// also what WebCrypto takes; a DER signature or any other length is refused.
@@ -45,7 +46,7 @@ pub struct VerifiedJwt {
 }
 
 impl<S: JwksSource, V: SignatureVerifier> JwtVerifier<S, V> {
-    pub fn new(config: &JwtConfig, source: S, verifier: V) -> Result<Self, AuthConfigError> {
+    pub fn new(config: &JwtConfig, source: S, verifier: V) -> Result<Self, ConfigError> {
         let keys = match &config.keys {
             JwtKeys::Secret(secret) => Keys::Secret(secret.expose().as_bytes().to_vec()),
             JwtKeys::Jwks { refresh_secs, .. } => Keys::Jwks(Box::new(JwksCache::new(

@@ -22,8 +22,9 @@ pub mod webcrypto;
 
 use std::collections::HashSet;
 
+use crate::platform::settings::ConfigError;
 pub use bearer::bearer_token;
-pub use config::{AppKey, AuthConfig, AuthConfigError, AuthMethod};
+pub use config::{AppKey, AuthConfig, AuthMethod};
 pub use error::AuthError;
 pub use identity::{is_valid_user_id, Identity};
 pub use jwks::{JwksError, JwksSource, NoJwks};
@@ -47,7 +48,7 @@ pub struct Authenticator<S, V: SignatureVerifier = NoSignatures> {
 
 impl<S: JwksSource, V: SignatureVerifier + Default> Authenticator<S, V> {
     /// `jwks` is only used in JWKS mode; pass [`NoJwks`] otherwise.
-    pub fn new(config: &AuthConfig, jwks: S) -> Result<Self, AuthConfigError> {
+    pub fn new(config: &AuthConfig, jwks: S) -> Result<Self, ConfigError> {
         let verifier = match &config.method {
             AuthMethod::UserSig(cfg) => Verifier::UserSig(UserSigVerifier::new(cfg)),
             AuthMethod::Jwt(cfg) => Verifier::Jwt(JwtVerifier::new(cfg, jwks, V::default())?),
@@ -132,7 +133,7 @@ mod tests {
             sdkappid: 1_400_000_000,
             secret_key: key.as_ref(),
         };
-        let config = AuthConfig::from_env(|name| map.get(name).cloned(), app).unwrap();
+        let config = AuthConfig::from_env(&|name| map.get(name).cloned(), app).unwrap();
         Authenticator::new(&config, NoJwks).unwrap()
     }
 

@@ -16,7 +16,7 @@ use crate::api::validate;
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct CallView<'a> {
+pub struct CallLookup<'a> {
     pub request_id: &'a str,
     pub call_id: &'a str,
     pub media_type: MediaType,
@@ -67,7 +67,7 @@ pub async fn get<T: Transport, R: Runtime>(input: Input<'_, T, R>) -> Result<Suc
     if input.needs_membership && !is_member(info, input.identity.user_id()) {
         return Err(CALL_NOT_FOUND);
     }
-    let view = CallView {
+    let view = CallLookup {
         request_id: &reply.request_id,
         call_id: &info.call_info.call_id,
         media_type: info.call_info.media_type,

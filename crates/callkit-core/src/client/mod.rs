@@ -1,9 +1,9 @@
 //! A `Client` generic over its transport and its runtime (clock, sleep, random).
 
+mod areas;
 mod config;
 mod credentials;
 mod error;
-mod handlers;
 mod outcome;
 mod redact;
 mod retry;
@@ -13,10 +13,10 @@ mod send;
 pub mod testing;
 mod transport;
 
+pub use areas::{Callbacks, Calls, Outcome, Records};
 pub use config::{ClientConfig, UPSTREAM_BUDGET};
 pub use credentials::{AdminCredential, CredentialMode, CredentialStatus};
 pub use error::ClientError;
-pub use handlers::{Callbacks, Calls, Outcome, Records};
 pub use retry::RetryPolicy;
 pub use runtime::Runtime;
 pub use send::Client;

@@ -1,4 +1,4 @@
-//! Thin per-area handlers (`client.calls()`, `.records()`, `.callbacks()`):
+//! The API areas (`client.calls()`, `.records()`, `.callbacks()`):
 //! typed shortcuts over `Client::send`, nothing more.
 
 use super::error::ClientError;
@@ -179,7 +179,7 @@ mod tests {
     }
 
     #[test]
-    fn record_and_callback_handlers_hit_their_commands() {
+    fn record_and_callback_areas_hit_their_commands() {
         let callback = ok_body(
             "Id-c",
             Some(

@@ -59,6 +59,15 @@ fn end(at: u64) -> WebhookEvent {
     }))
 }
 
+/// Bob answers alice's call; carol is no longer listed.
+fn bob_answers(at: u64) -> WebhookEvent {
+    changed(
+        at,
+        &[("alice", "Calling"), ("bob", "Calling")],
+        &[("bob", "Answer")],
+    )
+}
+
 /// Applies events in order, from nothing.
 fn run(events: &[WebhookEvent]) -> Tracked {
     let mut tracked = None;
@@ -127,15 +136,7 @@ fn a_start_then_answers_then_an_end() {
     );
     assert_eq!(t.call.updated_at, 2_000);
 
-    let t = run(&[
-        start(1_000),
-        changed(
-            2_000,
-            &[("alice", "Calling"), ("bob", "Calling")],
-            &[("bob", "Answer")],
-        ),
-        end(9_000),
-    ]);
+    let t = run(&[start(1_000), bob_answers(2_000), end(9_000)]);
     assert_eq!(t.call.state, CallState::Ended);
     assert_eq!(t.call.ended_at, Some(9_000));
     assert_eq!(
@@ -151,15 +152,7 @@ fn a_start_then_answers_then_an_end() {
 
 #[test]
 fn a_duplicate_changes_nothing() {
-    let events = [
-        start(1_000),
-        changed(
-            2_000,
-            &[("alice", "Calling"), ("bob", "Calling")],
-            &[("bob", "Answer")],
-        ),
-        end(9_000),
-    ];
+    let events = [start(1_000), bob_answers(2_000), end(9_000)];
     let mut tracked = None;
     for e in &events {
         let (once, first) = apply(tracked.clone(), e);
@@ -173,11 +166,7 @@ fn a_duplicate_changes_nothing() {
 
 #[test]
 fn a_late_member_change_never_resurrects_an_ended_call() {
-    let late = changed(
-        5_000,
-        &[("alice", "Calling"), ("bob", "Calling")],
-        &[("bob", "Answer")],
-    );
+    let late = bob_answers(5_000);
     let (t, changed) = apply(Some(run(&[start(1_000), end(9_000)])), &late);
     assert!(!changed);
     assert_eq!(t.call.state, CallState::Ended);
@@ -189,11 +178,7 @@ fn a_late_member_change_never_resurrects_an_ended_call() {
 
 #[test]
 fn a_stale_member_list_is_ignored() {
-    let newer = changed(
-        3_000,
-        &[("alice", "Calling"), ("bob", "Calling")],
-        &[("bob", "Answer")],
-    );
+    let newer = bob_answers(3_000);
     let older = changed(2_000, &[("alice", "Calling"), ("bob", "Waiting")], &[]);
     let t = run(&[start(1_000), newer.clone(), older]);
     assert_eq!(status_of(&t, "bob").0, MemberStatus::Calling);

@@ -2,6 +2,7 @@
 
 use callkit_core::secret::Secret;
 use callkit_emulator::config::{AppConfig, EmulatorConfig, DEMO_KEY, DEMO_SDKAPPID};
+use callkit_emulator::traffic::SimulationConfig;
 use callkit_emulator::EmulatorError;
 use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
@@ -63,6 +64,15 @@ pub struct ServeArgs {
         default_value_t = 2000
     )]
     pub webhook_timeout_ms: u64,
+    /// Simulated calls started per minute among the demo users of the first
+    /// app (fractions allowed, at most 600); 0 or absent turns it off.
+    #[arg(
+        long,
+        env = "CALLKIT_EMULATOR_SIMULATE_CALLS",
+        value_name = "PER_MINUTE",
+        allow_negative_numbers = true
+    )]
+    pub simulate_calls: Option<f64>,
     /// Worker threads (default: one per core).
     #[arg(long, env = "CALLKIT_EMULATOR_THREADS")]
     pub threads: Option<usize>,
@@ -104,6 +114,11 @@ impl ServeArgs {
                 .filter(|t| !t.is_empty())
                 .map(Secret::new),
             webhook_timeout: Duration::from_millis(self.webhook_timeout_ms),
+            // Negative and absurd rates are kept, for `validated` to refuse.
+            simulation: self
+                .simulate_calls
+                .filter(|n| *n != 0.0)
+                .map(SimulationConfig::per_minute),
         }
         .validated()
     }

@@ -1,6 +1,7 @@
 //! What the server is started with: apps (SDKAppID, key, admins) and knobs.
 
 use crate::error::EmulatorError;
+use crate::traffic::SimulationConfig;
 use callkit_core::secret::Secret;
 use std::net::SocketAddr;
 use std::str::FromStr;
@@ -82,6 +83,8 @@ pub struct EmulatorConfig {
     /// With a token, webhooks carry `Sign` and `RequestTime`.
     pub webhook_token: Option<Secret>,
     pub webhook_timeout: Duration,
+    /// Background calls in the first app (`--simulate-calls`); `None` = off.
+    pub simulation: Option<SimulationConfig>,
 }
 
 impl Default for EmulatorConfig {
@@ -94,13 +97,18 @@ impl Default for EmulatorConfig {
             seed_demo: false,
             webhook_token: None,
             webhook_timeout: Duration::from_secs(2),
+            simulation: None,
         }
     }
 }
 
 impl EmulatorConfig {
-    /// Rejects duplicate SDKAppIDs and fills in the demo app when none is given.
+    /// Rejects duplicate SDKAppIDs and an unusable simulation, and fills in
+    /// the demo app when none is given.
     pub fn validated(mut self) -> Result<Self, EmulatorError> {
+        if let Some(problem) = self.simulation.as_ref().and_then(SimulationConfig::problem) {
+            return Err(EmulatorError::Simulation(problem));
+        }
         if self.apps.is_empty() {
             self.apps.push(AppConfig::demo());
         }

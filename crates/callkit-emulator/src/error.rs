@@ -10,6 +10,8 @@ pub enum EmulatorError {
     /// The `--app` value is echoed nowhere: it carries a secret key.
     #[error("invalid --app value ({0}); expected SDKAPPID:SECRETKEY:admin1,admin2")]
     AppSpec(&'static str),
+    #[error("{0}")]
+    Simulation(String),
     #[error("SDKAppID {0} is configured twice")]
     DuplicateApp(u64),
     #[error("cannot listen on {addr}: {source}")]
@@ -40,7 +42,10 @@ impl EmulatorError {
     /// The HTTP status the control API answers this error with.
     pub fn http_status(&self) -> u16 {
         match self {
-            Self::BadRequest(_) | Self::AppSpec(_) | Self::DuplicateApp(_) => 400,
+            Self::BadRequest(_)
+            | Self::AppSpec(_)
+            | Self::DuplicateApp(_)
+            | Self::Simulation(_) => 400,
             Self::UnknownApp(_) | Self::CallNotFound | Self::NotFound => 404,
             Self::MethodNotAllowed => 405,
             Self::Conflict(_) => 409,

@@ -3,7 +3,8 @@
 //! Several SDKAppIDs, real UserSig verification, the documented error codes,
 //! per-command rate limits, call/record/callback state, webhooks, and a
 //! control API (`/_emulator/`) for tests: seeding, simulated members, fault
-//! injection and counters. Start it with [`server::start`].
+//! injection and counters; optionally simulated background calls
+//! ([`traffic`]). Start it with [`server::start`].
 
 pub mod app;
 pub mod calls;
@@ -20,6 +21,7 @@ pub mod rate_limit;
 pub mod server;
 pub mod sig_cache;
 pub mod state;
+pub mod traffic;
 pub mod v4;
 pub mod webhook;
 

@@ -35,6 +35,7 @@ fn serve(args: ServeArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let simulated = config.simulation.as_ref().map(|s| s.per_minute);
     let mut builder = tokio::runtime::Builder::new_multi_thread();
     builder.enable_all();
     if let Some(n) = threads.filter(|n| *n > 0) {
@@ -60,6 +61,12 @@ fn serve(args: ServeArgs) -> ExitCode {
                 "callkit-emulator: app {} admins {}",
                 app.sdkappid,
                 app.admins().join(",")
+            );
+        }
+        if let (Some(per_minute), Ok(app)) = (simulated, running.emulator().app_or_default(None)) {
+            eprintln!(
+                "callkit-emulator: simulating about {per_minute} calls per minute in app {}",
+                app.sdkappid
             );
         }
         // Scripts wait for exactly this line.

@@ -24,6 +24,8 @@ pub struct RunningEmulator {
     addr: SocketAddr,
     emulator: Arc<Emulator>,
     accept_loop: JoinHandle<()>,
+    /// `--simulate-calls`: stops with the server.
+    traffic: Option<JoinHandle<()>>,
 }
 
 impl RunningEmulator {
@@ -49,10 +51,14 @@ impl RunningEmulator {
 impl Drop for RunningEmulator {
     fn drop(&mut self) {
         self.accept_loop.abort();
+        if let Some(traffic) = &self.traffic {
+            traffic.abort();
+        }
     }
 }
 
-/// Binds, seeds if asked, and serves in the background on the current runtime.
+/// Binds, seeds if asked, and serves (and simulates calls, if asked) in the
+/// background on the current runtime.
 pub async fn start(config: EmulatorConfig) -> Result<RunningEmulator, EmulatorError> {
     let config = config.validated()?;
     let listener =
@@ -68,11 +74,16 @@ pub async fn start(config: EmulatorConfig) -> Result<RunningEmulator, EmulatorEr
         let app = emulator.app_or_default(None)?;
         control::seed_app(app, 50, 3);
     }
+    let traffic = match config.simulation {
+        Some(sim) => Some(crate::traffic::spawn(emulator.clone(), sim)?),
+        None => None,
+    };
     let accept_loop = tokio::spawn(accept(listener, emulator.clone()));
     Ok(RunningEmulator {
         addr,
         emulator,
         accept_loop,
+        traffic,
     })
 }
 

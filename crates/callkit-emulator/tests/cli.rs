@@ -99,3 +99,80 @@ fn bad_app_flag_fails_without_echoing_the_key() {
     assert!(!stderr.contains("supersecretkey"), "{stderr}");
     assert!(out.stdout.is_empty());
 }
+
+/// `serve` with `args` (and `env`) that must refuse to start: exit 2, a
+/// message naming the flag, nothing on stdout.
+fn refused(args: &[&str], env: &[(&str, &str)]) -> String {
+    let out = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(args)
+        .envs(env.iter().copied())
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(2), "{args:?} {env:?}: {stderr}");
+    assert!(out.stdout.is_empty());
+    stderr
+}
+
+#[test]
+fn bad_simulate_calls_values_are_refused_clearly() {
+    for bad in ["-1", "601", "0.01", "nan", "inf"] {
+        let stderr = refused(&["--simulate-calls", bad], &[]);
+        assert!(
+            stderr.contains("--simulate-calls must be 0 (off) or between 0.1 and 600"),
+            "{bad}: {stderr}"
+        );
+    }
+    let stderr = refused(&["--simulate-calls", "lots"], &[]);
+    assert!(stderr.contains("--simulate-calls"), "{stderr}");
+    let stderr = refused(&[], &[("CALLKIT_EMULATOR_SIMULATE_CALLS", "-5")]);
+    assert!(stderr.contains("not -5"), "{stderr}");
+}
+
+/// One raw HTTP/1.0 GET; the whole answer, headers included.
+fn get(addr: &str, path: &str) -> String {
+    use std::io::Write;
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: x\r\n\r\n").expect("write");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("read");
+    answer
+}
+
+#[test]
+fn simulate_calls_flag_starts_calls() {
+    let mut child = Command::new(BIN)
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--simulate-calls",
+            "600",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("line");
+    let addr = line
+        .trim_end()
+        .strip_prefix("callkit-emulator listening on http://")
+        .expect("listening line")
+        .to_owned();
+    // A start every 50–150 ms, and the default calls last seconds.
+    let mut answer = String::new();
+    for _ in 0..50 {
+        answer = get(&addr, "/_emulator/calls");
+        if answer.contains("\"callId\"") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(answer.contains("\"callId\""), "{answer}");
+}

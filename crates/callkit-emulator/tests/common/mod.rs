@@ -44,6 +44,7 @@ pub fn config() -> EmulatorConfig {
         seed_demo: false,
         webhook_token: None,
         webhook_timeout: Duration::from_secs(2),
+        simulation: None,
     }
 }
 

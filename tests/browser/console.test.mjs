@@ -70,27 +70,42 @@ after(async () => {
 /**
  * Records every /api/ answer `page` receives in `worker.responses`, as
  * `worker.request` does, for the sweep; `closePage` waits for the bodies.
+ * `answersRecorded()` waits until no read is pending (reads that start while it
+ * waits included), and is called just before the page closes: a request of the
+ * page's own timers (the call lookup's refresh, a board reconnect) that
+ * finishes after that can no longer be read, and is left out.
  */
 function recordApiAnswers(page) {
   const reads = [];
+  let closing = false;
   page.on('requestfinished', (request) => {
     const url = new URL(request.url());
     if (!url.pathname.startsWith('/api/')) return;
     reads.push((async () => {
-      const response = await request.response();
-      const auth = (await request.allHeaders()).authorization;
-      worker.responses.push({
-        method: request.method(),
-        path: `${url.pathname}${url.search}`,
-        status: response.status(),
-        headers: await response.allHeaders(),
-        text: await response.text(),
-        token: auth?.startsWith('Bearer ') ? auth.slice(7) : undefined,
-        fromPage: true,
-      });
+      try {
+        const response = await request.response();
+        const auth = (await request.allHeaders()).authorization;
+        worker.responses.push({
+          method: request.method(),
+          path: `${url.pathname}${url.search}`,
+          status: response.status(),
+          headers: await response.allHeaders(),
+          text: await response.text(),
+          token: auth?.startsWith('Bearer ') ? auth.slice(7) : undefined,
+          fromPage: true,
+        });
+      } catch (error) {
+        if (!closing) throw error;
+      }
     })());
   });
-  page.answersRecorded = () => Promise.all(reads);
+  page.answersRecorded = async () => {
+    for (let seen = -1; seen !== reads.length;) {
+      seen = reads.length;
+      await Promise.all(reads);
+    }
+    closing = true;
+  };
 }
 
 /**

@@ -122,6 +122,83 @@ export interface MintedUserSig {
   expiresAt: number;
 }
 
+/** `Left`: no longer in the call (on the live board only; see `lastAction` for why). */
+export type LiveMemberStatus = 'Calling' | 'Waiting' | 'Left';
+
+export interface LiveMember {
+  userId: string;
+  status: LiveMemberStatus;
+  /** The member's last `ActionType` as Tencent sent it (`Answer`, `Reject`, `Hangup`, …), or null. */
+  lastAction: string | null;
+  /** Unix milliseconds. */
+  changedAt: number;
+}
+
+/** A call on the live board (docs/live-board.md). Times are Unix milliseconds. */
+export interface LiveCall {
+  callId: string;
+  state: 'live' | 'ended';
+  /** null until an event says it. */
+  mediaType: MediaType | null;
+  callType: CallType | null;
+  caller: string | null;
+  groupId: string;
+  roomId: string;
+  roomIdType: 1 | 2 | null;
+  startedAt: number;
+  endedAt: number | null;
+  /** Tencent's `CallResult` at the end. */
+  callResult: CallResult | string | null;
+  endedBy: 'webhook' | 'reconcile' | null;
+  updatedAt: number;
+  members: LiveMember[];
+}
+
+export interface LiveCalls {
+  /** Live first, then newest first. */
+  calls: LiveCall[];
+  /** The edge's clock, Unix milliseconds. */
+  now: number;
+}
+
+export interface LiveTicket {
+  /** One use, for `GET /api/v1/live?ticket=…`. */
+  ticket: string;
+  /** Seconds. */
+  expiresIn: number;
+}
+
+export type LiveStatus = 'connecting' | 'open' | 'closed';
+
+export interface LiveDetail {
+  /** Why the connection is closed (or the last attempt failed); null while all is well. */
+  error: CallKitEdgeError | Error | null;
+  /** When the next attempt starts (Unix ms), while `status` is `closed` and not `final`. */
+  retryAt: number | null;
+  /** Closed for good: another attempt cannot help (401, 403, …). `reconnect()` still tries. */
+  final: boolean;
+  /** The edge's clock minus this one, from the last snapshot, in ms. */
+  clockOffsetMs: number;
+}
+
+export interface SubscribeOptions {
+  /** First reconnect delay before jitter; default 1000. */
+  minDelayMs?: number;
+  /** Cap of the reconnect delay; default 30000. */
+  maxDelayMs?: number;
+  /** How often to send `ping`; a socket that answered nothing since the last one is dropped. Default 25000. */
+  pingIntervalMs?: number;
+  /** Random source for the jitter (0 ≤ x < 1); default Math.random. */
+  random?: () => number;
+}
+
+/** Calling it closes the subscription for good. */
+export interface LiveSubscription {
+  (): void;
+  /** Tries now instead of waiting for the next scheduled attempt (also after a final close). */
+  reconnect(): void;
+}
+
 export type TokenSource = string | (() => string | null | undefined | Promise<string | null | undefined>);
 
 export interface CallKitEdgeClientOptions {
@@ -131,6 +208,8 @@ export interface CallKitEdgeClientOptions {
   token?: TokenSource;
   /** A fetch implementation; defaults to the global fetch. */
   fetch?: typeof fetch;
+  /** A WebSocket constructor for `subscribe()`; defaults to the global one (pass `ws`'s in Node). */
+  WebSocket?: new (url: string) => WebSocket;
 }
 
 export class CallKitEdgeClient {
@@ -145,6 +224,18 @@ export class CallKitEdgeClient {
   setCallback(config: { url: string; commands: CallbackCommand[] }): Promise<CallbackConfig>;
   deleteCallback(): Promise<DeleteCallbackResult>;
   mintUserSig(): Promise<MintedUserSig>;
+  liveCalls(): Promise<LiveCalls>;
+  liveTicket(): Promise<LiveTicket>;
+  /**
+   * Follows the live board over a WebSocket, opened with a fresh ticket on every (re)connect;
+   * reconnects after a drop with exponential backoff and jitter (capped at `maxDelayMs`).
+   * `onChange` gets every visible call (live first, then newest first), the status and details; it is not
+   * called again once the returned function has been called.
+   */
+  subscribe(
+    onChange: (calls: LiveCall[], status: LiveStatus, detail: LiveDetail) => void,
+    options?: SubscribeOptions,
+  ): LiveSubscription;
 }
 
 export interface CallKitEdgeErrorInit {
@@ -162,7 +253,8 @@ export interface CallKitEdgeErrorInit {
  * Any failed call. `code` is the problem+json `code`; answers that are not problem+json get a
  * generic one (`unauthorized`, `forbidden`, `not_found`, `rate_limited`, `server_error`,
  * `http_error`), no answer at all is `network_error` (status 0), and a success body that is
- * not JSON is `bad_response`.
+ * not JSON is `bad_response`. On the live socket (`LiveDetail.error`), a socket that closed is
+ * `connection_closed` and one that stopped answering pings `network_error`, both status 0.
  */
 export class CallKitEdgeError extends Error {
   constructor(init?: CallKitEdgeErrorInit);
@@ -180,3 +272,12 @@ export class CallKitEdgeError extends Error {
 
 /** Seconds from a Retry-After header value (delta-seconds or HTTP date), or null. */
 export function parseRetryAfter(value: string | null | undefined, now?: number): number | null;
+
+/**
+ * The wait before reconnect attempt `attempt` (0-based): `minDelayMs · 2^attempt`, capped at
+ * `maxDelayMs`, times a random 0.5-1 (jitter). Milliseconds.
+ */
+export function reconnectDelay(
+  attempt: number,
+  options?: { minDelayMs?: number; maxDelayMs?: number; random?: () => number },
+): number;

@@ -45,19 +45,51 @@ function toUnixSeconds(value) {
   return value;
 }
 
+/**
+ * How long to wait before reconnect attempt `attempt` (0 for the first): exponential from
+ * `minDelayMs`, capped at `maxDelayMs`, with jitter (a random 50-100 % of that), so many
+ * clients that lost the edge together do not come back in step.
+ */
+function reconnectDelay(attempt, { minDelayMs = 1000, maxDelayMs = 30_000, random = Math.random } = {}) {
+  const ceiling = Math.min(maxDelayMs, minDelayMs * 2 ** Math.min(attempt, 30));
+  return Math.round(ceiling * (0.5 + random() / 2));
+}
+
+// The board's order (GET /live/calls): live calls first, then newest first (by start, then by
+// last change), ties by CallId.
+function sortCalls(calls) {
+  const at = (c) => c.startedAt ?? c.updatedAt ?? 0;
+  return calls.sort((a, b) => (a.state === 'ended') - (b.state === 'ended') || at(b) - at(a)
+    || (b.updatedAt ?? 0) - (a.updatedAt ?? 0) || String(a.callId).localeCompare(String(b.callId)));
+}
+
+// A failed ticket request that another attempt cannot fix: the token or the policy refuses,
+// or the edge has no live board. Timeouts, rate limits, 5xx and network errors are retried.
+function isFinal(error) {
+  const status = Number(error?.status) || 0;
+  return status >= 400 && status < 500 && status !== 408 && status !== 429;
+}
+
+// Rethrows outside the socket machinery, so a throwing listener is reported but cannot stop it.
+function reportLater(error) {
+  setTimeout(() => { throw error; }, 0);
+}
+
 export class CallKitEdgeClient {
   #baseUrl;
   #token;
   #fetch;
+  #WebSocket;
 
   /**
    * @param {{ baseUrl?: string, token?: string | (() => string | null | undefined | Promise<string | null | undefined>),
-   *           fetch?: typeof fetch }} options
+   *           fetch?: typeof fetch, WebSocket?: typeof WebSocket }} options
    */
-  constructor({ baseUrl = '', token, fetch: fetchImpl } = {}) {
+  constructor({ baseUrl = '', token, fetch: fetchImpl, WebSocket: WebSocketImpl } = {}) {
     this.#baseUrl = String(baseUrl).replace(/\/+$/, '');
     this.#token = token;
     this.#fetch = fetchImpl ?? ((...args) => globalThis.fetch(...args));
+    this.#WebSocket = WebSocketImpl;
   }
 
   health() { return this.#request('GET', '/health', { auth: false }); }
@@ -87,6 +119,202 @@ export class CallKitEdgeClient {
   deleteCallback() { return this.#request('DELETE', '/callback'); }
 
   mintUserSig() { return this.#request('POST', '/usersig', { body: {} }); }
+
+  /** The live (and recently ended) calls the caller may see: `{ calls, now }`, live first, newest first. */
+  liveCalls() { return this.#request('GET', '/live/calls'); }
+
+  /** A one-use, 30 s ticket to open the live socket with: `{ ticket, expiresIn }`. */
+  liveTicket() { return this.#request('POST', '/live/ticket'); }
+
+  /**
+   * Follows the live calls over a WebSocket. `onChange(calls, status, detail)` is called with
+   * every call the caller may see (live first, then newest first), the connection status (`connecting`, `open`,
+   * `closed`) and `{ error, retryAt, final, clockOffsetMs }`. Every connection, first or not,
+   * opens with a fresh ticket (the bearer token never goes in a URL). After a drop the client
+   * reconnects on its own, with exponential backoff and jitter up to `maxDelayMs`; a refusal
+   * another attempt cannot fix (401, 403, …) closes it for good (`final: true`). While
+   * reconnecting, `calls` is the last list seen. Returns a function that closes the
+   * subscription for good (after which `onChange` is not called again); its `reconnect()`
+   * skips the wait before the next attempt.
+   */
+  subscribe(onChange, {
+    minDelayMs = 1000, maxDelayMs = 30_000, pingIntervalMs = 25_000, random = Math.random,
+  } = {}) {
+    if (typeof onChange !== 'function') throw new TypeError('subscribe(onChange): onChange must be a function');
+    const WebSocketImpl = this.#WebSocket ?? globalThis.WebSocket;
+    if (typeof WebSocketImpl !== 'function') {
+      throw new TypeError('subscribe() needs a WebSocket: pass { WebSocket } to the CallKitEdgeClient constructor');
+    }
+    const calls = new Map();
+    let status = 'connecting';
+    let detail = { error: null, retryAt: null, final: false, clockOffsetMs: 0 };
+    let stopped = false;
+    let socket = null;
+    let attempt = 0;
+    let generation = 0; // a connection attempt superseded by a newer one (or by the end) drops its results
+    let retryTimer = null;
+    let pingTimer = null;
+
+    const emit = () => {
+      if (stopped) return;
+      try {
+        onChange(sortCalls([...calls.values()]), status, { ...detail });
+      } catch (error) {
+        reportLater(error);
+      }
+    };
+
+    const stopHeartbeat = () => {
+      clearInterval(pingTimer);
+      pingTimer = null;
+    };
+
+    // Forgets `ws` without waiting for its close handshake (a dead link may never finish one).
+    const abandon = (ws) => {
+      if (!ws) return;
+      ws.onopen = null;
+      ws.onmessage = null;
+      ws.onclose = null;
+      // Closing a socket still connecting reports an error: keep a listener for it (Node's
+      // `ws` throws an error nobody listens to).
+      ws.onerror = () => {};
+      try { ws.close(1000); } catch { /* not open yet, or already gone */ }
+      if (socket === ws) socket = null;
+      stopHeartbeat();
+    };
+
+    const scheduleRetry = (error) => {
+      if (stopped) return;
+      let wait = reconnectDelay(attempt, { minDelayMs, maxDelayMs, random });
+      if (Number.isFinite(error?.retryAfter)) wait = Math.max(wait, error.retryAfter * 1000);
+      attempt += 1;
+      status = 'closed';
+      detail = { ...detail, error: error ?? null, retryAt: Date.now() + wait, final: false };
+      clearTimeout(retryTimer);
+      retryTimer = setTimeout(connect, wait);
+      emit();
+    };
+
+    const finish = (error) => {
+      status = 'closed';
+      detail = { ...detail, error, retryAt: null, final: true };
+      emit();
+    };
+
+    const onMessage = (ws, data) => {
+      if (typeof data !== 'string' || data === 'pong') return;
+      let msg;
+      try { msg = JSON.parse(data); } catch { return; }
+      if (msg?.type === 'snapshot' && Array.isArray(msg.calls)) {
+        calls.clear();
+        for (const call of msg.calls) if (call?.callId) calls.set(call.callId, call);
+        attempt = 0;
+        status = 'open';
+        detail = {
+          error: null, retryAt: null, final: false,
+          clockOffsetMs: Number.isFinite(msg.now) ? msg.now - Date.now() : 0,
+        };
+      } else if (msg?.type === 'call' && msg.call?.callId) {
+        calls.set(msg.call.callId, msg.call);
+      } else if (msg?.type === 'removed' && typeof msg.callId === 'string') {
+        calls.delete(msg.callId);
+      } else {
+        return; // a message this version does not know
+      }
+      if (socket === ws) emit();
+    };
+
+    const connect = async () => {
+      clearTimeout(retryTimer);
+      retryTimer = null;
+      abandon(socket);
+      if (stopped) return;
+      const gen = ++generation;
+      status = 'connecting';
+      detail = { ...detail, retryAt: null };
+      emit();
+
+      let ticket;
+      try {
+        ({ ticket } = await this.liveTicket());
+        if (typeof ticket !== 'string' || !ticket) {
+          throw new CallKitEdgeError({ status: 200, code: 'bad_response', title: 'Unreadable answer',
+            detail: 'The edge answered the ticket request without a ticket.' });
+        }
+      } catch (error) {
+        if (stopped || gen !== generation) return;
+        if (isFinal(error)) finish(error);
+        else scheduleRetry(error);
+        return;
+      }
+      if (stopped || gen !== generation) return;
+
+      let ws;
+      try {
+        ws = new WebSocketImpl(this.#wsUrl(`/live?ticket=${encodeURIComponent(ticket)}`));
+      } catch (error) {
+        scheduleRetry(error);
+        return;
+      }
+      socket = ws;
+      let awaitingPong = false;
+      ws.onopen = () => {
+        stopHeartbeat();
+        // Any message proves the link alive; a ping that got nothing back by the next one means
+        // a connection that died without a close (a sleeping laptop, a lost network): drop it.
+        pingTimer = setInterval(() => {
+          if (awaitingPong) {
+            abandon(ws);
+            scheduleRetry(new CallKitEdgeError({ status: 0, code: 'network_error', title: 'Connection lost',
+              detail: 'The live connection stopped answering.' }));
+            return;
+          }
+          awaitingPong = true;
+          try { ws.send('ping'); } catch { /* closing: onclose follows */ }
+        }, pingIntervalMs);
+      };
+      ws.onmessage = (event) => {
+        awaitingPong = false;
+        onMessage(ws, event.data);
+      };
+      ws.onerror = () => { /* onclose follows with the details there are */ };
+      ws.onclose = (event) => {
+        if (socket !== ws) return;
+        socket = null;
+        stopHeartbeat();
+        scheduleRetry(new CallKitEdgeError({
+          status: 0, code: 'connection_closed', title: 'Connection closed',
+          detail: `The live connection closed (code ${event?.code ?? 'unknown'}).`,
+        }));
+      };
+    };
+
+    const unsubscribe = () => {
+      if (stopped) return;
+      stopped = true;
+      generation += 1;
+      clearTimeout(retryTimer);
+      retryTimer = null;
+      abandon(socket);
+    };
+    /** Reconnects now instead of at the scheduled time (or after a final close). */
+    unsubscribe.reconnect = () => {
+      if (stopped || status !== 'closed') return;
+      attempt = 0;
+      connect();
+    };
+    connect();
+    return unsubscribe;
+  }
+
+  // The WebSocket URL of an API path: the base URL's (or the page's) origin, in ws: or wss:.
+  #wsUrl(path) {
+    const base = this.#baseUrl || globalThis.location?.origin;
+    if (!base) throw new TypeError('a baseUrl is needed outside a browser');
+    const url = new URL(`${base}${API}${path}`);
+    url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+    return url.href;
+  }
 
   async #bearer() {
     const token = typeof this.#token === 'function' ? await this.#token() : this.#token;
@@ -146,4 +374,4 @@ export class CallKitEdgeClient {
   }
 }
 
-export { parseRetryAfter };
+export { parseRetryAfter, reconnectDelay };

@@ -23,6 +23,7 @@ import {
   startWorker,
 } from '../integration/harness.mjs';
 import { DEMO_KEY, mintUserSig, verifyUserSig } from '../integration/tokens.mjs';
+import { EMULATOR_OPTIONS, WEBHOOK_TOKEN, WORKER_VARS, configureBoard, eventually } from './live-stack.mjs';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = join(ROOT, 'tests', 'artifacts', 'screenshots');
@@ -40,13 +41,17 @@ const alice = mintUserSig('alice');
 // The records test reads many pages for its chart; an admin of its own keeps it
 // clear of the per-identity rate limit (120 / 60 s) the other tests share.
 const recordsAdmin = mintUserSig('admin1');
+// The live-board tests configure the callback and poll the board from Node as an admin of
+// their own, so the polling does not eat into the pages' rate limit.
+const boardAdmin = mintUserSig('admin2');
 
 before(async () => {
   assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: run \`bash scripts/chromium.sh\``);
   await mkdir(SHOTS, { recursive: true });
-  emulator = await startEmulator();
+  // Webhooks signed with a secret the worker knows, so the live board can receive them.
+  emulator = await startEmulator(EMULATOR_OPTIONS);
   seeded = await emulator.control.seed({ records: 50, liveCalls: 3 });
-  worker = await startWorker({ emulator });
+  worker = await startWorker({ emulator, vars: { ...WORKER_VARS, ADMIN_USERS: 'administrator,admin1,admin2' } });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
@@ -65,27 +70,42 @@ after(async () => {
 /**
  * Records every /api/ answer `page` receives in `worker.responses`, as
  * `worker.request` does, for the sweep; `closePage` waits for the bodies.
+ * `answersRecorded()` waits until no read is pending (reads that start while it
+ * waits included), and is called just before the page closes: a request of the
+ * page's own timers (the call lookup's refresh, a board reconnect) that
+ * finishes after that can no longer be read, and is left out.
  */
 function recordApiAnswers(page) {
   const reads = [];
+  let closing = false;
   page.on('requestfinished', (request) => {
     const url = new URL(request.url());
     if (!url.pathname.startsWith('/api/')) return;
     reads.push((async () => {
-      const response = await request.response();
-      const auth = (await request.allHeaders()).authorization;
-      worker.responses.push({
-        method: request.method(),
-        path: `${url.pathname}${url.search}`,
-        status: response.status(),
-        headers: await response.allHeaders(),
-        text: await response.text(),
-        token: auth?.startsWith('Bearer ') ? auth.slice(7) : undefined,
-        fromPage: true,
-      });
+      try {
+        const response = await request.response();
+        const auth = (await request.allHeaders()).authorization;
+        worker.responses.push({
+          method: request.method(),
+          path: `${url.pathname}${url.search}`,
+          status: response.status(),
+          headers: await response.allHeaders(),
+          text: await response.text(),
+          token: auth?.startsWith('Bearer ') ? auth.slice(7) : undefined,
+          fromPage: true,
+        });
+      } catch (error) {
+        if (!closing) throw error;
+      }
     })());
   });
-  page.answersRecorded = () => Promise.all(reads);
+  page.answersRecorded = async () => {
+    for (let seen = -1; seen !== reads.length;) {
+      seen = reads.length;
+      await Promise.all(reads);
+    }
+    closing = true;
+  };
 }
 
 /**
@@ -180,9 +200,31 @@ async function tabThroughControls(page) {
   }, [Object.fromEntries(reached)]);
 }
 
+const liveRow = (page, callId) => page.locator(`#live-list li[data-call-id="${callId}"]`);
+const liveMember = (row, user) => row.locator('.member').filter({ has: row.page().locator('.member-id', { hasText: new RegExp(`^${user}$`) }) });
+
+/** Waits until the board of `page` is connected (the indicator says so). */
+async function boardOpen(page, timeout = UI_TIMEOUT) {
+  await page.locator('#live-connection[data-state=open]').waitFor({ timeout });
+}
+
+/** The board as an admin sees it through the API (from Node, as `boardAdmin`). */
+async function boardCalls() {
+  const res = await worker.request('GET', '/api/v1/live/calls', { token: boardAdmin });
+  assert.equal(res.status, 200, res.text);
+  return res.json.calls;
+}
+
+/** Seconds in a formatted duration ("1 min 5 s", "12 s"). */
+function seconds(text) {
+  const m = text.match(/(?:(\d+) min )?(\d+) s/);
+  assert.ok(m, `a duration: ${text}`);
+  return Number(m[1] ?? 0) * 60 + Number(m[2]);
+}
+
 // ------------------------------------------------------------ tests
 
-describe('console', { timeout: TEST_TIMEOUT * 12 }, () => {
+describe('console', { timeout: TEST_TIMEOUT * 17 }, () => {
   test('shows health signed out, then signs in with a pasted admin token', { timeout: TEST_TIMEOUT }, async () => {
     const page = await openConsole();
     const health = (await worker.request('GET', '/api/v1/health')).json;
@@ -571,6 +613,216 @@ describe('console', { timeout: TEST_TIMEOUT * 12 }, () => {
     await closePage(page);
   });
 
+  test('the live board shows a call that starts in the emulator, its member answering and its end, without a reload', { timeout: TEST_TIMEOUT }, async () => {
+    await configureBoard(worker, boardAdmin);
+    const page = await openConsole({ fakeClock: true });
+    let navigations = 0;
+    page.on('framenavigated', () => { navigations += 1; });
+    await signIn(page, admin, 'administrator');
+    await boardOpen(page);
+    const indicator = page.locator('#live-connection');
+    assert.equal(await indicator.innerText(), 'Connected');
+    assert.equal(await indicator.getAttribute('aria-live'), 'polite');
+    assert.equal(await indicator.getAttribute('role'), 'status');
+
+    const { callId } = await emulator.control.createCall({ caller: 'alice', callees: ['bob'], mediaType: 'Video' });
+    const row = liveRow(page, callId);
+    await row.filter({ hasText: 'Ringing' }).waitFor();
+    const text = await row.innerText();
+    for (const part of ['Video', 'alice → bob', callId]) assert.ok(text.includes(part), `${part} in ${text}`);
+    assert.match(await liveMember(row, 'alice').innerText(), /Calling/);
+    assert.match(await liveMember(row, 'bob').innerText(), /Waiting/);
+    assert.equal(await row.getAttribute('data-state'), 'live');
+    assert.equal(await liveRow(page, callId).locator('xpath=..').evaluate((ul) => ul.firstElementChild.dataset.callId), callId,
+      'the newest call comes first');
+    await shot(page, '18-live-board-ringing');
+
+    // The duration ticks.
+    const duration = row.locator('.live-duration');
+    const first = seconds(await duration.innerText());
+    await waitUntil(async () => seconds(await duration.innerText()) >= first + 2, UI_TIMEOUT, 'the duration to tick');
+
+    await emulator.control.act(callId, 'answer', 'bob');
+    await liveMember(row, 'bob').filter({ hasText: 'Calling' }).waitFor();
+    assert.equal(await row.locator('.badge').innerText(), 'Live');
+    await shot(page, '19-live-board-answered');
+
+    // A live call opens in Call lookup.
+    await row.getByRole('button').click();
+    await page.locator('#call-live').filter({ hasText: 'Live' }).waitFor();
+    assert.equal(await page.locator('#call-result-id').innerText(), callId);
+    assert.equal(await page.locator('#call').evaluate((el) => el === document.activeElement), true, 'focus moves to Call lookup');
+
+    await emulator.control.act(callId, 'hangup', 'alice');
+    await row.filter({ hasText: 'Ended' }).waitFor();
+    assert.equal(await row.getAttribute('data-state'), 'ended');
+    assert.match(await row.innerText(), /Result: NormalEnd/);
+    // The end webhook carries the record, which says the call type.
+    assert.match(await row.locator('.live-facts').innerText(), /^Video · One-to-one$/);
+    assert.match(await row.locator('.live-duration').innerText(), /^lasted .* ended .* ago$/);
+    // It fades while it stays, then leaves the board.
+    await waitUntil(async () => Number(await row.evaluate((li) => li.style.opacity)) < 1, UI_TIMEOUT, 'the ended call to fade');
+    await shot(page, '20-live-board-ended');
+
+    // An ended call opens its record.
+    await row.getByRole('button').click();
+    await page.locator('#record-detail-facts').filter({ hasText: 'NormalEnd' }).waitFor();
+    assert.match(await page.locator('#record-detail-facts').innerText(), new RegExp(callId));
+
+    await page.clock.fastForward(61_000);
+    await row.waitFor({ state: 'detached' });
+    assert.equal(navigations, 0, 'no reload');
+    await closePage(page);
+  });
+
+  test('a dropped socket reconnects with backoff (the worker really restarts), and the board carries on', { timeout: TEST_TIMEOUT }, async () => {
+    await configureBoard(worker, boardAdmin);
+    const page = await openConsole();
+    const ticketRequests = [];
+    page.on('request', (r) => { if (r.url().endsWith('/api/v1/live/ticket')) ticketRequests.push(r.method()); });
+    const sockets = [];
+    page.on('websocket', (ws) => sockets.push(ws.url()));
+    await signIn(page, admin, 'administrator');
+    await boardOpen(page);
+    const { callId } = await emulator.control.createCall({ caller: 'carol', callees: ['dave'], mediaType: 'Audio' });
+    const row = liveRow(page, callId);
+    await row.waitFor();
+    const ticketsBefore = ticketRequests.length;
+
+    // Stop the worker: every connection to it drops. It comes back on the same port and state.
+    const back = worker.restart({ pauseMs: 4_000 });
+    await page.locator('#live-connection[data-state=closed]').waitFor({ timeout: 10_000 });
+    assert.equal(await page.locator('#live-connection').innerText(), 'Disconnected, reconnecting');
+    assert.match(await page.locator('#live-retry').innerText(), /^Retrying( in \d+ s|…)$/);
+    assert.equal(await page.getByRole('button', { name: 'Reconnect now' }).isVisible(), true);
+    assert.match(await page.locator('#live-summary').innerText(), /\(as last seen\)$/);
+    assert.equal(await row.isVisible(), true, 'the last known calls stay');
+    await shot(page, '21-live-board-reconnecting');
+    await back;
+
+    await boardOpen(page, 45_000);
+    assert.equal(await page.getByRole('button', { name: 'Reconnect now' }).isVisible(), false);
+    assert.ok(ticketRequests.length > ticketsBefore, 'a fresh ticket for the new socket');
+    assert.ok(ticketRequests.every((m) => m === 'POST'));
+    assert.ok(sockets.length >= 2, `sockets: ${sockets.length}`);
+    for (const url of sockets) {
+      assert.match(url, /\/api\/v1\/live\?ticket=[0-9a-f]{64}$/);
+      assert.ok(!url.includes(admin), 'no bearer token in a socket URL');
+    }
+    assert.equal(await row.isVisible(), true, 'the call is in the new snapshot');
+    await emulator.control.act(callId, 'answer', 'dave');
+    await liveMember(row, 'dave').filter({ hasText: 'Calling' }).waitFor();
+    await shot(page, '22-live-board-reconnected');
+    await emulator.control.act(callId, 'hangup', 'carol');
+    await row.filter({ hasText: 'Ended' }).waitFor();
+    await closePage(page);
+  });
+
+  test('the start-call form starts a call that then appears on the board', { timeout: TEST_TIMEOUT }, async () => {
+    await configureBoard(worker, boardAdmin);
+    const page = await openConsole();
+    const starts = [];
+    page.on('request', (r) => { if (r.url().endsWith('/api/v1/calls') && r.method() === 'POST') starts.push(r.postDataJSON()); });
+    await signIn(page, admin, 'administrator');
+    await boardOpen(page);
+    const form = page.locator('#start-call-form');
+
+    // Checked in the page first: nothing is sent.
+    await form.getByLabel('Ring timeout (seconds)').fill('5');
+    await form.getByRole('button', { name: 'Start call' }).click();
+    await page.locator('#start-robot-error').filter({ hasText: 'robot' }).waitFor();
+    assert.equal(await page.locator('#start-robot').evaluate((el) => el === document.activeElement), true, 'focus on the first field in error');
+    assert.equal(await page.locator('#start-robot').getAttribute('aria-invalid'), 'true');
+    assert.match(await page.locator('#start-callees-error').innerText(), /at least one callee/);
+    assert.match(await page.locator('#start-timeout-error').innerText(), /10 to 600/);
+    assert.equal(starts.length, 0);
+
+    await form.getByLabel('Robot UserID').fill('bot1');
+    await form.getByLabel('Callees').fill('alice, bob,alice');
+    await form.getByLabel('Media').selectOption('Video');
+    await form.getByLabel('Ring timeout (seconds)').fill('45');
+    await form.getByRole('button', { name: 'Start call' }).click();
+    const notice = page.locator('#start-call-message .alert.success');
+    await notice.waitFor();
+    assert.deepEqual(starts, [{ robot: 'bot1', callees: ['alice', 'bob'], mediaType: 'Video', timeoutMs: 45_000 }]);
+    const callId = (await notice.innerText()).match(/Call started: (\S+)\./)?.[1];
+    assert.ok(callId, await notice.innerText());
+    assert.equal(await page.locator('#start-robot').getAttribute('aria-invalid'), null, 'errors cleared');
+    await shot(page, '23-start-call');
+
+    const row = liveRow(page, callId);
+    await row.waitFor();
+    const text = await row.innerText();
+    for (const part of ['Video', 'bot1 → alice, bob', 'Ringing']) assert.ok(text.includes(part), `${part} in ${text}`);
+    await row.scrollIntoViewIfNeeded();
+    await shot(page, '24-start-call-on-board');
+    const upstream = await emulator.control.call(callId);
+    assert.equal(upstream.caller, 'bot1');
+    await emulator.control.act(callId, 'hangup', 'bot1');
+    await row.filter({ hasText: 'Ended' }).waitFor();
+    await closePage(page);
+  });
+
+  test('a member sees only her calls on the board, and Start call tells her it is for admins', { timeout: TEST_TIMEOUT }, async () => {
+    await configureBoard(worker, boardAdmin);
+    const others = await emulator.control.createCall({ caller: 'bob', callees: ['carol'], mediaType: 'Audio' });
+    await eventually(boardCalls, (calls) => calls.some((c) => c.callId === others.callId), { every: 300, label: 'the call on the board' });
+    const page = await openConsole();
+    await signIn(page, alice, 'alice');
+    await boardOpen(page);
+    const hers = await emulator.control.createCall({ caller: 'dave', callees: ['alice'], mediaType: 'Audio' });
+    await liveRow(page, hers.callId).waitFor();
+    // The other call reached the board before hers, on the same socket: it would be here by now.
+    assert.equal(await liveRow(page, others.callId).count(), 0, 'a call she is not in');
+    assert.ok((await page.locator('#live-list li[data-call-id]').evaluateAll((lis) => lis.map((li) => li.innerText)))
+      .every((t) => /\balice\b/.test(t)), 'every call on her board has her in it');
+
+    const form = page.locator('#start-call-form');
+    await form.getByLabel('Robot UserID').fill('bot1');
+    await form.getByLabel('Callees').fill('dave');
+    await form.getByRole('button', { name: 'Start call' }).click();
+    const alert = page.locator('#start-call-message .alert.error');
+    await alert.waitFor();
+    assert.equal(await alert.getAttribute('data-status'), '403');
+    assert.match(await alert.innerText(), /Only administrators can do this/);
+    await shot(page, '25-member-live-board');
+    await emulator.control.act(others.callId, 'hangup', 'bob');
+    await emulator.control.act(hers.callId, 'hangup', 'dave');
+    await closePage(page);
+  });
+
+  test('the live board and the start-call form are usable 360 px wide', { timeout: TEST_TIMEOUT }, async () => {
+    await configureBoard(worker, boardAdmin);
+    const page = await openConsole({ width: 360, height: 780 });
+    await signIn(page, admin, 'administrator');
+    await boardOpen(page);
+    const { callId } = await emulator.control.createCall({
+      caller: 'alice', callees: ['bob', 'carol', 'a-callee-with-a-32-character-id'], mediaType: 'Video',
+    });
+    const row = liveRow(page, callId);
+    await row.waitFor();
+    await emulator.control.act(callId, 'answer', 'carol');
+    await liveMember(row, 'carol').filter({ hasText: 'Calling' }).waitFor();
+    const widths = await page.evaluate((id) => ({
+      doc: document.documentElement.scrollWidth,
+      row: document.querySelector(`#live-list li[data-call-id="${id}"]`).getBoundingClientRect().right,
+      form: Math.max(...[...document.querySelectorAll('#start-call-form input, #start-call-form select, #start-call-form button')]
+        .map((el) => el.getBoundingClientRect().right)),
+    }), callId);
+    assert.ok(widths.doc <= 360, `page scrolls sideways: ${widths.doc}px`);
+    assert.ok(widths.row <= 360, `a board row overflows: ${widths.row}px`);
+    assert.ok(widths.form <= 360, `the start-call form overflows: ${widths.form}px`);
+    const { total, unreached, unoutlined } = await tabThroughControls(page);
+    assert.ok(total > 10, `only ${total} controls found`);
+    assert.deepEqual(unreached, [], 'controls Tab never reaches');
+    assert.deepEqual(unoutlined, [], 'controls focused without a visible outline');
+    await row.scrollIntoViewIfNeeded();
+    await shot(page, '26-mobile-360-live-board', false);
+    await shot(page, '27-mobile-360-live-board-full');
+    await emulator.control.act(callId, 'hangup', 'alice');
+    await closePage(page);
+  });
+
   test('sweep: no answer to the pages or the test, and no log line, carries the key, a token, an upstream URL or a foreign UserSig', { timeout: TEST_TIMEOUT }, async () => {
     // The admin sig the worker sends upstream is a UserSig like any other: the
     // sweep fails on any whole UserSig but the one an answer minted for its caller.
@@ -579,10 +831,17 @@ describe('console', { timeout: TEST_TIMEOUT * 12 }, () => {
       tokens: sentTokens(worker),
       userSigs: mintedUserSigs(worker),
       emulatorUrl: emulator.url,
+      extra: [WEBHOOK_TOKEN],
     });
     const fromPages = worker.responses.filter((r) => r.fromPage).length;
     assert.ok(fromPages > 30, `only ${fromPages} answers to the pages recorded`);
     const checked = await assertCleanWorker(worker, secrets, 'worker');
     assert.ok(checked > 150, `only ${checked} answers recorded`);
+    // The socket tickets the pages were given travel in socket URLs: none may reach a log.
+    const tickets = worker.responses.filter((r) => r.fromPage && r.path === '/api/v1/live/ticket' && r.status === 200)
+      .map((r) => JSON.parse(r.text).ticket);
+    assert.ok(tickets.length >= 5, `only ${tickets.length} tickets issued to the pages`);
+    const logs = worker.logs();
+    assert.ok(tickets.every((t) => !logs.includes(t)), 'a socket ticket in the worker log');
   });
 });

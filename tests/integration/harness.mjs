@@ -353,6 +353,7 @@ export function isolatedConfig(toml) {
  *   request: (method: string, path: string, options?: { token?: string, body?: any, headers?: object, timeoutMs?: number })
  *     => Promise<{ status, headers, text, json, ms }>,
  *   responses: Array<{ method, path, status, headers, text, token }>,
+ *   restart: (options?: { pauseMs?: number }) => Promise<void>,
  *   stop: () => Promise<void> }>}
  *   `request` adds `Authorization: Bearer <token>` when `token` is given,
  *   JSON-encodes an object `body`, and records every answer (with the
@@ -422,27 +423,40 @@ export async function startWorker({ emulator, vars = {}, readyMs = WORKER_READY_
     NO_COLOR: '1',
     CI: '1',
   };
-  const proc = spawnGroup(WRANGLER_BIN, args, { env, name: 'wrangler dev' });
   const url = `http://127.0.0.1:${port}`;
+  // The output of the processes `restart()` replaced, so `logs()` covers the worker's whole life.
+  let earlierOutput = '';
+  let proc;
+
+  // Starts wrangler dev and waits until it answers; on failure the process is stopped.
+  const launch = async () => {
+    proc = spawnGroup(WRANGLER_BIN, args, { env, name: 'wrangler dev' });
+    const deadline = Date.now() + readyMs;
+    for (;;) {
+      if (proc.exited()) {
+        throw new Error(`wrangler dev exited before ready:\n${tail(proc.output())}`);
+      }
+      try {
+        await httpRequest(`${url}/api/v1/health`, { timeoutMs: 2_000 });
+        return;
+      } catch {
+        if (Date.now() > deadline) {
+          await proc.stop();
+          throw new Error(`worker not ready within ${readyMs} ms:\n${tail(proc.output())}`);
+        }
+        await sleep(250);
+      }
+    }
+  };
 
   const cleanup = async () => {
-    await proc.stop();
+    await proc?.stop();
     await rm(dir, { recursive: true, force: true });
     liveTempDirs.delete(dir);
   };
 
   try {
-    const deadline = Date.now() + readyMs;
-    for (;;) {
-      if (proc.exited()) throw new Error(`wrangler dev exited before ready:\n${tail(proc.output())}`);
-      try {
-        await httpRequest(`${url}/api/v1/health`, { timeoutMs: 2_000 });
-        break;
-      } catch {
-        if (Date.now() > deadline) throw new Error(`worker not ready within ${readyMs} ms:\n${tail(proc.output())}`);
-        await sleep(250);
-      }
-    }
+    await launch();
   } catch (err) {
     await cleanup();
     throw err;
@@ -453,7 +467,7 @@ export async function startWorker({ emulator, vars = {}, readyMs = WORKER_READY_
     url,
     port,
     vars: settings,
-    logs: proc.output,
+    logs: () => earlierOutput + proc.output(),
     fetch: (path, init) => fetch(`${url}${path}`, init),
     responses,
     async request(method, path, { token, body, headers = {}, timeoutMs } = {}) {
@@ -463,6 +477,23 @@ export async function startWorker({ emulator, vars = {}, readyMs = WORKER_READY_
       const sent = body === undefined || typeof body === 'string' ? body : JSON.stringify(body);
       responses.push({ method, path, status: res.status, headers: res.headers, text: res.text, token, body: sent });
       return res;
+    },
+    /**
+     * Stops the worker (its whole process group: every connection to it drops) and starts it
+     * again on the same port, with the same settings and the same local state
+     * (`--persist-to`); resolves once it answers again. `pauseMs` keeps it down that long
+     * first. `responses` and `logs()` carry on across the restart.
+     */
+    async restart({ pauseMs = 0 } = {}) {
+      await proc.stop();
+      earlierOutput += proc.output();
+      if (pauseMs > 0) await sleep(pauseMs);
+      try {
+        await launch();
+      } catch (err) {
+        await cleanup();
+        throw err;
+      }
     },
     stop: cleanup,
   };

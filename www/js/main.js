@@ -10,13 +10,28 @@ import { initUserSigPanel } from './usersig-panel.js';
 import { initCallPanel } from './call-panel.js';
 import { initRecordsPanel } from './records-panel.js';
 import { initWebhookPanel } from './webhook-panel.js';
+import { initLivePanel } from './live-panel.js';
+import { initStartCallPanel } from './start-call-panel.js';
 
 const client = new CallKitEdgeClient({ token: getToken });
 
+const recordsPanel = initRecordsPanel(client);
+const livePanel = initLivePanel(client, {
+  // A live call: follow it in Call lookup.
+  openCall(callId) {
+    $('call-id').value = callId;
+    $('call-form').requestSubmit();
+    $('call').focus();
+  },
+  // An ended call: its record.
+  openRecord: (callId, opener) => recordsPanel.showRecord(callId, opener),
+});
 const panels = [
+  livePanel,
   initUserSigPanel(client),
   initCallPanel(client),
-  initRecordsPanel(client),
+  initStartCallPanel(client),
+  recordsPanel,
   initWebhookPanel(client),
 ];
 initHealthPanel(client);
@@ -31,6 +46,7 @@ async function renderSession(token) {
     return;
   }
   $('session-status').textContent = 'Signed in';
+  livePanel.start();
   const who = await describeToken(token);
   if (getToken() === token && who) $('session-status').textContent = `Signed in as ${who.identity}`;
 }

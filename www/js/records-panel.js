@@ -157,6 +157,8 @@ export function initRecordsPanel(client) {
   new ResizeObserver(() => { if (chartDays.length) drawChart(); }).observe($('records-chart'));
 
   return {
+    /** Opens the detail view of one record; focus goes back to `opener` on close. */
+    showRecord: (callId, opener) => detail.show(callId, opener),
     reset() {
       filter = null;
       chartRecords = [];

@@ -252,6 +252,15 @@ impl Public<'_> {
         header(self.req, name)
     }
 
+    /// `scheme://host[:port]` of the URL this request was sent to.
+    pub fn own_origin(&self) -> &str {
+        let host_start = self.url.find("://").map_or(0, |i| i + 3);
+        let end = self.url[host_start..]
+            .find('/')
+            .map_or(self.url.len(), |i| host_start + i);
+        &self.url[..end]
+    }
+
     pub fn query(&self) -> Vec<(String, String)> {
         query_pairs(self.url)
     }

@@ -34,6 +34,8 @@ const ORIGIN: &str = "https://call-board";
 const VIEWER_HEADER: &str = "X-Board-Viewer";
 const REPLAY_HEADER: &str = "X-Board-Replay-Key";
 const TICKET_HEADER: &str = "X-Board-Ticket";
+/// On the board's 101: the user the ticket was issued to.
+const VIEWER_ID_HEADER: &str = "X-Board-Viewer-Id";
 /// `applied`, `unchanged` or `replay`: a header, since reading a body back
 /// costs the webhook path about a tenth of its time.
 const OUTCOME_HEADER: &str = "X-Board-Outcome";
@@ -114,12 +116,13 @@ impl BoardStub {
         Ok(response.text().await?)
     }
 
-    /// Hands a WebSocket upgrade to the board; the answer is the 101.
+    /// Hands a WebSocket upgrade to the board; the answer is the 101 and
+    /// whom the ticket was issued to (for the audit line).
     pub async fn socket(
         &self,
         upgrade: &web_sys::Request,
         ticket: &str,
-    ) -> Result<web_sys::Response, BoardError> {
+    ) -> Result<(web_sys::Response, String), BoardError> {
         let url = format!("{ORIGIN}{}", paths::SOCKET);
         // The upgrade's own headers (Upgrade, Sec-WebSocket-*), nothing else.
         let init = web_sys::RequestInit::new();
@@ -135,7 +138,7 @@ impl BoardStub {
             .fetch_with_request(Request::from(forwarded))
             .await?;
         match response.status_code() {
-            101 => Ok(response.into()),
+            101 => upgraded(response),
             401 => Err(BoardError::InvalidTicket),
             status => Err(BoardError::Failed(format!(
                 "board answered {status} to a socket"
@@ -167,6 +170,18 @@ impl BoardStub {
             ))),
         }
     }
+}
+
+/// The board's 101, passed on without the board's own header.
+fn upgraded(response: Response) -> Result<(web_sys::Response, String), BoardError> {
+    let viewer = response
+        .headers()
+        .get(VIEWER_ID_HEADER)?
+        .unwrap_or_default();
+    let socket = response
+        .websocket()
+        .ok_or_else(|| BoardError::Failed("a 101 without a socket".into()))?;
+    Ok((Response::from_websocket(socket)?.into(), viewer))
 }
 
 fn viewer_headers(viewer: &Viewer) -> Result<web_sys::Headers, BoardError> {

@@ -15,7 +15,7 @@ use worker::{
 use super::store::Store;
 use super::{
     paths, reconcile, sockets, tickets, OUTCOME_HEADER, REPLAY_HEADER, TICKET_HEADER,
-    TICKET_TTL_MS, VIEWER_HEADER,
+    TICKET_TTL_MS, VIEWER_HEADER, VIEWER_ID_HEADER,
 };
 use crate::app::{self, EdgeState};
 use crate::board::{self, Message, Viewer};
@@ -190,7 +190,9 @@ impl CallBoard {
             return Response::error("invalid ticket", 401);
         };
         let client = sockets::accept(&self.state, &viewer, &store.calls()?, now)?;
-        Response::from_websocket(client)
+        let headers = worker::Headers::new();
+        headers.set(VIEWER_ID_HEADER, &viewer.user_id)?;
+        Ok(Response::from_websocket(client)?.with_headers(headers))
     }
 
     /// Keeps one alarm pending while the board holds anything.

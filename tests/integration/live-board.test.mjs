@@ -395,6 +395,33 @@ describe('live sockets', () => {
     }
   });
 
+  test('a page of a foreign origin may not open the socket, even with a ticket', async () => {
+    const ticketFor = async () => (await worker.request('POST', '/api/v1/live/ticket', { token: users.alice })).json.ticket;
+    const open = (origin, ticket) =>
+      new Promise((resolve) => {
+        const ws = new WebSocket(`ws://127.0.0.1:${worker.port}/api/v1/live?ticket=${ticket}`, { origin });
+        ws.once('open', () => {
+          ws.close();
+          resolve({ status: 101 });
+        });
+        ws.once('unexpected-response', (_req, res) => {
+          let text = '';
+          res.on('data', (c) => (text += c));
+          res.on('end', () => resolve({ status: res.statusCode, json: JSON.parse(text) }));
+        });
+        ws.once('error', () => {});
+      });
+    const foreign = await open('http://evil.test', await ticketFor());
+    assert.equal(foreign.status, 403);
+    assert.equal(foreign.json.code, 'forbidden');
+    assert.equal((await open('http://allowed.test', await ticketFor())).status, 101, 'an ALLOWED_ORIGINS page');
+    assert.equal((await open(worker.url, await ticketFor())).status, 101, 'the edge\'s own pages');
+    // The socket's audit line names whom its ticket was issued to.
+    await sleep(300);
+    const opened = auditLines(worker.logs()).filter((l) => l.action === 'live_socket' && l.status === 101);
+    assert.ok(opened.length > 0 && opened.every((l) => typeof l.identity === 'string'), JSON.stringify(opened));
+  });
+
   test('a ticket opens one socket; bad, used or missing tickets and plain GETs are refused', async () => {
     const first = await openSocket(users.alice);
     first.close();

@@ -3,6 +3,7 @@
 
 use super::Success;
 use crate::api::auth::Identity;
+use crate::api::policy::Action;
 use crate::api::problem::ApiError;
 use crate::api::Public;
 use crate::board::Viewer;
@@ -18,11 +19,21 @@ pub async fn ticket(board: &BoardStub, identity: &Identity) -> Result<Success, A
     Ok(Success::raw(200, json))
 }
 
-/// The ticket is the credential here; the board checks and spends it.
+/// The ticket is the credential here; the board checks and spends it. A
+/// browser page of another origin may not open the socket even with a
+/// ticket (no cross-site WebSocket hijacking): same origin, or one of
+/// `ALLOWED_ORIGINS`, or no `Origin` at all (not a browser).
 pub async fn socket(input: Public<'_>) -> Result<Success, ApiError> {
     let upgrade = input.header("Upgrade");
     if !upgrade.is_some_and(|u| u.trim().eq_ignore_ascii_case("websocket")) {
         return Err(ApiError::UpgradeRequired);
+    }
+    if let Some(origin) = input.header("Origin") {
+        if origin != input.own_origin() && !input.app.cors.is_allowed(&origin) {
+            return Err(ApiError::Forbidden {
+                action: Action::LiveSocket,
+            });
+        }
     }
     let ticket = input
         .query()
@@ -31,7 +42,8 @@ pub async fn socket(input: Public<'_>) -> Result<Success, ApiError> {
         .map(|(_, v)| v)
         .unwrap_or_default();
     let board = input.board()?;
-    let response = board.socket(input.req, &ticket).await?;
+    let (response, viewer) = board.socket(input.req, &ticket).await?;
+    input.line.identity = Some(viewer);
     Ok(Success::upgrade(response))
 }
 

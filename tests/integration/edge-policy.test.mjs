@@ -97,41 +97,17 @@ describe('public documents', () => {
     }
   });
 
-  test('GET /api/v1/openapi.json is public, parses, and lists every route with its action', async () => {
+  // Which routes it lists, with which action and security, is held to the action table by
+  // src/api/openapi.rs; that the served document is that file, by openapi-conformance.
+  test('GET /api/v1/openapi.json is public, parses, and names an action for every operation', async () => {
     const res = await worker.request('GET', '/api/v1/openapi.json');
     assert.equal(res.status, 200, res.text.slice(0, 200));
     assert.match(res.headers['content-type'], /^application\/json/);
     const doc = JSON.parse(res.text);
     assert.match(doc.openapi, /^3\.\d+\.\d+$/);
-    const listed = Object.entries(doc.paths).flatMap(([path, ops]) =>
-      Object.entries(ops).map(([method, op]) => `${method.toUpperCase()} ${path} ${op['x-callkit-action']}`),
-    );
-    assert.deepEqual(listed.sort(), [
-      'DELETE /api/v1/callback delete_callback',
-      'GET /api/v1/callback get_callback',
-      'GET /api/v1/calls/{callId} get_call',
-      'GET /api/v1/health health',
-      'GET /api/v1/live live_socket',
-      'GET /api/v1/live/calls live_calls',
-      'GET /api/v1/openapi.json openapi',
-      'GET /api/v1/records list_records',
-      'GET /api/v1/records/{callId} get_record',
-      'POST /api/v1/calls start_call',
-      'POST /api/v1/calls/{callId}/end end_call',
-      'POST /api/v1/live/ticket live_ticket',
-      'POST /api/v1/usersig mint_usersig',
-      'POST /api/v1/webhooks/tencent receive_webhook',
-      'PUT /api/v1/callback set_callback',
-    ]);
-    // The two public documents, the webhook (its own secret) and the live
-    // socket (its ticket) say so; everything else needs a bearer token.
-    const noBearer = ['/api/v1/health', '/api/v1/openapi.json', '/api/v1/webhooks/tencent', '/api/v1/live'];
-    for (const [path, ops] of Object.entries(doc.paths)) {
-      for (const [method, op] of Object.entries(ops)) {
-        const isPublic = Array.isArray(op.security) && op.security.length === 0;
-        assert.equal(isPublic, noBearer.includes(path), `${method} ${path}`);
-      }
-    }
+    const actions = Object.values(doc.paths).flatMap((ops) => Object.values(ops).map((op) => op['x-callkit-action']));
+    assert.ok(actions.length >= 15 && actions.every((a) => /^[a-z_]+$/.test(a)), JSON.stringify(actions));
+    assert.equal(new Set(actions).size, actions.length, 'one operation per action');
   });
 });
 

@@ -12,6 +12,7 @@ pub mod openapi;
 pub mod policy;
 pub mod problem;
 pub mod router;
+pub mod serve;
 pub mod state;
 pub mod validate;
 pub mod webhook_proof;
@@ -27,14 +28,13 @@ use self::handlers::{Input, Success};
 use self::policy::{Action, Decision, Rule};
 use self::problem::ApiError;
 use self::router::Resolved;
+use self::serve::{serve, Serve};
 use self::state::EdgeState;
 use self::validate::CallId;
 use crate::live::BoardStub;
 use crate::platform::capped_body::{self, BodyError};
 use crate::platform::config::ConfigError;
-use crate::platform::fetch_transport::FetchTransport;
 use crate::platform::rate_limit::{self, RateLimitError};
-use crate::platform::runtime::WorkerRuntime;
 
 const RATE_LIMIT_BINDING: &str = "RATE_LIMITER";
 /// Must match the binding's `period` in wrangler.toml (the binding does not
@@ -89,7 +89,7 @@ async fn route(
     };
     line.action = Some(action.as_str());
     line.call_id = call_id.clone();
-    let request = Public {
+    let mut request = Public {
         app,
         env,
         req,
@@ -97,108 +97,60 @@ async fn route(
         now_secs: (js_sys::Date::now() / 1000.0) as u64,
         line,
     };
-    // Decided once: off, public (proven some other way, or no proof at
-    // all), or signed in.
-    match app.policy.rule(action) {
-        Rule::Off => Err(ApiError::ActionDisabled { action }),
-        Rule::Public => serve_public(action, request).await,
-        _ => serve_signed(action, call_id, request).await,
+    if app.policy.rule(action) == Rule::Off {
+        return Err(ApiError::ActionDisabled { action });
+    }
+    match serve(action) {
+        Serve::Public(handler) => handler(request).await,
+        Serve::Board(handler) => {
+            let (identity, _) = sign_in(action, &mut request).await?;
+            handler(&board_of(env, app)?, &identity).await
+        }
+        Serve::Upstream(handler) => {
+            let (identity, needs_membership) = sign_in(action, &mut request).await?;
+            let (content_type, body) = read_input(req).await?;
+            handler(Input {
+                client: &app.client,
+                tencent: &app.tencent,
+                identity: &identity,
+                needs_membership,
+                call_id: call_id.as_deref().map(CallId::parse).transpose()?,
+                content_type,
+                body,
+                // Only the record filter reads a query; other routes ignore theirs.
+                query: if action == Action::ListRecords {
+                    query_pairs(&url)
+                } else {
+                    Vec::new()
+                },
+                now_secs: request.now_secs,
+            })
+            .await
+        }
     }
 }
 
-async fn serve_public(
+/// The bearer token's identity, whether it needs to prove membership, and
+/// a rate-limit slot; or why not.
+async fn sign_in(
     action: Action,
-    request: Public<'_>,
-) -> std::result::Result<Success, ApiError> {
-    match action {
-        Action::Health => Success::json(200, &health::report(request.app), None),
-        Action::OpenApi => Ok(Success::raw(200, openapi::DOCUMENT.to_owned())),
-        Action::ReceiveWebhook => handlers::webhook::receive(request).await,
-        Action::LiveSocket => handlers::live::socket(request).await,
-        // The action table allows `public` for the four above only.
-        _ => Err(ApiError::Internal(format!(
-            "{action} has no public handler"
-        ))),
-    }
-}
-
-/// Authenticates the bearer token, applies the rule and the rate limit,
-/// then serves.
-async fn serve_signed(
-    action: Action,
-    call_id: Option<String>,
-    request: Public<'_>,
-) -> std::result::Result<Success, ApiError> {
-    let Public {
-        app,
-        env,
-        req,
-        url,
-        now_secs,
-        line,
-    } = request;
-    let authorization = header(req, "Authorization");
-    let identity = app
+    request: &mut Public<'_>,
+) -> std::result::Result<(Identity, bool), ApiError> {
+    let authorization = header(request.req, "Authorization");
+    let identity = request
+        .app
         .auth
-        .authenticate(authorization.as_deref(), now_secs)
+        .authenticate(authorization.as_deref(), request.now_secs)
         .await
         .map_err(ApiError::Unauthenticated)?;
-    line.identity = Some(identity.user_id().to_owned());
-    let needs_membership = match app.policy.check(action, Some(&identity)) {
+    request.line.identity = Some(identity.user_id().to_owned());
+    let needs_membership = match request.app.policy.decide(action, &identity) {
         Decision::Allow => false,
         Decision::NeedsMembership => true,
-        _ => return Err(ApiError::Forbidden { action }),
+        Decision::Deny => return Err(ApiError::Forbidden { action }),
     };
-    rate_limit(env, &identity).await?;
-    if matches!(action, Action::LiveCalls | Action::LiveTicket) {
-        let board = board_of(env, app)?;
-        return match action {
-            Action::LiveCalls => handlers::live::calls(&board, &identity).await,
-            _ => handlers::live::ticket(&board, &identity).await,
-        };
-    }
-    let (content_type, body) = read_input(req).await?;
-    serve_upstream(
-        action,
-        Input {
-            client: &app.client,
-            tencent: &app.tencent,
-            identity: &identity,
-            needs_membership,
-            call_id: call_id.as_deref().map(CallId::parse).transpose()?,
-            content_type,
-            body,
-            // Only the record filter reads a query; other routes ignore theirs.
-            query: if action == Action::ListRecords {
-                query_pairs(url)
-            } else {
-                Vec::new()
-            },
-            now_secs,
-        },
-    )
-    .await
-}
-
-/// The actions that are one Tencent command each (or none: a UserSig).
-async fn serve_upstream(
-    action: Action,
-    input: Input<'_, FetchTransport, WorkerRuntime>,
-) -> std::result::Result<Success, ApiError> {
-    match action {
-        Action::GetCall => handlers::calls::get(input).await,
-        Action::EndCall => handlers::calls::end(input).await,
-        Action::StartCall => handlers::calls::start(input).await,
-        Action::GetRecord => handlers::records::get(input).await,
-        Action::ListRecords => handlers::records::list(input).await,
-        Action::GetCallback => handlers::callback::get(input).await,
-        Action::SetCallback => handlers::callback::put(input).await,
-        Action::DeleteCallback => handlers::callback::delete(input).await,
-        Action::MintUserSig => handlers::usersig::mint(input).await,
-        _ => Err(ApiError::Internal(format!(
-            "{action} has no signed-in handler"
-        ))),
-    }
+    rate_limit(request.env, &identity).await?;
+    Ok((identity, needs_membership))
 }
 
 /// Only POST and PUT routes take a body; the others' is never read.

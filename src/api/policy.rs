@@ -55,18 +55,14 @@ impl FromStr for Rule {
     }
 }
 
-/// What the route should do next.
+/// What a signed-in caller may do (an action that is off never gets here).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Decision {
     Allow,
     /// Allowed only if the caller is a member of the call or record: ask upstream.
     NeedsMembership,
-    /// The action needs a signed-in caller and there is none (401).
-    Unauthenticated,
-    /// Signed in but not permitted (403).
+    /// Not permitted (403).
     Deny,
-    /// Switched off by the operator.
-    Disabled,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -156,17 +152,13 @@ impl Policy {
         self.rules[action as usize]
     }
 
-    /// The decision for `caller` (None: no credentials were presented).
-    /// A disabled action is reported before authentication is considered.
-    pub fn check(&self, action: Action, caller: Option<&Identity>) -> Decision {
-        match (self.rule(action), caller) {
-            (Rule::Off, _) => Decision::Disabled,
-            (Rule::Public, _) => Decision::Allow,
-            (_, None) => Decision::Unauthenticated,
-            (Rule::SelfOnly, Some(_)) => Decision::Allow,
-            (Rule::Admin | Rule::Member, Some(c)) if c.is_admin() => Decision::Allow,
-            (Rule::Admin, Some(_)) => Decision::Deny,
-            (Rule::Member, Some(_)) => Decision::NeedsMembership,
+    /// The decision for a signed-in `caller`.
+    pub fn decide(&self, action: Action, caller: &Identity) -> Decision {
+        match self.rule(action) {
+            Rule::Public | Rule::SelfOnly => Decision::Allow,
+            Rule::Admin | Rule::Member if caller.is_admin() => Decision::Allow,
+            Rule::Member => Decision::NeedsMembership,
+            Rule::Admin | Rule::Off => Decision::Deny,
         }
     }
 }
@@ -187,13 +179,23 @@ mod tests {
     fn defaults_follow_the_readme_policy_table() {
         let p = Policy::default();
         let (u, a) = (user(), admin());
-        for action in [Action::Health, Action::OpenApi] {
-            assert_eq!(p.check(action, None), Decision::Allow);
+        for action in [
+            Action::Health,
+            Action::OpenApi,
+            Action::ReceiveWebhook,
+            Action::LiveSocket,
+        ] {
+            assert_eq!(p.rule(action), Rule::Public);
         }
-        for action in [Action::GetCall, Action::EndCall, Action::GetRecord] {
-            assert_eq!(p.check(action, Some(&u)), Decision::NeedsMembership);
-            assert_eq!(p.check(action, Some(&a)), Decision::Allow);
-            assert_eq!(p.check(action, None), Decision::Unauthenticated);
+        for action in [
+            Action::GetCall,
+            Action::EndCall,
+            Action::GetRecord,
+            Action::LiveCalls,
+            Action::LiveTicket,
+        ] {
+            assert_eq!(p.decide(action, &u), Decision::NeedsMembership);
+            assert_eq!(p.decide(action, &a), Decision::Allow);
         }
         for action in [
             Action::StartCall,
@@ -202,15 +204,10 @@ mod tests {
             Action::SetCallback,
             Action::DeleteCallback,
         ] {
-            assert_eq!(p.check(action, Some(&u)), Decision::Deny);
-            assert_eq!(p.check(action, Some(&a)), Decision::Allow);
-            assert_eq!(p.check(action, None), Decision::Unauthenticated);
+            assert_eq!(p.decide(action, &u), Decision::Deny);
+            assert_eq!(p.decide(action, &a), Decision::Allow);
         }
-        assert_eq!(p.check(Action::MintUserSig, Some(&u)), Decision::Allow);
-        assert_eq!(
-            p.check(Action::MintUserSig, None),
-            Decision::Unauthenticated
-        );
+        assert_eq!(p.decide(Action::MintUserSig, &u), Decision::Allow);
         assert_eq!(Policy::parse("").unwrap(), p);
     }
 
@@ -219,15 +216,12 @@ mod tests {
         let p =
             Policy::parse(" end_call=admin, start_call=off ,get_record=ADMIN,mint_usersig=admin,")
                 .unwrap();
-        assert_eq!(p.check(Action::EndCall, Some(&user())), Decision::Deny);
-        assert_eq!(p.check(Action::EndCall, Some(&admin())), Decision::Allow);
-        assert_eq!(
-            p.check(Action::StartCall, Some(&admin())),
-            Decision::Disabled
-        );
-        assert_eq!(p.check(Action::StartCall, None), Decision::Disabled);
+        assert_eq!(p.decide(Action::EndCall, &user()), Decision::Deny);
+        assert_eq!(p.decide(Action::EndCall, &admin()), Decision::Allow);
+        assert_eq!(p.rule(Action::StartCall), Rule::Off);
+        assert_eq!(p.decide(Action::StartCall, &admin()), Decision::Deny);
         assert_eq!(p.rule(Action::GetRecord), Rule::Admin);
-        assert_eq!(p.check(Action::MintUserSig, Some(&user())), Decision::Deny);
+        assert_eq!(p.decide(Action::MintUserSig, &user()), Decision::Deny);
         assert_eq!(p.rule(Action::GetCall), Rule::Member);
         let env =
             Policy::from_env(&|k| (k == ACTION_POLICY).then(|| "list_records=off".to_owned()))

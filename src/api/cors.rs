@@ -15,12 +15,13 @@ const MAX_AGE_SECS: &str = "600";
 
 pub type HeaderList = Vec<(&'static str, String)>;
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum OriginListError {
-    #[error("ALLOWED_ORIGINS must list exact origins; `*` and wildcards are not accepted")]
-    Wildcard,
-    #[error("ALLOWED_ORIGINS entry {index} is not a scheme://host[:port] origin (http or https, no path)")]
-    InvalidOrigin { index: usize },
+const WILDCARD: &str = "must list exact origins; `*` and wildcards are not accepted";
+
+fn not_an_origin(index: usize) -> ConfigError {
+    ConfigError::invalid(
+        ALLOWED_ORIGINS,
+        format!("entry {index} is not a scheme://host[:port] origin (http or https, no path)"),
+    )
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -33,20 +34,18 @@ impl Cors {
     /// the bundled console is same-origin and needs none.
     pub fn from_env(get: Get<'_>) -> Result<Self, ConfigError> {
         Self::parse(&optional(get, ALLOWED_ORIGINS).unwrap_or_default())
-            .map_err(|e| ConfigError::invalid(ALLOWED_ORIGINS, e.to_string()))
     }
 
-    pub fn parse(list: &str) -> Result<Self, OriginListError> {
+    pub fn parse(list: &str) -> Result<Self, ConfigError> {
         let mut allowed = Vec::new();
         for (index, entry) in list.split(',').map(str::trim).enumerate() {
             if entry.is_empty() {
                 continue;
             }
             if entry.contains('*') {
-                return Err(OriginListError::Wildcard);
+                return Err(ConfigError::invalid(ALLOWED_ORIGINS, WILDCARD));
             }
-            let origin = normalize_origin(entry)
-                .ok_or(OriginListError::InvalidOrigin { index: index + 1 })?;
+            let origin = normalize_origin(entry).ok_or_else(|| not_an_origin(index + 1))?;
             if !allowed.contains(&origin) {
                 allowed.push(origin);
             }
@@ -218,15 +217,10 @@ mod tests {
 
     #[test]
     fn wildcards_are_rejected() {
-        assert_eq!(Cors::parse("*"), Err(OriginListError::Wildcard));
-        assert_eq!(
-            Cors::parse("https://a.example, *"),
-            Err(OriginListError::Wildcard)
-        );
-        assert_eq!(
-            Cors::parse("https://*.example"),
-            Err(OriginListError::Wildcard)
-        );
+        let wildcard = Err(ConfigError::invalid(ALLOWED_ORIGINS, WILDCARD));
+        assert_eq!(Cors::parse("*"), wildcard);
+        assert_eq!(Cors::parse("https://a.example, *"), wildcard);
+        assert_eq!(Cors::parse("https://*.example"), wildcard);
     }
 
     #[test]
@@ -246,7 +240,7 @@ mod tests {
         ] {
             assert_eq!(
                 Cors::parse(&format!("https://ok.example,{bad}")),
-                Err(OriginListError::InvalidOrigin { index: 2 }),
+                Err(not_an_origin(2)),
                 "{bad}"
             );
         }

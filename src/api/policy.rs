@@ -65,27 +65,49 @@ pub enum Decision {
     Deny,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum PolicyError {
-    #[error("ACTION_POLICY entry {entry:?} is not of the form action=rule")]
-    Malformed { entry: String },
-    #[error("ACTION_POLICY names unknown action {action:?}")]
-    UnknownAction { action: String },
-    #[error(
-        "ACTION_POLICY gives unknown rule {rule:?} for {action} (use member, admin, self or off)"
-    )]
-    UnknownRule { action: Action, rule: String },
-    #[error("ACTION_POLICY rule `{rule}` is not allowed for {action}")]
-    RuleNotAllowed { action: Action, rule: &'static str },
-    #[error("ACTION_POLICY cannot change {action}: it is always public")]
-    NotOverridable { action: Action },
-    #[error("ACTION_POLICY sets {action} more than once")]
-    Duplicate { action: Action },
-}
-
 /// Keeps operator typos readable in the error without echoing a long value.
 fn excerpt(s: &str) -> String {
     s.chars().take(40).collect()
+}
+
+fn refused(reason: String) -> ConfigError {
+    ConfigError::invalid(ACTION_POLICY, reason)
+}
+
+/// One `action=rule` entry, checked against what the action table allows.
+fn override_of(entry: &str) -> Result<(Action, Rule), ConfigError> {
+    let (name, rule) = entry
+        .split_once('=')
+        .map(|(n, r)| (n.trim(), r.trim()))
+        .ok_or_else(|| {
+            refused(format!(
+                "entry {:?} is not of the form action=rule",
+                excerpt(entry)
+            ))
+        })?;
+    let action = name
+        .to_ascii_lowercase()
+        .parse::<Action>()
+        .map_err(|_| refused(format!("names unknown action {:?}", excerpt(name))))?;
+    let rule = rule.to_ascii_lowercase().parse::<Rule>().map_err(|_| {
+        refused(format!(
+            "gives unknown rule {:?} for {action} (use member, admin, self or off)",
+            excerpt(rule)
+        ))
+    })?;
+    let allowed = action.spec().rules;
+    if allowed == [Rule::Public] {
+        return Err(refused(format!(
+            "cannot change {action}: it is always public"
+        )));
+    }
+    if !allowed.contains(&rule) {
+        return Err(refused(format!(
+            "rule `{}` is not allowed for {action}",
+            rule.as_str()
+        )));
+    }
+    Ok((action, rule))
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,45 +126,18 @@ impl Default for Policy {
 impl Policy {
     pub fn from_env(get: Get<'_>) -> Result<Self, ConfigError> {
         Self::parse(&optional(get, ACTION_POLICY).unwrap_or_default())
-            .map_err(|e| ConfigError::invalid(ACTION_POLICY, e.to_string()))
     }
 
     /// Defaults with the overrides in `spec` applied.
-    pub fn parse(spec: &str) -> Result<Self, PolicyError> {
+    pub fn parse(spec: &str) -> Result<Self, ConfigError> {
         let mut policy = Self::default();
         let mut seen = Vec::new();
         for entry in spec.split(',').map(str::trim).filter(|e| !e.is_empty()) {
-            let (name, rule) = entry
-                .split_once('=')
-                .map(|(n, r)| (n.trim(), r.trim()))
-                .ok_or_else(|| PolicyError::Malformed {
-                    entry: excerpt(entry),
-                })?;
-            let action = name.to_ascii_lowercase().parse::<Action>().map_err(|_| {
-                PolicyError::UnknownAction {
-                    action: excerpt(name),
-                }
-            })?;
+            let (action, rule) = override_of(entry)?;
             if seen.contains(&action) {
-                return Err(PolicyError::Duplicate { action });
+                return Err(refused(format!("sets {action} more than once")));
             }
             seen.push(action);
-            let rule = rule.to_ascii_lowercase().parse::<Rule>().map_err(|_| {
-                PolicyError::UnknownRule {
-                    action,
-                    rule: excerpt(rule),
-                }
-            })?;
-            let allowed = action.spec().rules;
-            if allowed == [Rule::Public] {
-                return Err(PolicyError::NotOverridable { action });
-            }
-            if !allowed.contains(&rule) {
-                return Err(PolicyError::RuleNotAllowed {
-                    action,
-                    rule: rule.as_str(),
-                });
-            }
             policy.rules[action as usize] = rule;
         }
         Ok(policy)
@@ -229,77 +224,64 @@ mod tests {
         assert_eq!(env.rule(Action::ListRecords), Rule::Off);
     }
 
+    fn reason(spec: &str) -> String {
+        match Policy::parse(spec) {
+            Err(ConfigError::Invalid { name, reason }) => {
+                assert_eq!(name, ACTION_POLICY);
+                reason
+            }
+            other => panic!("{spec}: {other:?}"),
+        }
+    }
+
     #[test]
     fn every_validation_error() {
-        assert_eq!(
-            Policy::parse("end_call"),
-            Err(PolicyError::Malformed {
-                entry: "end_call".into()
-            })
-        );
-        assert_eq!(
-            Policy::parse("hang_up=admin"),
-            Err(PolicyError::UnknownAction {
-                action: "hang_up".into()
-            })
-        );
-        assert_eq!(
-            Policy::parse("end_call=owner"),
-            Err(PolicyError::UnknownRule {
-                action: Action::EndCall,
-                rule: "owner".into()
-            })
-        );
-        assert_eq!(
-            Policy::parse("list_records=member"),
-            Err(PolicyError::RuleNotAllowed {
-                action: Action::ListRecords,
-                rule: "member"
-            })
-        );
-        assert_eq!(
-            Policy::parse("get_call=public"),
-            Err(PolicyError::RuleNotAllowed {
-                action: Action::GetCall,
-                rule: "public"
-            })
-        );
-        assert_eq!(
-            Policy::parse("start_call=self"),
-            Err(PolicyError::RuleNotAllowed {
-                action: Action::StartCall,
-                rule: "self"
-            })
-        );
-        assert_eq!(
-            Policy::parse("mint_usersig=member"),
-            Err(PolicyError::RuleNotAllowed {
-                action: Action::MintUserSig,
-                rule: "member"
-            })
-        );
-        assert_eq!(
-            Policy::parse("health=off"),
-            Err(PolicyError::NotOverridable {
-                action: Action::Health
-            })
-        );
-        assert_eq!(
-            Policy::parse("openapi=public"),
-            Err(PolicyError::NotOverridable {
-                action: Action::OpenApi
-            })
-        );
-        assert_eq!(
-            Policy::parse("end_call=admin,end_call=off"),
-            Err(PolicyError::Duplicate {
-                action: Action::EndCall
-            })
-        );
+        for (spec, want) in [
+            (
+                "end_call",
+                "entry \"end_call\" is not of the form action=rule",
+            ),
+            ("hang_up=admin", "names unknown action \"hang_up\""),
+            (
+                "end_call=owner",
+                "gives unknown rule \"owner\" for end_call (use member, admin, self or off)",
+            ),
+            (
+                "list_records=member",
+                "rule `member` is not allowed for list_records",
+            ),
+            (
+                "get_call=public",
+                "rule `public` is not allowed for get_call",
+            ),
+            (
+                "start_call=self",
+                "rule `self` is not allowed for start_call",
+            ),
+            (
+                "mint_usersig=member",
+                "rule `member` is not allowed for mint_usersig",
+            ),
+            (
+                "receive_webhook=admin",
+                "rule `admin` is not allowed for receive_webhook",
+            ),
+            ("health=off", "cannot change health: it is always public"),
+            (
+                "openapi=public",
+                "cannot change openapi: it is always public",
+            ),
+            (
+                "end_call=admin,end_call=off",
+                "sets end_call more than once",
+            ),
+        ] {
+            assert_eq!(reason(spec), want, "{spec}");
+        }
         let err = Policy::parse("end_call=admin,list_records=member").unwrap_err();
         assert_eq!(
             err.to_string(),
-            "ACTION_POLICY rule `member` is not allowed for list_records"
+            "setting ACTION_POLICY is invalid: rule `member` is not allowed for list_records"
         );
         let long = format!("{}=admin", "x".repeat(200));
         assert!(Policy::parse(&long).unwrap_err().to_string().len() < 120);

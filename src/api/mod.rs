@@ -89,7 +89,7 @@ async fn route(
     };
     line.action = Some(action.as_str());
     line.call_id = call_id.clone();
-    let mut request = Public {
+    let mut request = Incoming {
         app,
         env,
         req,
@@ -134,7 +134,7 @@ async fn route(
 /// a rate-limit slot; or why not.
 async fn sign_in(
     action: Action,
-    request: &mut Public<'_>,
+    request: &mut Incoming<'_>,
 ) -> std::result::Result<(Identity, bool), ApiError> {
     let authorization = header(request.req, "Authorization");
     let identity = request
@@ -180,8 +180,9 @@ async fn rate_limit(env: &Env, identity: &Identity) -> std::result::Result<(), A
     }
 }
 
-/// What a route that needs no bearer token may look at.
-pub struct Public<'a> {
+/// The request as it came in, with the isolate's state: what a route that
+/// needs no bearer token may look at, and what signing in reads.
+pub struct Incoming<'a> {
     pub app: &'a EdgeState,
     pub env: &'a Env,
     pub req: &'a Request,
@@ -195,7 +196,7 @@ fn board_of(env: &Env, app: &EdgeState) -> std::result::Result<BoardStub, ApiErr
     Ok(BoardStub::for_app(env, app.tencent.client.sdkappid)?)
 }
 
-impl Public<'_> {
+impl Incoming<'_> {
     pub fn board(&self) -> std::result::Result<BoardStub, ApiError> {
         board_of(self.env, self.app)
     }

@@ -9,7 +9,7 @@ use std::pin::Pin;
 use super::auth::Identity;
 use super::handlers::{self, Input, Success};
 use super::problem::ApiError;
-use super::{health, openapi, Public};
+use super::{health, openapi, Incoming};
 use crate::live::BoardStub;
 use crate::platform::fetch_transport::FetchTransport;
 use crate::platform::runtime::WorkerRuntime;
@@ -23,7 +23,7 @@ pub type Reply<'a> = Pin<Box<dyn Future<Output = Result<Success, ApiError>> + 'a
 pub type EdgeInput<'a> = Input<'a, FetchTransport, WorkerRuntime>;
 
 pub enum Serve {
-    Public(for<'a> fn(Public<'a>) -> Reply<'a>),
+    Public(for<'a> fn(Incoming<'a>) -> Reply<'a>),
     Board(for<'a> fn(&'a BoardStub, &'a Identity) -> Reply<'a>),
     Upstream(for<'a> fn(EdgeInput<'a>) -> Reply<'a>),
 }

@@ -5,7 +5,7 @@ use super::Success;
 use crate::api::auth::Identity;
 use crate::api::policy::Action;
 use crate::api::problem::ApiError;
-use crate::api::Public;
+use crate::api::Incoming;
 use crate::board::Viewer;
 use crate::live::BoardStub;
 
@@ -23,7 +23,7 @@ pub async fn ticket(board: &BoardStub, identity: &Identity) -> Result<Success, A
 /// browser page of another origin may not open the socket even with a
 /// ticket (no cross-site WebSocket hijacking): same origin, or one of
 /// `ALLOWED_ORIGINS`, or no `Origin` at all (not a browser).
-pub async fn socket(input: Public<'_>) -> Result<Success, ApiError> {
+pub async fn socket(input: Incoming<'_>) -> Result<Success, ApiError> {
     let upgrade = input.header("Upgrade");
     if !upgrade.is_some_and(|u| u.trim().eq_ignore_ascii_case("websocket")) {
         return Err(ApiError::UpgradeRequired);

@@ -6,13 +6,13 @@ use callkit_core::models::{WebhookAck, WebhookEvent};
 use super::Success;
 use crate::api::problem::ApiError;
 use crate::api::webhook_proof::{self, Secrets, WebhookQuery};
-use crate::api::Public;
+use crate::api::Incoming;
 use crate::platform::config::{names, ConfigError};
 
 /// Webhook bodies are a few hundred bytes; a group call's lists stay far below this.
 pub const MAX_WEBHOOK_BYTES: usize = 64 * 1024;
 
-pub async fn receive(input: Public<'_>) -> Result<Success, ApiError> {
+pub async fn receive(input: Incoming<'_>) -> Result<Success, ApiError> {
     let live = &input.app.live;
     if !live.receives_webhooks() {
         return Err(ApiError::Misconfigured(ConfigError::Missing(

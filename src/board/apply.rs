@@ -2,8 +2,8 @@
 //! end is final, a stale member list is ignored, a duplicate changes nothing.
 
 use callkit_core::models::{
-    AfterEndCall, AfterMemberChanged, AfterStartCall, CallMember, ChangedMember, UserStatus,
-    WebhookEvent,
+    AfterEndCall, AfterMemberChanged, AfterStartCall, CallMember, CallType, ChangedMember,
+    UserStatus, WebhookEvent,
 };
 
 use super::call::{EndedBy, LiveCall, Member, MemberStatus};
@@ -47,6 +47,16 @@ fn started(t: &mut Tracked, e: &AfterStartCall) {
             .iter()
             .find(|m| m.status == UserStatus::Calling)
             .map(|m| m.user_account.clone());
+    }
+    // The start does not say it; TUICallKit's rule does: one callee and
+    // no group is a 1-to-1 call. The end's record has the last word.
+    if call.call_type.is_none() {
+        let one_to_one = e.call_info.chat_group_id.is_empty() && e.user_list.len() == 2;
+        call.call_type = Some(if one_to_one {
+            CallType::SingleCall
+        } else {
+            CallType::MultiCall
+        });
     }
     touch(call, e.event_time);
     if call.is_live() && e.event_time >= t.members_at {

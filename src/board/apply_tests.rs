@@ -1,4 +1,4 @@
-use callkit_core::models::{CallResult, MediaType, WebhookEvent};
+use callkit_core::models::{CallResult, CallType, MediaType, WebhookEvent};
 use serde_json::{json, Value};
 
 use super::*;
@@ -97,6 +97,11 @@ fn the_documented_samples_apply_and_the_end_is_final() {
         "numeric account read"
     );
     assert_eq!(t.call.members.len(), 2);
+    assert_eq!(
+        t.call.call_type,
+        Some(CallType::SingleCall),
+        "one callee, no group"
+    );
 
     // The samples' end event carries an older EventTime than the start's.
     let t = run(&[
@@ -119,6 +124,7 @@ fn the_documented_samples_apply_and_the_end_is_final() {
 fn a_start_then_answers_then_an_end() {
     let t = run(&[start(1_000)]);
     assert_eq!(t.call.caller.as_deref(), Some("alice"));
+    assert_eq!(t.call.call_type, Some(CallType::MultiCall), "two callees");
     assert_eq!(status_of(&t, "bob"), (MemberStatus::Waiting, None));
 
     let t = run(&[

@@ -255,8 +255,8 @@ describe('live board through the client', { timeout: 240_000 }, () => {
     const call = board.calls.find((c) => c.callId === callId);
     assert.equal(call.state, 'live');
     assert.equal(call.mediaType, 'Video');
-    // The start webhook does not say; the end does (from the record).
-    assert.equal(call.callType, null);
+    // Inferred from the start (one callee, no group); the end's record confirms it.
+    assert.equal(call.callType, 'SingleCall');
     assert.equal(call.caller, 'alice');
     assert.equal(call.roomId, '4321');
     assert.equal(call.endedAt, null);

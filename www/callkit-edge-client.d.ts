@@ -254,7 +254,9 @@ export interface CallKitEdgeErrorInit {
  * generic one (`unauthorized`, `forbidden`, `not_found`, `rate_limited`, `server_error`,
  * `http_error`), no answer at all is `network_error` (status 0), and a success body that is
  * not JSON is `bad_response`. On the live socket (`LiveDetail.error`), a socket that closed is
- * `connection_closed` and one that stopped answering pings `network_error`, both status 0.
+ * `connection_closed` and one that stopped answering pings `network_error`, both status 0 and
+ * retried; one that made way for a newer socket of the same user (the edge keeps 8 per user,
+ * close code 4008) is `socket_replaced`, final until `reconnect()`.
  */
 export class CallKitEdgeError extends Error {
   constructor(init?: CallKitEdgeErrorInit);

@@ -2,6 +2,8 @@
 // An ES module with no dependencies: apps copy it or import it from the edge's origin.
 
 const API = '/api/v1';
+/** The close code of a live socket that made way for a newer one of the same user. */
+const SOCKET_REPLACED = 4008;
 
 /** Every failure of a call to the edge: an HTTP error, an unreadable answer or no answer. */
 export class CallKitEdgeError extends Error {
@@ -282,6 +284,13 @@ export class CallKitEdgeClient {
         if (socket !== ws) return;
         socket = null;
         stopHeartbeat();
+        if (event?.code === SOCKET_REPLACED) {
+          // A newer socket of the same user (another tab) took this one's place:
+          // reconnecting would only push that one out in turn.
+          finish(new CallKitEdgeError({ status: 0, code: 'socket_replaced', title: 'Opened elsewhere',
+            detail: 'Live updates moved to a newer window of your account. Reconnect to take them back.' }));
+          return;
+        }
         scheduleRetry(new CallKitEdgeError({
           status: 0, code: 'connection_closed', title: 'Connection closed',
           detail: `The live connection closed (code ${event?.code ?? 'unknown'}).`,

@@ -7,6 +7,12 @@ use worker::{Result, State, WebSocket, WebSocketPair};
 use crate::board::{LiveCall, Message, Viewer};
 
 const ADMIN_TAG: &str = "admin";
+/// Sockets one viewer may hold: a few tabs on a few devices. Without a cap
+/// one account could make every change cost the board thousands of sends.
+pub const MAX_SOCKETS_PER_VIEWER: usize = 8;
+/// The close code (application range) of a socket that made way for a newer
+/// one of the same viewer; clients should not reconnect it by themselves.
+pub const REPLACED: u16 = 4008;
 
 /// The one tag a viewer's sockets carry.
 fn tag_of(viewer: &Viewer) -> String {
@@ -21,6 +27,23 @@ fn user_tag(user_id: &str) -> String {
     format!("u:{user_id}")
 }
 
+/// Counts a viewer's sockets; never used to route a change.
+fn viewer_tag(viewer: &Viewer) -> String {
+    format!("v:{}", viewer.user_id)
+}
+
+/// Closes the viewer's oldest sockets so that one more fits under the cap.
+fn make_room(state: &State, viewer: &Viewer) {
+    let open = state.get_websockets_with_tag(&viewer_tag(viewer));
+    let excess = (open.len() + 1).saturating_sub(MAX_SOCKETS_PER_VIEWER);
+    for old in open.iter().take(excess) {
+        let _ = old.close(
+            Some(REPLACED),
+            Some("replaced by a newer live socket of this user"),
+        );
+    }
+}
+
 /// Accepts a socket for `viewer` and sends it the board it may see.
 pub fn accept(
     state: &State,
@@ -28,8 +51,9 @@ pub fn accept(
     calls: &[LiveCall],
     now_ms: u64,
 ) -> Result<WebSocket> {
+    make_room(state, viewer);
     let pair = WebSocketPair::new()?;
-    state.accept_websocket_with_tags(&pair.server, &[&tag_of(viewer)]);
+    state.accept_websocket_with_tags(&pair.server, &[&tag_of(viewer), &viewer_tag(viewer)]);
     let visible = calls.iter().filter(|c| viewer.sees(c)).collect();
     let snapshot = Message::Snapshot {
         calls: visible,
@@ -77,5 +101,8 @@ mod tests {
             ADMIN_TAG,
             "a user named admin is not an admin"
         );
+        // The counting tag never collides with a routing tag.
+        assert_eq!(viewer_tag(&admin), "v:ops");
+        assert_ne!(viewer_tag(&alice), tag_of(&alice));
     }
 }

@@ -601,6 +601,20 @@ describe('subscribe() against a stub edge', { timeout: 60_000 }, () => {
     }
   });
 
+  test('a socket closed with 4008 (replaced by a newer one of the same user) is not reconnected', async () => {
+    const live = follow(new CallKitEdgeClient({ baseUrl: stub.url, token: 'tok', WebSocket: NodeWebSocket }),
+      { minDelayMs: 50, maxDelayMs: 100 });
+    await live.until((c) => c.status === 'open', 5_000, 'open');
+    const sockets = stub.state.sockets.length;
+    stub.state.sockets[sockets - 1].close(4008, 'replaced');
+    const closed = await live.until((c) => c.status === 'closed', 5_000, 'the replaced socket');
+    assert.equal(closed.detail.error.code, 'socket_replaced');
+    assert.equal(closed.detail.final, true);
+    await sleep(400);
+    assert.equal(stub.state.sockets.length, sockets, 'no new socket pushes the newer one out in turn');
+    live.unsubscribe();
+  });
+
   test('a failing ticket request is retried with growing delays; a 403 stops for good', async () => {
     stub.state.ticketRequests.length = 0;
     stub.state.ticketAnswers = [503, 503, 503, 200];

@@ -422,6 +422,24 @@ describe('live sockets', () => {
     assert.ok(opened.length > 0 && opened.every((l) => typeof l.identity === 'string'), JSON.stringify(opened));
   });
 
+  test('one user holds at most 8 sockets: a ninth closes the oldest with 4008', async () => {
+    const sockets = [];
+    try {
+      for (let i = 0; i < 8; i += 1) sockets.push(await openSocket(users.bob));
+      const closed = new Promise((resolve) => sockets[0].ws.once('close', (code) => resolve(code)));
+      sockets.push(await openSocket(users.bob));
+      assert.equal(await closed, 4008);
+      await sleep(200);
+      const open = sockets.filter((s) => s.ws.readyState === WebSocket.OPEN).length;
+      assert.equal(open, 8, 'the other eight stay open');
+      // Another user's sockets are not counted with bob's.
+      const other = await openSocket(users.carol);
+      other.close();
+    } finally {
+      for (const s of sockets) s.close();
+    }
+  });
+
   test('a ticket opens one socket; bad, used or missing tickets and plain GETs are refused', async () => {
     const first = await openSocket(users.alice);
     first.close();

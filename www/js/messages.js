@@ -18,6 +18,7 @@ const NEXT_BY_CODE = {
   misconfigured: 'The edge is misconfigured. Ask the operator to fix the setting named above.',
   upstream_timeout: 'Tencent did not answer in time. Try again in a moment.',
   network_error: 'Check your connection, then try again.',
+  socket_replaced: 'Use the newer window, or press Reconnect to bring live updates back here.',
 };
 
 function nextStep(error) {

@@ -13,6 +13,8 @@ pub const MAX_SOCKETS_PER_VIEWER: usize = 8;
 /// The close code (application range) of a socket that made way for a newer
 /// one of the same viewer; clients should not reconnect it by themselves.
 pub const REPLACED: u16 = 4008;
+/// The runtime's limit on a socket tag.
+const MAX_TAG_LEN: usize = 256;
 
 /// The one tag a viewer's sockets carry.
 fn tag_of(viewer: &Viewer) -> String {
@@ -32,9 +34,24 @@ fn viewer_tag(viewer: &Viewer) -> String {
     format!("v:{}", viewer.user_id)
 }
 
+/// The sockets with `tag`. Names in webhook bodies are not ours: a name
+/// longer than a tag may be (256 characters) has no socket to find, and an
+/// error from the runtime means none, where `worker`'s own accessor would
+/// panic and take the board down.
+fn tagged(state: &State, tag: &str) -> Vec<WebSocket> {
+    if tag.len() > MAX_TAG_LEN {
+        return Vec::new();
+    }
+    state
+        .as_raw()
+        .get_websockets_with_tag(tag)
+        .map(|sockets| sockets.into_iter().map(WebSocket::from).collect())
+        .unwrap_or_default()
+}
+
 /// Closes the viewer's oldest sockets so that one more fits under the cap.
 fn make_room(state: &State, viewer: &Viewer) {
-    let open = state.get_websockets_with_tag(&viewer_tag(viewer));
+    let open = tagged(state, &viewer_tag(viewer));
     let excess = (open.len() + 1).saturating_sub(MAX_SOCKETS_PER_VIEWER);
     for old in open.iter().take(excess) {
         let _ = old.close(
@@ -66,9 +83,9 @@ pub fn accept(
 /// Sends `message` about `call` to every socket allowed to see the call.
 pub fn broadcast(state: &State, call: &LiveCall, message: &Message) {
     let text = message.to_json();
-    let mut sockets = state.get_websockets_with_tag(ADMIN_TAG);
+    let mut sockets = tagged(state, ADMIN_TAG);
     for user in call.participants() {
-        sockets.extend(state.get_websockets_with_tag(&user_tag(user)));
+        sockets.extend(tagged(state, &user_tag(user)));
     }
     for socket in sockets {
         // A socket closing under us is not the board's failure.

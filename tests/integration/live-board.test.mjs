@@ -254,6 +254,26 @@ describe('the receiver refuses what it cannot trust, and applies nothing of it',
     await waitForCall(id);
   });
 
+  test('a proven webhook with outlandish names neither breaks the board nor its sockets', async () => {
+    const watcher = await openSocket(admin);
+    try {
+      const id = `odd-${Date.now()}`;
+      const long = 'x'.repeat(300);
+      const res = await deliver(startEvent(id, Date.now(), [[long, 'Calling'], ['bob', 'Waiting'], ['ü "</script>', 'Waiting']]));
+      assert.equal(res.status, 200, res.text);
+      const call = await waitForCall(id);
+      assert.equal(call.caller, long);
+      await watcher.waitFor((m) => m.type === 'call' && m.call.callId === id, 'the odd call');
+      // The board still works for everyone afterwards.
+      const next = `after-odd-${Date.now()}`;
+      assert.equal((await deliver(startEvent(next, Date.now()))).status, 200);
+      await waitForCall(next);
+      await watcher.waitFor((m) => m.type === 'call' && m.call.callId === next, 'the next call');
+    } finally {
+      watcher.close();
+    }
+  });
+
   test('the URL key alone is proof enough', async () => {
     const id = callId();
     const res = await deliver(startEvent(id, Date.now()), { query: { key: URL_KEY } });

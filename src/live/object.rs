@@ -8,7 +8,7 @@ use std::time::Duration;
 use callkit_core::models::WebhookEvent;
 use serde::Serialize;
 use worker::{
-    console_error, durable_object, DurableObject, Env, Method, Request, Response, Result, State,
+    console_error, console_log, durable_object, DurableObject, Env, Method, Request, Response, Result, State,
     WebSocket, WebSocketIncomingMessage,
 };
 
@@ -48,6 +48,9 @@ impl DurableObject for CallBoard {
         let store = Store::open(state.storage().sql())
             .map_err(|e| console_error!("board storage unavailable: {e}"))
             .ok();
+        // Each load (first use, or after an eviction) is worth a line: the
+        // board's state outlives it in SQLite.
+        console_log!(r#"{{"kind":"board","event":"loaded"}}"#);
         // A ping is answered without waking the object.
         if let Ok(pair) = worker::worker_sys::WebSocketRequestResponsePair::new("ping", "pong") {
             state.set_websocket_auto_response(&pair);

@@ -474,6 +474,48 @@ describe('live sockets', () => {
   });
 });
 
+describe('state survives an eviction', () => {
+  // Its own worker with the default periods: the main one's 1 s alarm never lets the object idle.
+  test('the object is evicted while its sockets hibernate; the board and the socket carry on', { timeout: 150_000 }, async () => {
+    const quiet = await startWorker({ emulator, vars: { ...workerVars, LIVE_RECONCILE_AFTER_SECS: null } });
+    const send = (body) =>
+      quiet.request('POST', `/api/v1/webhooks/tencent?SdkAppid=${DEMO_SDKAPPID}&key=${URL_KEY}`, { body: JSON.stringify(body) });
+    const loads = () => (quiet.logs().match(/"kind":"board","event":"loaded"/g) ?? []).length;
+    const before = `pre-evict-${Date.now()}`;
+    assert.equal((await send(startEvent(before, Date.now()))).status, 200);
+    const ticket = (await quiet.request('POST', '/api/v1/live/ticket', { token: admin })).json.ticket;
+    const ws = new WebSocket(`ws://127.0.0.1:${quiet.port}/api/v1/live?ticket=${ticket}`);
+    const messages = [];
+    ws.on('message', (d) => messages.push(JSON.parse(d.toString())));
+    try {
+      await new Promise((resolve, reject) => {
+        ws.once('open', resolve);
+        ws.once('error', reject);
+      });
+      const loaded = loads();
+      // workerd evicts an idle object whose sockets all hibernate after some 30 s here.
+      await sleep(45_000);
+      const after = `post-evict-${Date.now()}`;
+      assert.equal((await send(startEvent(after, Date.now()))).status, 200);
+      await eventually(() => messages.some((m) => m.type === 'call' && m.call.callId === after), 'the change after the idle time');
+      assert.ok(loads() > loaded, 'the object was loaded again: it had been evicted');
+      const calls = (await quiet.request('GET', '/api/v1/live/calls', { token: poller() })).json.calls;
+      assert.ok(calls.some((c) => c.callId === before), 'the calls from before the eviction are still there');
+    } finally {
+      ws.close();
+      await quiet.stop();
+    }
+  });
+});
+
+async function eventually(check, label, ms = WAIT_MS) {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) assert.fail(`never: ${label}`);
+    await sleep(50);
+  }
+}
+
 describe('state survives a restart', () => {
   test('the board is the same after the runtime restarts', { timeout: 120_000 }, async () => {
     const { callId } = await emulator.control.createCall({ caller: 'alice', callees: ['bob'] });

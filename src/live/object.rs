@@ -8,8 +8,8 @@ use std::time::Duration;
 use callkit_core::models::WebhookEvent;
 use serde::Serialize;
 use worker::{
-    console_error, console_log, durable_object, DurableObject, Env, Method, Request, Response, Result, State,
-    WebSocket, WebSocketIncomingMessage,
+    console_error, console_log, durable_object, DurableObject, Env, Method, Request, Response,
+    Result, State, WebSocket, WebSocketIncomingMessage,
 };
 
 use super::store::Store;

@@ -86,40 +86,12 @@ fn start_call_by_robot(
     rid: &str,
 ) -> Result<Answer, Refusal> {
     let req: StartCallByRobot = parse(body, ENGINE_BAD_PARAM)?;
-    let bad = |info: &str| Refusal::new(ENGINE_BAD_PARAM, info);
-    if req.robot_account.trim().is_empty() {
-        return Err(bad("Robot_Account is empty"));
-    }
-    if req.callee_list_account.is_empty() {
-        return Err(bad("CalleeList_Account is empty"));
-    }
-    if req.callee_list_account.iter().any(|c| c.trim().is_empty()) {
-        return Err(bad("CalleeList_Account contains an empty account"));
-    }
-    if req
-        .callee_list_account
-        .iter()
-        .all(|c| *c == req.robot_account)
-    {
-        return Err(bad("CalleeList_Account has no one but the caller"));
-    }
-    if !TIMEOUT_MS.contains(&req.timeout) {
-        return Err(bad("Timeout must be within 10000-600000 ms"));
-    }
-    if req
-        .user_data
-        .as_ref()
-        .is_some_and(|d| d.len() > MAX_USER_DATA_BYTES)
-    {
-        return Err(bad("UserData is longer than 1000 bytes"));
-    }
+    check_robot_call(&req)?;
     let room_id = req.call_info.room_id.unwrap_or_default();
-    let room_id_type = match req.call_info.room_id_type {
-        Some(t) => t,
-        None if room_id.is_empty() => RoomIdType::None,
-        None if room_id.bytes().all(|b| b.is_ascii_digit()) => RoomIdType::Numeric,
-        None => RoomIdType::String,
-    };
+    let room_id_type = req
+        .call_info
+        .room_id_type
+        .unwrap_or_else(|| implied_room_type(&room_id));
     let callees = req.callee_list_account;
     let call_id = calls::start(
         emu,
@@ -136,17 +108,59 @@ fn start_call_by_robot(
             origin: Origin::RestApi,
         },
     );
+    let call_result = callees
+        .into_iter()
+        .map(|callee_account| CalleeResult {
+            callee_account,
+            result_code: 0,
+        })
+        .collect();
     let response = StartCallByRobotResponse {
         call_id,
-        call_result: callees
-            .into_iter()
-            .map(|callee_account| CalleeResult {
-                callee_account,
-                result_code: 0,
-            })
-            .collect(),
+        call_result,
     };
     Ok(Answer::ok(rid, Some(&response)))
+}
+
+/// The documented limits of `start_call_by_robot`, each refused with 101002.
+fn check_robot_call(req: &StartCallByRobot) -> Result<(), Refusal> {
+    let bad = |info: &str| Err(Refusal::new(ENGINE_BAD_PARAM, info));
+    let callees = &req.callee_list_account;
+    if req.robot_account.trim().is_empty() {
+        return bad("Robot_Account is empty");
+    }
+    if callees.is_empty() {
+        return bad("CalleeList_Account is empty");
+    }
+    if callees.iter().any(|c| c.trim().is_empty()) {
+        return bad("CalleeList_Account contains an empty account");
+    }
+    if callees.iter().all(|c| *c == req.robot_account) {
+        return bad("CalleeList_Account has no one but the caller");
+    }
+    if !TIMEOUT_MS.contains(&req.timeout) {
+        return bad("Timeout must be within 10000-600000 ms");
+    }
+    if req
+        .user_data
+        .as_ref()
+        .is_some_and(|d| d.len() > MAX_USER_DATA_BYTES)
+    {
+        return bad("UserData is longer than 1000 bytes");
+    }
+    Ok(())
+}
+
+/// Without `RoomIdType`: digits only is a numeric room, other text a string
+/// room, and no room is type 0.
+fn implied_room_type(room_id: &str) -> RoomIdType {
+    if room_id.is_empty() {
+        RoomIdType::None
+    } else if room_id.bytes().all(|b| b.is_ascii_digit()) {
+        RoomIdType::Numeric
+    } else {
+        RoomIdType::String
+    }
 }
 
 fn end_call(emu: &Emulator, app: &App, body: &[u8], rid: &str) -> Result<Answer, Refusal> {

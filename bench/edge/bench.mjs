@@ -4,9 +4,9 @@
 //
 // Usage: node bench/edge/bench.mjs [BUILD_DIR]   (run.sh sets BENCH_TMP)
 
-import { cpSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { tmpdir, cpus, loadavg } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -14,7 +14,8 @@ import { request as httpRequest } from 'node:http';
 
 import { buildModules, writeConfig } from './capnp.mjs';
 import { writeNginxConfig, upstreamBodies, JWKS_PATH } from './nginx.mjs';
-import { freePort, recordGroupsIn, sleep, startGroup, stopAll } from './procs.mjs';
+import { freePort, sleep, startGroup, stopAll } from './procs.mjs';
+import { benchSession, die, Fatal } from './session.mjs';
 import { wrk } from './wrk.mjs';
 import { profileWhile } from './profile.mjs';
 import * as tok from './tokens.mjs';
@@ -37,20 +38,7 @@ const WORKERD = join(ROOT, 'node_modules/workerd/bin/workerd');
 const RATELIMIT_JS = join(ROOT, 'node_modules/miniflare/dist/src/workers/ratelimit/ratelimit.worker.js');
 const NGINX = process.env.NGINX || '/usr/sbin/nginx';
 
-const ownTmp = !process.env.BENCH_TMP;
-const TMP = process.env.BENCH_TMP || mkdtempSync(join(tmpdir(), 'bench-edge-'));
-recordGroupsIn(TMP);
-process.on('exit', () => ownTmp && rmSync(TMP, { recursive: true, force: true }));
-
-const lines = [];
-const out = (s = '') => {
-  console.log(s);
-  lines.push(s);
-};
-class Fatal extends Error {}
-const die = (msg) => {
-  throw new Fatal(msg);
-};
+const { tmp: TMP, lines, out } = benchSession('bench-edge-');
 
 // ------------------------------------------------------------ the workers
 

@@ -7,14 +7,15 @@
 import { appendFileSync, cpSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { createServer, request as httpRequest, Agent } from 'node:http';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import WebSocket from 'ws';
 
 import { buildModules, writeConfig } from '../edge/capnp.mjs';
-import { freePort, recordGroupsIn, sleep, startGroup, stopAll } from '../edge/procs.mjs';
+import { freePort, sleep, startGroup, stopAll } from '../edge/procs.mjs';
+import { benchSession, die, Fatal } from '../edge/session.mjs';
 import { profileWhile } from '../edge/profile.mjs';
 import { DEMO_KEY, DEMO_SDKAPPID, mintUserSig } from '../edge/tokens.mjs';
 import { callScript, mismatch, rng, webhookPath } from './webhooks.mjs';
@@ -59,23 +60,12 @@ const TARGET_P99_MS = 50; // fan-out to 100 sockets
 
 const URL_KEY = 'bench-live-url-key-0123456789abcdef';
 const ADMIN = 'bench-admin';
+/** The admins watching on sockets: one socket each, since the board keeps at most 8 per user. */
+const WATCHING_ADMINS = Array.from({ length: SOCKETS - MEMBER_SOCKETS }, (_, i) => `bench-admin-${i}`);
 /** Users calls are made of; the first MEMBER_SOCKETS of them each watch the board on one socket. */
 const USERS = Array.from({ length: 40 }, (_, i) => `u${i}`);
 
-const ownTmp = !process.env.BENCH_TMP;
-const TMP = process.env.BENCH_TMP || mkdtempSync(join(tmpdir(), 'bench-live-'));
-recordGroupsIn(TMP);
-process.on('exit', () => ownTmp && rmSync(TMP, { recursive: true, force: true }));
-
-const lines = [];
-const out = (s = '') => {
-  console.log(s);
-  lines.push(s);
-};
-class Fatal extends Error {}
-const die = (msg) => {
-  throw new Fatal(msg);
-};
+const { tmp: TMP, lines, out } = benchSession('bench-live-');
 const progress = (text) => process.stderr.isTTY && process.stderr.write(`\r\x1b[K${text}`);
 const tail = (file) => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').slice(-30).join('\n') : '(no log)');
 
@@ -153,7 +143,7 @@ function settings(upstream) {
     TENCENT_API_BASE: upstream,
     TENCENT_ADMIN_IDENTIFIER: 'administrator',
     AUTH_MODE: 'usersig',
-    ADMIN_USERS: ADMIN,
+    ADMIN_USERS: [ADMIN, ...WATCHING_ADMINS].join(','),
     ALLOWED_ORIGINS: '',
     WEBHOOK_URL_KEY: URL_KEY,
   };
@@ -358,7 +348,7 @@ async function openSocket(worker, user, token, agent) {
   if (res.status !== 200) die(`POST /api/v1/live/ticket (${user}) answered ${res.status}: ${res.body}`);
   const { ticket } = JSON.parse(res.body);
   const ws = new WebSocket(`ws://127.0.0.1:${worker.port}/api/v1/live?ticket=${ticket}`, { perMessageDeflate: false });
-  const socket = { user, admin: user === ADMIN, ws, arrivals: [], other: 0 };
+  const socket = { user, admin: user === ADMIN || WATCHING_ADMINS.includes(user), ws, arrivals: [], other: 0 };
   const snapshot = new Promise((resolveSnap, reject) => {
     ws.once('error', reject);
     ws.once('unexpected-response', (_req, r) => reject(new Error(`socket refused: ${r.statusCode}`)));
@@ -437,7 +427,7 @@ async function fanout(upstream, adminToken, storage) {
   const agent = new Agent({ keepAlive: true, maxSockets: 4 });
   const viewers = [
     ...USERS.slice(0, MEMBER_SOCKETS).map((u) => [u, mintUserSig(u, { expire: 6 * 3600 })]),
-    ...Array.from({ length: SOCKETS - MEMBER_SOCKETS }, () => [ADMIN, adminToken]),
+    ...WATCHING_ADMINS.map((a) => [a, mintUserSig(a, { expire: 6 * 3600 })]),
   ];
   progress(`fan-out (${storage}): opening ${SOCKETS} sockets`);
   const sockets = [];

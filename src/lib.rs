@@ -1,8 +1,11 @@
 //! callkit-edge: a Cloudflare Worker that holds a TUICallKit app's admin
-//! credentials and exposes an authenticated, allow-listed edge API.
+//! credentials, exposes an authenticated, allow-listed edge API, and keeps a
+//! live board of the app's calls from Tencent's webhooks.
 //!
-//! Layers, dependencies pointing down: `api` (routes, auth, policy) →
-//! `platform` (fetch, clock, config from `Env`) → `callkit_core`.
+//! Layers, dependencies pointing down: `app` (built once per isolate) →
+//! `api` (routes, auth, policy) → `live` (the board's Durable Object) →
+//! `board` (its model), each over `platform` (fetch, clock, settings from
+//! `Env`) → `callkit_core`.
 
 pub mod api;
 pub mod app;

@@ -18,7 +18,7 @@ const READY_MS = 30_000;
  * `{ url, port, pid, stop() }` for build/ in workerd, upstream = the emulator.
  * `rateLimit`: the RATE_LIMITER binding as wrangler.toml sets it, or `null` for none.
  */
-export async function startBareWorker({ emulator, vars = {}, rateLimit = { limit: 120, period: 60 } }) {
+export async function startBareWorker({ emulator, vars = {}, rateLimit = { limit: 120, period: 60 } }, tries = 3) {
   const dir = mkdtempSync(join(tmpdir(), 'soak-workerd-'));
   cpSync(join(ROOT, 'build'), dir, { recursive: true });
   copyFileSync(RATELIMIT_JS, join(dir, 'ratelimit.worker.js'));
@@ -40,6 +40,11 @@ export async function startBareWorker({ emulator, vars = {}, rateLimit = { limit
       if ((await httpRequest(`${url}/api/v1/health`, { timeoutMs: 2_000 })).status === 200) break;
     } catch {
       /* not listening yet */
+    }
+    if (proc.exited() && tries > 1) {
+      // The free port was taken before workerd bound it (another process starting): again.
+      await stop();
+      return startBareWorker({ emulator, vars, rateLimit }, tries - 1);
     }
     if (Date.now() > deadline || proc.exited()) {
       await stop();

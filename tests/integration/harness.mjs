@@ -384,31 +384,39 @@ export async function startWorker({ emulator, vars = {}, readyMs = WORKER_READY_
   const configFile = join(dir, 'wrangler.toml');
   await writeFile(configFile, isolatedConfig(await readFile(join(ROOT, 'wrangler.toml'), 'utf8')));
 
-  const port = wantedPort ?? (await freePort());
-  const inspectorPort = await freePort();
-  const args = [
-    'dev',
-    '--config',
-    configFile,
-    '--ip',
-    '127.0.0.1',
-    '--port',
-    String(port),
-    '--inspector-port',
-    String(inspectorPort),
-    '--inspector-ip',
-    '127.0.0.1',
-    '--persist-to',
-    persistDir ?? join(dir, 'state'),
-    '--env-file',
-    envFile,
-    '--show-interactive-dev-session=false',
-    '--log-level',
-    'log',
-  ];
-  for (const [k, v] of Object.entries(settings)) {
-    if (!SECRET_SETTINGS.includes(k)) args.push('--var', `${k}:${v}`);
-  }
+  // Ports come from the OS free and are bound a moment later by wrangler: another
+  // process starting meanwhile (a parallel worker's workerd) can take one first.
+  // `launch` then tries again with new ones, unless the caller wanted this port.
+  let port;
+  let args;
+  const choosePorts = async () => {
+    port = wantedPort ?? (await freePort());
+    const inspectorPort = await freePort();
+    args = [
+      'dev',
+      '--config',
+      configFile,
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--inspector-port',
+      String(inspectorPort),
+      '--inspector-ip',
+      '127.0.0.1',
+      '--persist-to',
+      persistDir ?? join(dir, 'state'),
+      '--env-file',
+      envFile,
+      '--show-interactive-dev-session=false',
+      '--log-level',
+      'log',
+    ];
+    for (const [k, v] of Object.entries(settings)) {
+      if (!SECRET_SETTINGS.includes(k)) args.push('--var', `${k}:${v}`);
+    }
+  };
+  await choosePorts();
   const env = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
@@ -423,21 +431,27 @@ export async function startWorker({ emulator, vars = {}, readyMs = WORKER_READY_
     NO_COLOR: '1',
     CI: '1',
   };
-  const url = `http://127.0.0.1:${port}`;
+  const url = () => `http://127.0.0.1:${port}`;
   // The output of the processes `restart()` replaced, so `logs()` covers the worker's whole life.
   let earlierOutput = '';
   let proc;
 
   // Starts wrangler dev and waits until it answers; on failure the process is stopped.
-  const launch = async () => {
+  const launch = async (tries = 3) => {
     proc = spawnGroup(WRANGLER_BIN, args, { env, name: 'wrangler dev' });
     const deadline = Date.now() + readyMs;
     for (;;) {
       if (proc.exited()) {
+        const lostPort = /Address already in use/.test(proc.output());
+        if (lostPort && wantedPort === undefined && tries > 1) {
+          earlierOutput += proc.output();
+          await choosePorts();
+          return launch(tries - 1);
+        }
         throw new Error(`wrangler dev exited before ready:\n${tail(proc.output())}`);
       }
       try {
-        await httpRequest(`${url}/api/v1/health`, { timeoutMs: 2_000 });
+        await httpRequest(`${url()}/api/v1/health`, { timeoutMs: 2_000 });
         return;
       } catch {
         if (Date.now() > deadline) {
@@ -464,16 +478,16 @@ export async function startWorker({ emulator, vars = {}, readyMs = WORKER_READY_
 
   const responses = [];
   return {
-    url,
+    url: url(),
     port,
     vars: settings,
     logs: () => earlierOutput + proc.output(),
-    fetch: (path, init) => fetch(`${url}${path}`, init),
+    fetch: (path, init) => fetch(`${url()}${path}`, init),
     responses,
     async request(method, path, { token, body, headers = {}, timeoutMs } = {}) {
       const h = { ...headers };
       if (token !== undefined) h.authorization = `Bearer ${token}`;
-      const res = await httpRequest(`${url}${path}`, { method, headers: h, body, timeoutMs });
+      const res = await httpRequest(`${url()}${path}`, { method, headers: h, body, timeoutMs });
       const sent = body === undefined || typeof body === 'string' ? body : JSON.stringify(body);
       responses.push({ method, path, status: res.status, headers: res.headers, text: res.text, token, body: sent });
       return res;
@@ -489,7 +503,7 @@ export async function startWorker({ emulator, vars = {}, readyMs = WORKER_READY_
       earlierOutput += proc.output();
       if (pauseMs > 0) await sleep(pauseMs);
       try {
-        await launch();
+        await launch(1); // the same port, or nothing
       } catch (err) {
         await cleanup();
         throw err;

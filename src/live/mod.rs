@@ -46,13 +46,25 @@ pub fn alarm_interval_ms(live: &LiveConfig) -> u64 {
     (reconcile::millis(shortest) / 2).clamp(1_000, 60_000)
 }
 
-/// What became of a webhook.
-#[derive(Debug, Clone, Copy)]
-pub struct Applied {
+/// What became of a webhook, as the board's `X-Board-Outcome` spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
     /// The board changed.
-    pub applied: bool,
+    Applied,
+    /// A duplicate or a stale event: nothing to change.
+    Unchanged,
     /// The same delivery was applied before.
-    pub replay: bool,
+    Replay,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Applied => "applied",
+            Outcome::Unchanged => "unchanged",
+            Outcome::Replay => "replay",
+        }
+    }
 }
 
 /// Why the board could not answer.
@@ -87,17 +99,17 @@ impl BoardStub {
     }
 
     /// Applies a verified webhook body. `replay_key` identifies the delivery.
-    pub async fn apply(&self, body: &[u8], replay_key: &str) -> Result<Applied, BoardError> {
+    pub async fn apply(&self, body: &[u8], replay_key: &str) -> Result<Outcome, BoardError> {
         let headers = headers(&[(REPLAY_HEADER, replay_key)])?;
         let body = Uint8Array::from(body);
         let response = self
             .send(paths::EVENT, "POST", headers, Some(body.into()))
             .await?;
         let outcome = response.headers().get(OUTCOME_HEADER)?.unwrap_or_default();
-        Ok(Applied {
-            applied: outcome == "applied",
-            replay: outcome == "replay",
-        })
+        [Outcome::Applied, Outcome::Unchanged, Outcome::Replay]
+            .into_iter()
+            .find(|o| o.as_str() == outcome)
+            .ok_or_else(|| BoardError::Failed(format!("board answered outcome {outcome:?}")))
     }
 
     /// The board as `viewer` may see it, as the JSON the API answers.

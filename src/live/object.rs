@@ -14,7 +14,7 @@ use worker::{
 
 use super::store::Store;
 use super::{
-    paths, reconcile, sockets, tickets, OUTCOME_HEADER, REPLAY_HEADER, TICKET_HEADER,
+    paths, reconcile, sockets, tickets, Outcome, OUTCOME_HEADER, REPLAY_HEADER, TICKET_HEADER,
     TICKET_TTL_MS, VIEWER_HEADER, VIEWER_ID_HEADER,
 };
 use crate::app::{self, EdgeState};
@@ -137,7 +137,7 @@ impl CallBoard {
             .ok_or_else(|| worker::Error::RustError("not a webhook the edge checked".into()))?;
         let now = now_ms();
         if !store.first_delivery(&key, now)? {
-            return outcome("replay");
+            return outcome(Outcome::Replay);
         }
         let (tracked, changed) = board::apply(store.load(event.call_id())?, &event);
         if changed {
@@ -153,7 +153,11 @@ impl CallBoard {
             store.touch(event.call_id(), now)?;
         }
         self.arm_alarm().await?;
-        outcome(if changed { "applied" } else { "unchanged" })
+        outcome(if changed {
+            Outcome::Applied
+        } else {
+            Outcome::Unchanged
+        })
     }
 
     fn calls(&self, req: &Request) -> Result<Response> {
@@ -235,8 +239,8 @@ fn now_ms() -> u64 {
 }
 
 /// What became of a webhook, as a header on an empty answer.
-fn outcome(what: &str) -> Result<Response> {
+fn outcome(what: Outcome) -> Result<Response> {
     let headers = worker::Headers::new();
-    headers.set(OUTCOME_HEADER, what)?;
+    headers.set(OUTCOME_HEADER, what.as_str())?;
     Ok(Response::empty()?.with_headers(headers))
 }

@@ -7,6 +7,7 @@ use super::Success;
 use crate::api::problem::ApiError;
 use crate::api::webhook_proof::{self, Secrets, WebhookQuery};
 use crate::api::Incoming;
+use crate::live::Outcome;
 use crate::platform::config::{names, ConfigError};
 
 /// Webhook bodies are a few hundred bytes; a group call's lists stay far below this.
@@ -35,11 +36,11 @@ pub async fn receive(input: Incoming<'_>) -> Result<Success, ApiError> {
         return ack();
     };
     input.line.call_id = Some(event.call_id().to_owned());
-    let applied = input
+    let outcome = input
         .board()?
         .apply(&body, &webhook_proof::replay_key(&query, &body))
         .await?;
-    if applied.replay {
+    if outcome == Outcome::Replay {
         input.line.detail = Some("a replayed delivery, not applied again".to_owned());
     }
     ack()

@@ -7,26 +7,21 @@
 import { cpSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { request as httpRequest } from 'node:http';
 
-import { buildModules, writeConfig } from './capnp.mjs';
+import { RATELIMIT_JS, WORKERD, buildModules, writeConfig } from './capnp.mjs';
 import { writeNginxConfig, upstreamBodies, JWKS_PATH } from './nginx.mjs';
 import { freePort, sleep, startGroup, stopAll } from './procs.mjs';
-import { benchSession, die, Fatal } from './session.mjs';
+import { BUILD, ROOT, benchSession, die, envInt, Fatal } from './session.mjs';
 import { wrk } from './wrk.mjs';
 import { profileWhile } from './profile.mjs';
 import * as tok from './tokens.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const ROOT = resolve(HERE, '..', '..');
-const BUILD = resolve(ROOT, process.argv[2] || process.env.BENCH_BUILD || 'build');
-const int = (name, dflt) => {
-  const n = Number.parseInt(process.env[name] ?? '', 10);
-  return Number.isNaN(n) ? dflt : n;
-};
+const int = envInt;
 const SECS = Math.max(1, int('BENCH_SECS', 5));
 const ROUNDS = Math.max(1, int('BENCH_ROUNDS', 3));
 const CONNS = Math.max(1, int('BENCH_CONNECTIONS', 16));
@@ -34,8 +29,6 @@ const WARMUP_SECS = int('BENCH_WARMUP_SECS', 2);
 const COLD_RUNS = Math.max(1, int('BENCH_COLD_RUNS', 5));
 const ONLY = process.env.BENCH_ROUTES ? new RegExp(process.env.BENCH_ROUTES) : null;
 const PROFILE = process.env.BENCH_PROFILE === '1';
-const WORKERD = join(ROOT, 'node_modules/workerd/bin/workerd');
-const RATELIMIT_JS = join(ROOT, 'node_modules/miniflare/dist/src/workers/ratelimit/ratelimit.worker.js');
 const NGINX = process.env.NGINX || '/usr/sbin/nginx';
 
 const { tmp: TMP, lines, out } = benchSession('bench-edge-');

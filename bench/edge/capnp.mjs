@@ -2,7 +2,13 @@
 // embed (embed paths are relative to the config file).
 
 import { readdirSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const WORKERD = join(ROOT, 'node_modules/workerd/bin/workerd');
+/** The in-memory rate limiter miniflare gives `wrangler dev`, embedded by `writeConfig`. */
+export const RATELIMIT_JS = join(ROOT, 'node_modules/miniflare/dist/src/workers/ratelimit/ratelimit.worker.js');
 
 export const COMPATIBILITY_DATE = '2026-04-01'; // wrangler.toml
 // What miniflare names the in-memory rate limiter it gives `wrangler dev`.

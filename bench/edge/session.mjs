@@ -1,10 +1,22 @@
-// What every bench run shares: a temp dir (the process groups it starts are recorded there,
-// so run.sh can sweep them), the report's lines, and one way to give up.
+// What every bench run shares: where the repo and the build are, numbers from the
+// environment, a temp dir (the process groups it starts are recorded there, so run.sh can
+// sweep them), the report's lines, and one way to give up.
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { recordGroupsIn } from './procs.mjs';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** The build to measure: the first argument, `BENCH_BUILD`, or build/. */
+export const BUILD = resolve(ROOT, process.argv[2] || process.env.BENCH_BUILD || 'build');
+
+/** A whole number from the environment, `dflt` when unset or not a number. */
+export const envInt = (name, dflt) => {
+  const n = Number.parseInt(process.env[name] ?? '', 10);
+  return Number.isNaN(n) ? dflt : n;
+};
 
 /** `BENCH_TMP` when run.sh set it, else a temp dir of our own, removed at exit. */
 export function benchSession(prefix) {

@@ -8,25 +8,18 @@ import { appendFileSync, cpSync, copyFileSync, existsSync, mkdirSync, mkdtempSyn
 import { execFileSync } from 'node:child_process';
 import { createServer, request as httpRequest, Agent } from 'node:http';
 import { cpus, loadavg } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import WebSocket from 'ws';
 
-import { buildModules, writeConfig } from '../edge/capnp.mjs';
+import { RATELIMIT_JS, WORKERD, buildModules, writeConfig } from '../edge/capnp.mjs';
 import { freePort, sleep, startGroup, stopAll } from '../edge/procs.mjs';
-import { benchSession, die, Fatal } from '../edge/session.mjs';
+import { BUILD, ROOT, benchSession, die, envInt, Fatal } from '../edge/session.mjs';
 import { profileWhile } from '../edge/profile.mjs';
 import { DEMO_KEY, DEMO_SDKAPPID, mintUserSig } from '../edge/tokens.mjs';
 import { callScript, mismatch, rng, webhookPath } from './webhooks.mjs';
 
-const HERE = dirname(fileURLToPath(import.meta.url));
-const ROOT = resolve(HERE, '..', '..');
-const BUILD = resolve(ROOT, process.argv[2] || process.env.BENCH_BUILD || 'build');
-const int = (name, dflt) => {
-  const n = Number.parseInt(process.env[name] ?? '', 10);
-  return Number.isNaN(n) ? dflt : n;
-};
+const int = envInt;
 const INGEST_SECS = Math.max(1, int('BENCH_INGEST_SECS', 10));
 const CONCURRENCY = Math.max(1, int('BENCH_CONCURRENCY', 32));
 const WARMUP_SECS = Math.max(0, int('BENCH_WARMUP_SECS', 2));
@@ -51,8 +44,6 @@ for (const s of STORAGES) {
 const STORAGE_LABEL = { disk: 'SQLite on local disk', tmpfs: 'SQLite on tmpfs' };
 const PROFILE = process.env.BENCH_PROFILE === '1';
 const PHASES = new Set((process.env.BENCH_PHASES || 'ingest,fanout').split(',').map((s) => s.trim()));
-const WORKERD = join(ROOT, 'node_modules/workerd/bin/workerd');
-const RATELIMIT_JS = join(ROOT, 'node_modules/miniflare/dist/src/workers/ratelimit/ratelimit.worker.js');
 
 /** The targets. */
 const TARGET_RATE = 1000; // webhooks/s applied

@@ -23,7 +23,7 @@ import {
   startWorker,
 } from '../integration/harness.mjs';
 import { DEMO_KEY, mintUserSig, verifyUserSig } from '../integration/tokens.mjs';
-import { EMULATOR_OPTIONS, WEBHOOK_TOKEN, WORKER_VARS, configureBoard, eventually, statuses } from './live-stack.mjs';
+import { EMULATOR_OPTIONS, WORKER_VARS, configureBoard, eventually, liveStackSecrets, statuses } from './live-stack.mjs';
 
 /** Awaits `promise`, asserting it rejects with a CallKitEdgeError; returns the error. */
 async function edgeError(promise) {
@@ -412,13 +412,7 @@ describe('live board through the client', { timeout: 240_000 }, () => {
   test('sweep: no answer or log line carries the key, a token, the webhook secret, a ticket or a foreign UserSig', async () => {
     const ticketValues = tickets().filter((r) => r.status === 200).map((r) => JSON.parse(r.text).ticket);
     assert.ok(ticketValues.length >= 3);
-    const secrets = collectSecrets({
-      secretKey: DEMO_KEY,
-      tokens: sentTokens(worker),
-      userSigs: mintedUserSigs(worker),
-      emulatorUrl: emulator.url,
-      extra: [WEBHOOK_TOKEN],
-    });
+    const secrets = liveStackSecrets(worker, emulator);
     const checked = await assertCleanWorker(worker, secrets, 'worker');
     assert.ok(checked >= 10, `only ${checked} answers recorded`);
     const logs = worker.logs();

@@ -15,15 +15,12 @@ import { chromium } from 'playwright-core';
 import {
   ROOT,
   assertCleanWorker,
-  collectSecrets,
-  mintedUserSigs,
-  sentTokens,
   sleep,
   startEmulator,
   startWorker,
 } from '../integration/harness.mjs';
-import { DEMO_KEY, mintUserSig, verifyUserSig } from '../integration/tokens.mjs';
-import { EMULATOR_OPTIONS, WEBHOOK_TOKEN, WORKER_VARS, configureBoard, eventually } from './live-stack.mjs';
+import { mintUserSig, verifyUserSig } from '../integration/tokens.mjs';
+import { EMULATOR_OPTIONS, WORKER_VARS, configureBoard, eventually, liveStackSecrets } from './live-stack.mjs';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = join(ROOT, 'tests', 'artifacts', 'screenshots');
@@ -826,13 +823,7 @@ describe('console', { timeout: TEST_TIMEOUT * 17 }, () => {
   test('sweep: no answer to the pages or the test, and no log line, carries the key, a token, an upstream URL or a foreign UserSig', { timeout: TEST_TIMEOUT }, async () => {
     // The admin sig the worker sends upstream is a UserSig like any other: the
     // sweep fails on any whole UserSig but the one an answer minted for its caller.
-    const secrets = collectSecrets({
-      secretKey: DEMO_KEY,
-      tokens: sentTokens(worker),
-      userSigs: mintedUserSigs(worker),
-      emulatorUrl: emulator.url,
-      extra: [WEBHOOK_TOKEN],
-    });
+    const secrets = liveStackSecrets(worker, emulator);
     const fromPages = worker.responses.filter((r) => r.fromPage).length;
     assert.ok(fromPages > 30, `only ${fromPages} answers to the pages recorded`);
     const checked = await assertCleanWorker(worker, secrets, 'worker');

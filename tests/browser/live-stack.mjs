@@ -1,10 +1,11 @@
 // Shared by the browser suites' live-board tests (not a test file itself): the webhook secret
 // both sides are given, the callback configuration that points the emulator at the worker's
-// receiver, and a poll helper.
+// receiver, what their sweeps forbid, and a poll helper.
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { sleep } from '../integration/harness.mjs';
+import { collectSecrets, mintedUserSigs, sentTokens, sleep } from '../integration/harness.mjs';
+import { DEMO_KEY } from '../integration/tokens.mjs';
 
 /** The webhook secret of a run: the worker's TENCENT_CALLBACK_TOKEN, the emulator's --webhook-token. */
 export const WEBHOOK_TOKEN = randomBytes(24).toString('hex');
@@ -14,6 +15,16 @@ export const EMULATOR_OPTIONS = Object.freeze({ extraArgs: ['--webhook-token', W
 
 /** `startWorker` vars: the receiver trusts webhooks signed with `WEBHOOK_TOKEN`. */
 export const WORKER_VARS = Object.freeze({ TENCENT_CALLBACK_TOKEN: WEBHOOK_TOKEN });
+
+/** What a sweep of a worker on the live stack forbids: the usual secrets and the webhook secret. */
+export const liveStackSecrets = (worker, emulator) =>
+  collectSecrets({
+    secretKey: DEMO_KEY,
+    tokens: sentTokens(worker),
+    userSigs: mintedUserSigs(worker),
+    emulatorUrl: emulator.url,
+    extra: [WEBHOOK_TOKEN],
+  });
 
 export const CALLBACK_COMMANDS = Object.freeze([
   'Call.CallbackAfterStartCall',

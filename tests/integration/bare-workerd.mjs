@@ -6,12 +6,10 @@
 import { cpSync, copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildModules, writeConfig } from '../../bench/edge/capnp.mjs';
+import { RATELIMIT_JS, WORKERD, buildModules, writeConfig } from '../../bench/edge/capnp.mjs';
 import { freePort, startGroup } from '../../bench/edge/procs.mjs';
 import { DEFAULT_VARS, ROOT, httpRequest, sleep } from './harness.mjs';
 
-const WORKERD = join(ROOT, 'node_modules/workerd/bin/workerd');
-const RATELIMIT_JS = join(ROOT, 'node_modules/miniflare/dist/src/workers/ratelimit/ratelimit.worker.js');
 const READY_MS = 30_000;
 
 /**

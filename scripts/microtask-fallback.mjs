@@ -9,9 +9,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 
 const file = process.argv[2] ?? 'build/index.js';
 const glue = readFileSync(file, 'utf8');
-const getter = /(__wbg_queueMicrotask_[0-9a-f]+:function\()(\w+)(\)\{)return \2\.queueMicrotask\}/g;
+const getter = /(__wbg_queueMicrotask_[0-9a-f]+:function\()([\w$]+)(\)\{)return \2\.queueMicrotask\}/g;
 const found = glue.match(getter) ?? [];
-const done = /__wbg_queueMicrotask_[0-9a-f]+:function\(\w+\)\{return void 0\}/.test(glue);
+const done = /__wbg_queueMicrotask_[0-9a-f]+:function\([\w$]+\)\{return void 0\}/.test(glue);
 if (found.length === 0 && done) process.exit(0);
 if (found.length !== 1) {
   // A new wasm-bindgen spelled the glue differently: fail rather than ship unpatched.

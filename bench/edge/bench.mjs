@@ -7,7 +7,7 @@
 import { cpSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { request as httpRequest } from 'node:http';
@@ -30,16 +30,21 @@ const COLD_RUNS = Math.max(1, int('BENCH_COLD_RUNS', 5));
 const ONLY = process.env.BENCH_ROUTES ? new RegExp(process.env.BENCH_ROUTES) : null;
 const PROFILE = process.env.BENCH_PROFILE === '1';
 const NGINX = process.env.NGINX || '/usr/sbin/nginx';
+/** BENCH_BASELINE: a second build, timed in the same interleaved rounds, for A/B of one change. */
+const BASELINE = process.env.BENCH_BASELINE ? resolve(ROOT, process.env.BENCH_BASELINE) : null;
 
 const { tmp: TMP, lines, out } = benchSession('bench-edge-');
 
 // ------------------------------------------------------------ the workers
 
 const WORKERS = {
-  rust: { label: 'callkit-edge', source: null },
+  rust: { label: 'callkit-edge', build: BUILD },
+  ...(BASELINE && { base: { label: 'baseline', build: BASELINE } }),
   js: { label: 'JS reference', source: 'reference-worker.mjs', flags: ['nodejs_compat'] },
   pass: { label: 'pass-through', source: 'passthrough-worker.mjs' },
 };
+/** What callkit-edge is compared with, in the per-route lines and the summary. */
+const OTHERS = [['js', 'JS reference'], ['pass', 'pass-through'], ...(BASELINE ? [['base', 'baseline']] : [])];
 
 /** Worker settings per auth mode (src/api/auth/config.rs names). */
 function settings(mode, upstream) {
@@ -82,8 +87,8 @@ function prepareWorker(kind, mode, dir, port, upstream) {
     modules = [{ name: 'worker.mjs', kind: 'esModule' }, { name: 'index_bg.wasm', kind: 'wasm' }];
     return writeConfig(dir, { port, modules, vars: { INSTANTIATE: kind === 'instantiate' ? '1' : '0' } });
   }
-  if (kind === 'rust') {
-    cpSync(BUILD, dir, { recursive: true }); // a frozen copy: build/ may be rebuilt meanwhile
+  if (WORKERS[kind]?.build) {
+    cpSync(WORKERS[kind].build, dir, { recursive: true }); // a frozen copy: build/ may be rebuilt meanwhile
     modules = buildModules(dir);
   } else {
     copyFileSync(join(HERE, WORKERS[kind].source), join(dir, 'worker.mjs'));
@@ -233,7 +238,7 @@ function cpuMs(pid) {
 }
 
 async function measure(instances, tokens, list) {
-  const results = Object.fromEntries(list.map((r) => [r.name, { rust: [], js: [], pass: [] }]));
+  const results = Object.fromEntries(list.map((r) => [r.name, Object.fromEntries(Object.keys(WORKERS).map((k) => [k, []]))]));
   // Besides wrk's figures, the workerd process's own CPU time per answered request:
   // what Workers bill, and far less sensitive than req/s to other load on the machine.
   const load = async (r, kind, secs) => {
@@ -316,7 +321,7 @@ function reportRoute(r, res) {
     const spread = `${f0(Math.min(...rps))}–${f0(Math.max(...rps))}`;
     out(`  ${WORKERS[kind].label.padEnd(14)} ${f0(row[kind].rps).padStart(8)} ${spread.padStart(13)} ${f2(row[kind].p50).padStart(8)} ${f2(row[kind].p99).padStart(8)} ${f0(row[kind].cpuUs).padStart(11)}  ${flag}${sockErr ? `  !! ${sockErr} socket errors` : ''}`);
   }
-  for (const [other, label] of [['js', 'JS reference'], ['pass', 'pass-through']]) {
+  for (const [other, label] of OTHERS) {
     const a = row.rust;
     const b = row[other];
     out(`  callkit-edge / ${label}: req/s ${ratio(a.rps, b.rps)}, p50 ${ratio(a.p50, b.p50)}, p99 ${ratio(a.p99, b.p99)}, CPU/req ${ratio(a.cpuUs, b.cpuUs)}`);
@@ -327,11 +332,13 @@ function reportRoute(r, res) {
 
 function reportSummary(rows) {
   out('summary: req/s (> 1× means callkit-edge serves more) and workerd CPU µs per request (> 1× means callkit-edge costs more)');
-  out(`  ${'route'.padEnd(26)} ${'edge'.padStart(6)} ${'js'.padStart(6)} ${'pass'.padStart(6)} ${'edge/js'.padStart(8)} ${'edge/pass'.padStart(9)} │ ${'edge'.padStart(5)} ${'js'.padStart(5)} ${'pass'.padStart(5)} ${'edge/js'.padStart(8)} ${'edge/pass'.padStart(9)}`);
-  for (const [name, { rust, js, pass }] of Object.entries(rows)) {
+  const vsBase = BASELINE ? ` │ ${'edge/base req/s'.padStart(15)} ${'CPU'.padStart(6)}` : '';
+  out(`  ${'route'.padEnd(26)} ${'edge'.padStart(6)} ${'js'.padStart(6)} ${'pass'.padStart(6)} ${'edge/js'.padStart(8)} ${'edge/pass'.padStart(9)} │ ${'edge'.padStart(5)} ${'js'.padStart(5)} ${'pass'.padStart(5)} ${'edge/js'.padStart(8)} ${'edge/pass'.padStart(9)}${vsBase}`);
+  for (const [name, { rust, js, pass, base }] of Object.entries(rows)) {
     const rps = `${f0(rust.rps).padStart(6)} ${f0(js.rps).padStart(6)} ${f0(pass.rps).padStart(6)} ${ratio(rust.rps, js.rps).padStart(8)} ${ratio(rust.rps, pass.rps).padStart(9)}`;
     const cpu = `${f0(rust.cpuUs).padStart(5)} ${f0(js.cpuUs).padStart(5)} ${f0(pass.cpuUs).padStart(5)} ${ratio(rust.cpuUs, js.cpuUs).padStart(8)} ${ratio(rust.cpuUs, pass.cpuUs).padStart(9)}`;
-    out(`  ${name.padEnd(26)} ${rps} │ ${cpu}`);
+    const ab = base ? ` │ ${ratio(rust.rps, base.rps).padStart(15)} ${ratio(rust.cpuUs, base.cpuUs).padStart(6)}` : '';
+    out(`  ${name.padEnd(26)} ${rps} │ ${cpu}${ab}`);
   }
   out();
 }
@@ -354,8 +361,10 @@ function reportCold(cold) {
 // ------------------------------------------------------------ main
 
 function preflight() {
-  if (!existsSync(join(BUILD, 'worker/shim.mjs')) || !existsSync(join(BUILD, 'index_bg.wasm'))) {
-    die(`no worker build in ${BUILD} (want worker/shim.mjs and index_bg.wasm): run make build first`);
+  for (const build of [BUILD, BASELINE].filter(Boolean)) {
+    if (!existsSync(join(build, 'worker/shim.mjs')) || !existsSync(join(build, 'index_bg.wasm'))) {
+      die(`no worker build in ${build} (want worker/shim.mjs and index_bg.wasm): run make build first`);
+    }
   }
   for (const [path, hint] of [[WORKERD, 'npm ci'], [RATELIMIT_JS, 'npm ci'], [NGINX, 'apt-get install nginx-light']]) {
     if (!existsSync(path)) die(`${path} is missing (${hint})`);
@@ -371,7 +380,7 @@ function header() {
   } catch {
     /* not a git checkout */
   }
-  out(`bench-edge ${new Date().toISOString()}  repo ${rev}  build ${BUILD}`);
+  out(`bench-edge ${new Date().toISOString()}  repo ${rev}  build ${BUILD}${BASELINE ? `  baseline ${BASELINE}` : ''}`);
   out(`${version}, wrk -t1 -c${CONNS} -d${SECS}s × ${ROUNDS} interleaved rounds (+${WARMUP_SECS} s warm-up), ${cpus().length} CPUs, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}, no CPU pinning`);
   out(`wasm: ${wasm.length} bytes raw, ${gzipSync(wasm, { level: 9 }).length} bytes gzip (index_bg.wasm)`);
   out('each worker and auth mode is its own workerd process; upstream: nginx (1 worker) with the documented samples');
@@ -395,7 +404,7 @@ async function startUpstream() {
 }
 
 async function startInstances(upstream, list) {
-  const wanted = new Set(list.flatMap((r) => [`rust-${r.mode}`, `js-${r.mode}`]));
+  const wanted = new Set(list.flatMap((r) => [`rust-${r.mode}`, `js-${r.mode}`, ...(BASELINE ? [`base-${r.mode}`] : [])]));
   wanted.add('pass');
   const instances = {};
   for (const name of wanted) {

@@ -53,12 +53,7 @@ mod tests {
     use super::*;
 
     fn parse(pairs: &[(&str, &str)]) -> Result<LiveConfig, ConfigError> {
-        LiveConfig::from_getter(&|name| {
-            pairs
-                .iter()
-                .find(|(k, _)| *k == name)
-                .map(|(_, v)| v.to_string())
-        })
+        LiveConfig::from_getter(&crate::platform::settings::from_pairs(pairs))
     }
 
     #[test]

@@ -114,22 +114,24 @@ pub fn within(
     }
 }
 
+/// A getter over fixed `(name, value)` pairs: the Worker's `Env` in native tests.
+#[cfg(test)]
+pub fn from_pairs<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+    move |name| {
+        pairs
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.to_string())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn get(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
-        move |name| {
-            pairs
-                .iter()
-                .find(|(k, _)| *k == name)
-                .map(|(_, v)| v.to_string())
-        }
-    }
-
     #[test]
     fn blank_is_unset_and_errors_name_the_setting_not_the_value() {
-        let g = get(&[("A", "  "), ("B", " 7 "), ("C", "seven")]);
+        let g = from_pairs(&[("A", "  "), ("B", " 7 "), ("C", "seven")]);
         assert_eq!(optional(&g, "A"), None);
         assert_eq!(required(&g, "A"), Err(ConfigError::Missing("A")));
         assert_eq!(number(&g, "B", 1), Ok(7));
@@ -141,7 +143,7 @@ mod tests {
 
     #[test]
     fn ranges_are_checked_with_a_readable_reason() {
-        let g = get(&[("S", "301"), ("T", "-1")]);
+        let g = from_pairs(&[("S", "301"), ("T", "-1")]);
         let err = within(&g, "S", 30, 0..=300, "seconds").unwrap_err();
         assert_eq!(
             err.to_string(),

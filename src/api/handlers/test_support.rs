@@ -38,13 +38,8 @@ impl Upstream {
             ("TENCENT_API_BASE", "http://127.0.0.1:1"),
             ("TENCENT_SECRET_KEY", KEY),
         ];
-        let tencent = TencentConfig::from_getter(&|name| {
-            settings
-                .iter()
-                .find(|(k, _)| *k == name)
-                .map(|(_, v)| v.to_string())
-        })
-        .unwrap();
+        let tencent =
+            TencentConfig::from_getter(&crate::platform::settings::from_pairs(&settings)).unwrap();
         let clock = FakeClock::at_secs(NOW);
         let transport = FakeTransport::new(clock.clone(), script);
         let client = Client::new(

@@ -11,7 +11,7 @@ toolchain:
 
 ## Build the Worker bundle into build/worker (wasm + JS shim).
 build: toolchain
-	@bash scripts/build-worker.sh
+	@CALLKIT_SKIP_BUILD= bash scripts/build-worker.sh
 	@bash scripts/size.sh
 
 # A dev build: its dependencies are already compiled by the native tests, and

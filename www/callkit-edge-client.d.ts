@@ -83,9 +83,9 @@ export interface RecordResult {
 }
 
 export interface RecordFilter {
-  /** Unix seconds (or a Date) within the last 7 days; default now - 7 days. */
+  /** Unix seconds (or a Date); default now - 7 days. Tencent keeps 7 days: an earlier start is raised to that. */
   start?: number | Date;
-  /** Unix seconds (or a Date); default now. */
+  /** Unix seconds (or a Date); default now. A later end is lowered to now; start after end gives an empty page. */
   end?: number | Date;
   result?: CallResult;
   type?: CallType;

@@ -237,9 +237,11 @@ fn webhook_refused(refusal: Refusal) -> Problem {
     Problem::new(401, "webhook_unauthenticated", "Webhook refused", detail)
 }
 
+/// 400, not 426: RFC 6455 §4.2.1 answers a request that is not a handshake
+/// with 400; 426 is for a handshake of an unsupported version.
 fn upgrade_required() -> Problem {
     let detail = "Open this route as a WebSocket, with a ticket from POST /api/v1/live/ticket.";
-    let mut p = Problem::new(426, "upgrade_required", "WebSocket required", detail);
+    let mut p = Problem::new(400, "upgrade_required", "WebSocket required", detail);
     p.upgrade = Some("websocket");
     p
 }

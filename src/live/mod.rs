@@ -5,7 +5,7 @@ mod object;
 mod reconcile;
 mod sockets;
 mod store;
-mod tickets;
+pub mod tickets;
 
 pub use object::CallBoard;
 

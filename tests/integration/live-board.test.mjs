@@ -469,7 +469,12 @@ describe('live sockets', () => {
     assert.equal((await refusedUpgrade('0'.repeat(64))).status, 401);
     assert.equal((await refusedUpgrade('not-a-ticket')).status, 401);
     assert.equal((await refusedUpgrade()).status, 401);
-    assertProblem(await worker.request('GET', '/api/v1/live'), 426, 'upgrade_required');
+    // Text no header can carry (a line break, NUL) is an unknown ticket too, not a 500.
+    for (const text of ['ab\ncd', 'ab\rcd', 'a\u0000b', '\u{30a6c}é\u0e00']) {
+      const unusual = await refusedUpgrade(encodeURIComponent(text));
+      assert.deepEqual([unusual.status, unusual.json.code], [401, 'invalid_ticket'], JSON.stringify(text));
+    }
+    assertProblem(await worker.request('GET', '/api/v1/live'), 400, 'upgrade_required');
     assertProblem(await worker.request('POST', '/api/v1/live/ticket'), 401, 'token_missing');
   });
 });

@@ -7,7 +7,7 @@ use crate::api::policy::Action;
 use crate::api::problem::ApiError;
 use crate::api::Incoming;
 use crate::board::Viewer;
-use crate::live::BoardStub;
+use crate::live::{tickets, BoardError, BoardStub};
 
 pub async fn calls(board: &BoardStub, identity: &Identity) -> Result<Success, ApiError> {
     let json = board.calls(&viewer(identity)).await?;
@@ -41,6 +41,11 @@ pub async fn socket(input: Incoming<'_>) -> Result<Success, ApiError> {
         .find(|(k, _)| k == "ticket")
         .map(|(_, v)| v)
         .unwrap_or_default();
+    // Only what the board issues is worth a trip; other text may not even
+    // fit in the header that carries it there.
+    if !tickets::is_well_formed(&ticket) {
+        return Err(BoardError::InvalidTicket.into());
+    }
     let board = input.board()?;
     let (response, viewer) = board.socket(input.req, &ticket).await?;
     input.line.identity = Some(viewer);

@@ -281,7 +281,12 @@ fn finish(
             )
         }
     };
-    if let Some(id) = &line.request_id {
+    // Tencent's text: a header takes it only if it is visible ASCII (the body has it anyway).
+    if let Some(id) = line
+        .request_id
+        .as_ref()
+        .filter(|id| id.bytes().all(|b| b.is_ascii_graphic()))
+    {
         headers.push(("X-Tencent-Request-Id", id.clone()));
     }
     line.set_status(status);

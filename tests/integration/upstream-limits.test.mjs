@@ -6,6 +6,7 @@
 
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
 import {
   assertCleanWorker,
   assertProblem,
@@ -68,5 +69,30 @@ describe('upstream response bodies are capped', () => {
   test('no answer or log line carries a secret', async () => {
     const secrets = collectSecrets({ secretKey: DEMO_KEY, userSigs: [ADMIN], emulatorUrl: emulator.url });
     assert.ok((await assertCleanWorker(worker, secrets)) >= 5);
+  });
+});
+
+describe("Tencent's text is never trusted into a header", () => {
+  test('a RequestId with a line break stays in the body, and the answer is still the mapped error', async () => {
+    const requestId = 'Id-1\r\nSet-Cookie: injected=1';
+    const upstream = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify({ ActionStatus: 'FAIL', ErrorCode: 101002, ErrorInfo: 'invalid parameter', RequestId: requestId }));
+      });
+    });
+    await new Promise((r) => upstream.listen(0, '127.0.0.1', r));
+    const hostile = await startWorker({ emulator: `http://127.0.0.1:${upstream.address().port}` });
+    try {
+      const res = await hostile.request('GET', '/api/v1/calls/some-call', { token: ADMIN });
+      const p = assertProblem(res, 400, 'upstream_invalid_parameter');
+      assert.equal(p.requestId, requestId);
+      assert.equal(res.headers['x-tencent-request-id'], undefined);
+      assert.equal(res.headers['set-cookie'], undefined);
+    } finally {
+      await hostile.stop();
+      upstream.close();
+    }
   });
 });

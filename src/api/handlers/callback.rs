@@ -36,11 +36,14 @@ impl PutCallback {
         // Tencent calls this URL: it needs a host, and credentials in it would leak.
         let authority = rest.map(|r| r.split(['/', '?', '#']).next().unwrap_or_default());
         let host_ok = authority.is_some_and(|a| !a.is_empty() && !a.contains('@'));
-        if !host_ok || self.url.len() > MAX_URL_LEN || self.url.chars().any(char::is_whitespace) {
+        // A URL on the wire is visible ASCII (the rest percent-encoded, hosts in
+        // punycode): the same set as the schema's pattern, whatever a regex's `\s` means.
+        let text_ok = self.url.bytes().all(|b| b.is_ascii_graphic());
+        if !host_ok || !text_ok || self.url.len() > MAX_URL_LEN {
             return Err(ApiError::bad_request(
                 "invalid_field",
                 format!(
-                    "`url` must be an http:// or https:// URL of at most {MAX_URL_LEN} characters."
+                    "`url` must be an http:// or https:// URL of at most {MAX_URL_LEN} visible ASCII characters (percent-encode the rest)."
                 ),
             ));
         }
@@ -122,6 +125,10 @@ mod tests {
             r#"{"url":"https:///path","commands":[]}"#,
             r#"{"url":"https://user:pw@hooks.example/cb","commands":[]}"#,
             r#"{"url":"https://x y","commands":[]}"#,
+            // Whitespace to Rust but not to a regex's `\s` (U+0085), and the reverse (U+FEFF).
+            r#"{"url":"https://x\u0085/cb","commands":[]}"#,
+            r#"{"url":"https://x\ufeff/cb","commands":[]}"#,
+            r#"{"url":"https://b\u00fccher.example/cb","commands":[]}"#,
             r#"{"url":"https://x","commands":["Call.Nope"]}"#,
             r#"{"url":"https://x","commands":[],"token":"t"}"#,
         ] {

@@ -4,7 +4,7 @@ SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 ENV := source scripts/env.sh
 
-.PHONY: build dev test test-deploy test-native test-wasm test-integration test-browser test-fuzz fuzz soak bench bench-edge bench-live toolchain emulator
+.PHONY: build dev test test-deploy test-native test-wasm test-integration test-api-fuzz test-browser test-fuzz fuzz soak bench bench-edge bench-live toolchain emulator
 
 toolchain:
 	@bash scripts/toolchain.sh
@@ -25,8 +25,8 @@ dev: build emulator
 
 ## Everything: native unit tests, a fuzz smoke, wasm tests under Node,
 ## integration tests of the built worker in workerd against the emulator,
-## browser tests.
-test: toolchain test-native test-fuzz test-wasm build test-deploy emulator test-integration test-browser
+## schemathesis against its OpenAPI document, browser tests.
+test: toolchain test-native test-fuzz test-wasm build test-deploy emulator test-integration test-api-fuzz test-browser
 
 ## `wrangler deploy` would accept the project (config and bundle); offline.
 test-deploy:
@@ -41,6 +41,12 @@ test-wasm: toolchain
 
 test-integration:
 	@$(ENV); node --test --test-concurrency=1 tests/integration/
+
+## schemathesis (PyPI, into .venv/ by scripts/schemathesis.sh) against the
+## OpenAPI document the built worker serves, in bare workerd with the emulator,
+## as an admin and a member. Tests build/ as it is: needs `make build emulator`.
+test-api-fuzz:
+	@$(ENV); node tests/api-fuzz/schemathesis.mjs
 
 test-browser:
 	@bash scripts/chromium.sh

@@ -3,7 +3,7 @@
 // runs wrangler's proxy and inspector, whose buffers grow with traffic and
 // hide what the worker itself keeps), and for bindings wrangler always adds.
 
-import { cpSync, copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RATELIMIT_JS, WORKERD, buildModules, writeConfig } from '../../bench/edge/capnp.mjs';
@@ -13,19 +13,31 @@ import { DEFAULT_VARS, ROOT, httpRequest, sleep } from './harness.mjs';
 const READY_MS = 30_000;
 
 /**
- * `{ url, port, pid, stop() }` for build/ in workerd, upstream = the emulator.
+ * `{ url, port, pid, dir, stop() }` for build/ in workerd, upstream = the emulator;
+ * `dir` is its temp dir (the copy, config.capnp, workerd.log), removed by `stop()`.
  * `rateLimit`: the RATE_LIMITER binding as wrangler.toml sets it, or `null` for none.
+ * `callBoard`: also bind the CallBoard Durable Object as wrangler.toml does
+ * (CALL_BOARD, SQLite storage in the temp dir), which the /api/v1/live routes need.
  */
-export async function startBareWorker({ emulator, vars = {}, rateLimit = { limit: 120, period: 60 } }, tries = 3) {
+export async function startBareWorker({ emulator, vars = {}, rateLimit = { limit: 120, period: 60 }, callBoard = false }, tries = 3) {
   const dir = mkdtempSync(join(tmpdir(), 'soak-workerd-'));
   cpSync(join(ROOT, 'build'), dir, { recursive: true });
   copyFileSync(RATELIMIT_JS, join(dir, 'ratelimit.worker.js'));
+  const board = callBoard
+    ? {
+        durableObjects: [{ binding: 'CALL_BOARD', className: 'CallBoard', sql: true }],
+        // workerd offers SQLite only on disk, not with in-memory storage.
+        durableObjectStorage: join(dir, 'do-storage'),
+      }
+    : {};
+  if (callBoard) mkdirSync(board.durableObjectStorage);
   const port = await freePort();
   writeConfig(dir, {
     port,
     modules: buildModules(dir),
     vars: { ...DEFAULT_VARS, TENCENT_API_BASE: emulator.url, ...vars },
     rateLimit,
+    ...board,
   });
   const proc = startGroup(WORKERD, ['serve', join(dir, 'config.capnp')], { cwd: dir, logFile: join(dir, 'workerd.log') });
   const url = `http://127.0.0.1:${port}`;
@@ -42,12 +54,12 @@ export async function startBareWorker({ emulator, vars = {}, rateLimit = { limit
     if (proc.exited() && tries > 1) {
       // The free port was taken before workerd bound it (another process starting): again.
       await stop();
-      return startBareWorker({ emulator, vars, rateLimit }, tries - 1);
+      return startBareWorker({ emulator, vars, rateLimit, callBoard }, tries - 1);
     }
     if (Date.now() > deadline || proc.exited()) {
       await stop();
       throw new Error(`workerd did not answer health within ${READY_MS} ms`);
     }
   }
-  return { url, port, pid: proc.pid, stop };
+  return { url, port, pid: proc.pid, dir, stop };
 }

@@ -12,7 +12,8 @@ pub const DEFAULT_PER_PAGE: u32 = 20;
 
 /// Checks the content type and size, then parses into `T`, whose
 /// `deny_unknown_fields` turns a stray field into an error naming it.
-/// An empty body counts as `{}` for routes whose fields are all optional.
+/// An empty body (no bytes at all) counts as `{}` for routes whose fields are
+/// all optional; whitespace alone is not JSON.
 pub fn json_body<T: DeserializeOwned>(
     content_type: Option<&str>,
     body: &[u8],
@@ -22,11 +23,7 @@ pub fn json_body<T: DeserializeOwned>(
             limit: MAX_BODY_BYTES,
         });
     }
-    let body = if body.iter().all(u8::is_ascii_whitespace) {
-        &b"{}"[..]
-    } else {
-        body
-    };
+    let body = if body.is_empty() { &b"{}"[..] } else { body };
     if body != b"{}" && !is_json(content_type) {
         return Err(ApiError::UnsupportedMediaType);
     }
@@ -244,6 +241,16 @@ mod tests {
             assert_eq!(
                 code(json_body::<Body>(JSON, not_an_object).unwrap_err()),
                 "invalid_body"
+            );
+        }
+        assert_eq!(
+            code(json_body::<Body>(None, b"").unwrap_err()),
+            "missing_field"
+        );
+        for blank in [&b"\n"[..], b"  ", b"\r\n\t"] {
+            assert_eq!(
+                code(json_body::<Body>(JSON, blank).unwrap_err()),
+                "invalid_json"
             );
         }
         let big = vec![b' '; MAX_BODY_BYTES + 1];

@@ -35,7 +35,7 @@ impl PutCallback {
             .or_else(|| self.url.strip_prefix("http://"));
         // Tencent calls this URL: it needs a host, and credentials in it would leak.
         let authority = rest.map(|r| r.split(['/', '?', '#']).next().unwrap_or_default());
-        let host_ok = authority.is_some_and(|a| !a.is_empty() && !a.contains('@'));
+        let host_ok = authority.is_some_and(authority_ok);
         // A URL on the wire is visible ASCII (the rest percent-encoded, hosts in
         // punycode): the same set as the schema's pattern, whatever a regex's `\s` means.
         let text_ok = self.url.bytes().all(|b| b.is_ascii_graphic());
@@ -43,7 +43,7 @@ impl PutCallback {
             return Err(ApiError::bad_request(
                 "invalid_field",
                 format!(
-                    "`url` must be an http:// or https:// URL of at most {MAX_URL_LEN} visible ASCII characters (percent-encode the rest)."
+                    "`url` must be an http:// or https:// URL with a host name or IPv4 address and no user info, at most {MAX_URL_LEN} visible ASCII characters (percent-encode the rest)."
                 ),
             ));
         }
@@ -58,6 +58,16 @@ impl PutCallback {
             callback_command_list: commands,
         })
     }
+}
+
+/// What the schema's pattern allows before the path: RFC 3986's reg-name
+/// (a host name or IPv4 address, no user info) with an optional port. No
+/// IPv6 literals: their brackets are where URL parsers disagree.
+fn authority_ok(authority: &str) -> bool {
+    !authority.is_empty()
+        && authority
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~%!$&'()*+,;=:".contains(&b))
 }
 
 pub async fn get<T: Transport, R: Runtime>(input: Input<'_, T, R>) -> Result<Success, ApiError> {
@@ -119,6 +129,13 @@ mod tests {
             ok.callback_command_list,
             vec![CallbackCommand::AfterEndCall]
         );
+        for url in [
+            "http://127.0.0.1:9/hook?x=[1]",
+            "https://xn--bcher-kva.example",
+        ] {
+            let body = format!(r#"{{"url":"{url}","commands":[]}}"#);
+            assert_eq!(parse(&body).unwrap().url, url);
+        }
         for bad in [
             r#"{"url":"ftp://x","commands":[]}"#,
             r#"{"url":"https://","commands":[]}"#,
@@ -129,6 +146,12 @@ mod tests {
             r#"{"url":"https://x\u0085/cb","commands":[]}"#,
             r#"{"url":"https://x\ufeff/cb","commands":[]}"#,
             r#"{"url":"https://b\u00fccher.example/cb","commands":[]}"#,
+            // Brackets (IPv6 literals, which parsers disagree on) and a backslash.
+            r#"{"url":"http://[x/cb","commands":[]}"#,
+            r#"{"url":"http://a]b/cb","commands":[]}"#,
+            r#"{"url":"http://[::1]:8080/cb","commands":[]}"#,
+            r#"{"url":"http://[0]/cb","commands":[]}"#,
+            r#"{"url":"http://a\\b/cb","commands":[]}"#,
             r#"{"url":"https://x","commands":["Call.Nope"]}"#,
             r#"{"url":"https://x","commands":[],"token":"t"}"#,
         ] {

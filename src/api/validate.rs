@@ -322,28 +322,18 @@ mod tests {
     #[test]
     fn times_outside_the_window_are_clamped_to_it() {
         let now = 1_800_000_000;
-        let window_start = now - RECORD_WINDOW_SECS;
-        let f = record_filter(&q(&[("start", "0"), ("end", &u32::MAX.to_string())]), now).unwrap();
-        assert_eq!((f.start, f.end, f.is_empty()), (window_start, now, false));
-        let f = record_filter(&q(&[("start", "0"), ("end", "0")]), now).unwrap();
-        assert!(f.is_empty(), "a range wholly before the window");
-        let f = record_filter(
-            &q(&[
-                ("start", &(now - 10).to_string()),
-                ("end", &(now - 20).to_string()),
-            ]),
-            now,
-        )
-        .unwrap();
-        assert!(f.is_empty(), "start after end");
-        let f = record_filter(
-            &q(&[
-                ("start", &(now - 20).to_string()),
-                ("end", &(now - 20).to_string()),
-            ]),
-            now,
-        )
-        .unwrap();
+        let range = |start: u64, end: u64| {
+            let query = q(&[("start", &start.to_string()), ("end", &end.to_string())]);
+            record_filter(&query, now).unwrap()
+        };
+        let f = range(0, u64::from(u32::MAX));
+        assert_eq!(
+            (f.start, f.end, f.is_empty()),
+            (now - RECORD_WINDOW_SECS, now, false)
+        );
+        assert!(range(0, 0).is_empty(), "a range wholly before the window");
+        assert!(range(now - 10, now - 20).is_empty(), "start after end");
+        let f = range(now - 20, now - 20);
         assert_eq!((f.start, f.end, f.is_empty()), (now - 20, now - 20, false));
     }
 }

@@ -8,7 +8,10 @@
 // as an admin and as a member, since policy gives them different answers.
 // The one accepted exception, for one operation, is in schemathesis.toml.
 //
-// Streams schemathesis's output; exits 1 when either run fails.
+// Then nothing the worker logged meanwhile may hold the secret key, a token,
+// the webhook key or the upstream URL.
+//
+// Streams schemathesis's output; exits 1 when either run or the sweep fails.
 // Prerequisites: `make build emulator` (nothing here rebuilds anything).
 // API_FUZZ_SEED and API_FUZZ_EXAMPLES change the seed and the number of
 // examples per operation, to explore beyond what `make test` runs;
@@ -19,9 +22,9 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ROOT, startEmulator } from '../integration/harness.mjs';
+import { ROOT, assertNoSecrets, collectSecrets, startEmulator } from '../integration/harness.mjs';
 import { startBareWorker } from '../integration/bare-workerd.mjs';
-import { mintUserSig } from '../integration/tokens.mjs';
+import { DEMO_KEY, mintUserSig } from '../integration/tokens.mjs';
 import { trackGroup } from '../../bench/edge/procs.mjs';
 
 const SEED = process.env.API_FUZZ_SEED ?? '20260401';
@@ -87,6 +90,12 @@ function run(url, token, who) {
   );
 }
 
+/** Throws, naming the secret and never showing it, when workerd.log holds one. */
+function sweepLog(tokens) {
+  const secrets = collectSecrets({ secretKey: DEMO_KEY, tokens, emulatorUrl: emulator.url, extra: [WEBHOOK_URL_KEY] });
+  assertNoSecrets(readFileSync(join(worker.dir, 'workerd.log'), 'utf8'), secrets, 'workerd.log');
+}
+
 const results = [];
 try {
   emulator = await startEmulator();
@@ -97,16 +106,20 @@ try {
     callBoard: true,
   });
   log(`worker ${worker.url} (bare workerd, build/), emulator ${emulator.url}; seed ${SEED}, ${MAX_EXAMPLES} examples per operation`);
+  const tokens = [];
   for (const { who, user } of RUNS) {
     log(`as ${who} (${user})`);
     const started = performance.now();
-    const outcome = await run(worker.url, mintUserSig(user), who);
+    tokens.push(mintUserSig(user));
+    const outcome = await run(worker.url, tokens.at(-1), who);
     const secs = ((performance.now() - started) / 1000).toFixed(1);
     results.push({ who, ok: outcome === 0, outcome, secs });
     log(`as ${who}: ${outcome === 0 ? 'passed' : `FAILED (exit ${outcome})`} in ${secs} s`);
   }
+  sweepLog(tokens);
+  log('workerd.log holds no secret, token or upstream URL');
 } catch (err) {
-  results.push({ who: 'setup', ok: false, outcome: err.message });
+  results.push({ who: 'setup or log sweep', ok: false, outcome: err.message });
   console.error(err);
 } finally {
   // What the worker said besides its audit lines (an exception behind a 500, say).

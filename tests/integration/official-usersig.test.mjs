@@ -14,7 +14,6 @@
 import { after, before, describe, mock, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import { inflateSync } from 'node:zlib';
 import TLSSigAPIv2 from 'tls-sig-api-v2';
 import {
   assertAuditTrail,
@@ -26,7 +25,7 @@ import {
   startEmulator,
   startWorker,
 } from './harness.mjs';
-import { DEMO_KEY, DEMO_SDKAPPID } from './tokens.mjs';
+import { DEMO_KEY, DEMO_SDKAPPID, decodeUserSig } from './tokens.mjs';
 
 const official = new TLSSigAPIv2.Api(DEMO_SDKAPPID, DEMO_KEY);
 const now = () => Math.floor(Date.now() / 1000);
@@ -46,14 +45,12 @@ function officialAt(time, make) {
 }
 
 /**
- * A UserSig's JSON document, decoded as the official library encodes it
- * (its `base64url.escape` is not exported): Tencent's base64 (`*-_` for
- * `+/=`), then zlib.
+ * A UserSig's JSON document: Tencent's base64 (`*-_` for `+/=`, the official
+ * library's `base64url.escape`), then zlib.
  */
 function decode(sig) {
   assert.match(sig, /^[A-Za-z0-9*_-]+$/, 'only Tencent\'s base64 alphabet');
-  const standard = sig.replace(/\*/g, '+').replace(/-/g, '/').replace(/_/g, '=');
-  return JSON.parse(inflateSync(Buffer.from(standard, 'base64')).toString('utf8'));
+  return decodeUserSig(sig);
 }
 
 /** `[key, typeof value]` pairs, sorted: a document's layout without its values. */

@@ -3,18 +3,20 @@
 // runs wrangler's proxy and inspector, whose buffers grow with traffic and
 // hide what the worker itself keeps), and for bindings wrangler always adds.
 
-import { cpSync, copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RATELIMIT_JS, WORKERD, buildModules, writeConfig } from '../../bench/edge/capnp.mjs';
 import { freePort, startGroup } from '../../bench/edge/procs.mjs';
-import { DEFAULT_VARS, ROOT, httpRequest, sleep } from './harness.mjs';
+import { DEFAULT_VARS, ROOT, httpRequest, recordingRequest, sleep } from './harness.mjs';
 
 const READY_MS = 30_000;
 
 /**
- * `{ url, port, pid, dir, stop() }` for build/ in workerd, upstream = the emulator;
- * `dir` is its temp dir (the copy, config.capnp, workerd.log), removed by `stop()`.
+ * `{ url, port, pid, dir, request(), responses, logs(), stop() }` for build/ in workerd,
+ * upstream = the emulator; `dir` is its temp dir (the copy, config.capnp, workerd.log),
+ * removed by `stop()`. `request`, `responses` and `logs()` are those of harness.mjs's
+ * `startWorker`, for `assertCleanWorker` and `assertAuditTrail` (`logs()` is workerd.log).
  * `rateLimit`: the RATE_LIMITER binding as wrangler.toml sets it, or `null` for none.
  * `callBoard`: also bind the CallBoard Durable Object as wrangler.toml does
  * (CALL_BOARD, SQLite storage in the temp dir), which the /api/v1/live routes need.
@@ -61,5 +63,7 @@ export async function startBareWorker({ emulator, vars = {}, rateLimit = { limit
       throw new Error(`workerd did not answer health within ${READY_MS} ms`);
     }
   }
-  return { url, port, pid: proc.pid, dir, stop };
+  const responses = [];
+  const logs = () => (existsSync(join(dir, 'workerd.log')) ? readFileSync(join(dir, 'workerd.log'), 'utf8') : '');
+  return { url, port, pid: proc.pid, dir, request: recordingRequest(url, responses), responses, logs, stop };
 }

@@ -484,14 +484,7 @@ export async function startWorker({ emulator, vars = {}, readyMs = WORKER_READY_
     logs: () => earlierOutput + proc.output(),
     fetch: (path, init) => fetch(`${url()}${path}`, init),
     responses,
-    async request(method, path, { token, body, headers = {}, timeoutMs } = {}) {
-      const h = { ...headers };
-      if (token !== undefined) h.authorization = `Bearer ${token}`;
-      const res = await httpRequest(`${url()}${path}`, { method, headers: h, body, timeoutMs });
-      const sent = body === undefined || typeof body === 'string' ? body : JSON.stringify(body);
-      responses.push({ method, path, status: res.status, headers: res.headers, text: res.text, token, body: sent });
-      return res;
-    },
+    request: recordingRequest(url(), responses),
     /**
      * Stops the worker (its whole process group: every connection to it drops) and starts it
      * again on the same port, with the same settings and the same local state
@@ -510,6 +503,23 @@ export async function startWorker({ emulator, vars = {}, readyMs = WORKER_READY_
       }
     },
     stop: cleanup,
+  };
+}
+
+/**
+ * `request(method, path, { token, body, headers, timeoutMs })` against `baseUrl`:
+ * adds `Authorization: Bearer <token>` when `token` is given, JSON-encodes an
+ * object `body`, and records every answer (with its token and body) in
+ * `responses` for the secret sweep and `assertAuditTrail`.
+ */
+export function recordingRequest(baseUrl, responses) {
+  return async (method, path, { token, body, headers = {}, timeoutMs } = {}) => {
+    const h = { ...headers };
+    if (token !== undefined) h.authorization = `Bearer ${token}`;
+    const res = await httpRequest(`${baseUrl}${path}`, { method, headers: h, body, timeoutMs });
+    const sent = body === undefined || typeof body === 'string' ? body : JSON.stringify(body);
+    responses.push({ method, path, status: res.status, headers: res.headers, text: res.text, token, body: sent });
+    return res;
   };
 }
 
@@ -791,8 +801,18 @@ async function edgeRoutes() {
   return routeTable;
 }
 
+/**
+ * The audit lines an answer may have left: one, but a misconfiguration is found
+ * either before routing (no action, no caller) or by the route itself, after
+ * the caller was known (the rate limiter, the webhook receiver's secrets).
+ */
+async function auditCandidates(res) {
+  const first = await expectedAudit(res);
+  return first.code === 'misconfigured' ? [first, await expectedAudit(res, { routed: true })] : [first];
+}
+
 /** The audit line an answer should have left, from its route, status, problem code and token. */
-async function expectedAudit(res) {
+async function expectedAudit(res, { routed = false } = {}) {
   const path = res.path.split('?')[0];
   const routes = await edgeRoutes();
   const route = routes.find((r) => r.method === res.method && r.pattern.test(path));
@@ -803,13 +823,15 @@ async function expectedAudit(res) {
     problem = undefined;
   }
   const code = problem?.code ?? null;
-  // A misconfigured worker fails before routing.
-  const action = code === 'misconfigured' || !route ? null : route.action;
+  const early = code === 'misconfigured' && !routed;
+  const action = early || !route ? null : route.action;
   const callId =
     action === 'receive_webhook' ? webhookCallId(res) : action ? (route.pattern.exec(path).groups?.callId ?? null) : null;
+  // The webhook receiver and the socket are public, proven by a secret or a ticket: a bearer token
+  // sent along is not read.
   const anonymous =
-    action === null || action === 'health' || action === 'openapi' || res.status === 401 || UNAUTHENTICATED_CODES.has(code) ||
-    code === 'auth_keys_unavailable';
+    action === null || ['health', 'openapi', 'receive_webhook', 'live_socket'].includes(action) || res.status === 401 ||
+    (UNAUTHENTICATED_CODES.has(code) && !(routed && code === 'misconfigured')) || code === 'auth_keys_unavailable';
   return { action, identity: anonymous ? null : tokenSubject(res.token), status: res.status, code, callId };
 }
 
@@ -863,7 +885,7 @@ export async function auditedLogs(worker, label = 'worker', waitMs = 5_000) {
  */
 export async function assertAuditTrail(worker, label = 'worker', waitMs = 5_000, { external = [] } = {}) {
   const answered = auditedAnswers(worker);
-  const expected = await Promise.all(answered.map(expectedAudit));
+  const expected = await Promise.all(answered.map(auditCandidates));
   const key = (a) => JSON.stringify([a.action, a.identity, a.status, a.code, a.callId]);
   const deadline = Date.now() + waitMs;
   for (;;) {
@@ -871,10 +893,10 @@ export async function assertAuditTrail(worker, label = 'worker', waitMs = 5_000,
     const pool = new Map();
     for (const l of lines) pool.set(key(l), [...(pool.get(key(l)) ?? []), l]);
     const missing = [];
-    for (const [i, e] of expected.entries()) {
-      const hits = pool.get(key(e));
-      if (hits?.length) hits.shift();
-      else missing.push(`${answered[i].method} ${answered[i].path} → ${answered[i].status}: want ${key(e)}`);
+    for (const [i, candidates] of expected.entries()) {
+      const hits = candidates.map((c) => pool.get(key(c))).find((h) => h?.length);
+      if (hits) hits.shift();
+      else missing.push(`${answered[i].method} ${answered[i].path} → ${answered[i].status}: want ${candidates.map(key).join(' or ')}`);
     }
     if (missing.length && Date.now() < deadline) {
       await sleep(200);
@@ -928,4 +950,18 @@ export async function assertCleanWorker(worker, secrets, label = 'worker') {
   assertNoSecrets(logs, secrets, `${label} logs`);
   assert.equal(userSigsIn(logs).length, 0, `${label} logs contain a UserSig`);
   return worker.responses.length;
+}
+
+// ------------------------------------------------------------ no hangs
+
+/**
+ * `promise`, or a rejection naming `label` after `ms`: an awaited socket
+ * event that never comes fails its test instead of hanging the run.
+ */
+export function within(promise, ms, label) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${label}`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

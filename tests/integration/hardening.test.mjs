@@ -2,7 +2,7 @@
 //   defect 2  every admin account, in any ASCII case, is refused a UserSig;
 //   defect 4  a clear-text or user-info TENCENT_API_BASE is a configuration error;
 //   defect 6  a body past the limit is answered 413 at once, not read to its end;
-//   defect 8  only a connected member (or an admin) may end a call;
+//   defect 8  only a connected member (or an admin) may end a call (not one who left);
 //   defect 10 a method no route declares is 405, whatever its name.
 //
 // One emulator; three workers started together: one with extra admin
@@ -11,6 +11,7 @@
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  assertAuditTrail,
   assertCleanWorker,
   assertProblem,
   collectSecrets,
@@ -51,6 +52,8 @@ beforeEach(async () => {
 
 const ctl = () => emulator.control;
 const received = async (command) => (await ctl().counters()).received[command] ?? 0;
+/** Every command Tencent received since the last reset. */
+const receivedAny = async () => Object.values((await ctl().counters()).received).reduce((a, b) => a + b, 0);
 
 /**
  * After a 413 that stopped reading a streamed body mid-way, wrangler dev's
@@ -129,6 +132,8 @@ describe('defect 6: oversized bodies', () => {
       const text = await res.text();
       const answer = { status: res.status, headers: Object.fromEntries(res.headers), text, json: JSON.parse(text) };
       assertProblem(answer, 413, 'body_too_large', 'unfinished stream');
+      // Sent with fetch (a stream): recorded by hand for the audit trail and the sweep.
+      worker.responses.push({ method: 'PUT', path: '/api/v1/callback', status: res.status, headers: answer.headers, text, token: ADMIN });
     } finally {
       finish();
     }
@@ -157,6 +162,19 @@ describe('defect 8: who may end a call', () => {
     const callId = await groupCall();
     assertProblem(await end(callId, 'dave'), 404, 'call_not_found', 'dave');
     assert.ok(await live(callId));
+    assert.equal(await received('end_call'), 0);
+  });
+
+  test('a member who has left → the 404 of a missing call (Tencent lists her no more), and the call goes on', async () => {
+    // Two others stay connected, so the call outlives carol's leaving.
+    const { callId } = await ctl().createCall({ caller: 'alice', callees: ['bob', 'carol', 'dave'], mediaType: 'Audio' });
+    await ctl().act(callId, 'answer', 'carol');
+    await ctl().act(callId, 'answer', 'dave');
+    await ctl().act(callId, 'hangup', 'carol');
+    assert.ok(await live(callId), 'the call ended with carol\'s leaving');
+    assertProblem(await end(callId, 'carol'), 404, 'call_not_found', 'carol (left)');
+    assert.ok(await live(callId), 'the call was ended');
+    assert.equal(await received('end_call'), 0);
   });
 
   test('a callee who answered, the caller, or an admin may end it', async () => {
@@ -185,13 +203,24 @@ describe('defect 10: methods no route declares', () => {
       assertProblem(res, 405, 'method_not_allowed', `${method} ${path}`);
       assert.equal(res.headers.allow, allow, `${method} ${path}`);
     }
-    assert.equal(await received('get_callback'), 0, 'QUERY ran get_callback');
+    assert.equal(await receivedAny(), 0, 'a 405 reached Tencent');
   });
 });
 
 describe('sweep', () => {
-  test('no answer or log line of the main worker leaks a secret', async () => {
+  test('every worker: an audit line per answer, and no answer or log line leaks a secret', async () => {
     const secrets = collectSecrets({ secretKey: DEMO_KEY, userSigs: [ADMIN, ...minted], emulatorUrl: emulator.url });
+    await assertAuditTrail(worker, 'worker');
     assert.ok((await assertCleanWorker(worker, secrets, 'worker')) > 0);
+    // The refused bases: neither their hosts nor their user info may be logged.
+    const bases = collectSecrets({
+      secretKey: DEMO_KEY,
+      userSigs: [ADMIN],
+      extra: [CLEAR_TEXT_BASE, USERINFO_BASE, 'tencent-proxy.example', 'evil.example', 'localhost:80@'],
+    });
+    for (const [label, refused] of [['clear-text worker', clearTextWorker], ['user-info worker', userInfoWorker]]) {
+      await assertAuditTrail(refused, label);
+      assert.ok((await assertCleanWorker(refused, bases, label)) > 0);
+    }
   });
 });

@@ -6,9 +6,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import { assertProblem, httpRequest, startEmulator } from './harness.mjs';
+import { assertAuditTrail, assertCleanWorker, assertProblem, collectSecrets, sentTokens, startEmulator } from './harness.mjs';
 import { startBareWorker } from './bare-workerd.mjs';
-import { claims, generateSigningKey, jwks, signJwt } from './tokens.mjs';
+import { DEMO_KEY, claims, generateSigningKey, jwks, signJwt } from './tokens.mjs';
 
 const ISS = 'https://idp.test';
 const AUD = 'callkit-edge';
@@ -47,8 +47,7 @@ after(async () => {
 });
 
 const token = signJwt(claims('alice', { iss: ISS, aud: AUD }), { alg: 'RS256', key: RSA });
-const lookUp = (mode) =>
-  httpRequest(`${workers[mode].url}/api/v1/records/no-such-call`, { headers: { authorization: `Bearer ${token}` } });
+const lookUp = (mode) => workers[mode].request('GET', '/api/v1/records/no-such-call', { token });
 
 test('a JWKS within the cap verifies the token (the record is simply not found)', async () => {
   assert.equal((await lookUp('normal')).status, 404);
@@ -59,3 +58,11 @@ for (const mode of ['declared', 'chunked']) {
     assertProblem(await lookUp(mode), 503, 'auth_keys_unavailable');
   });
 }
+
+test('every worker: an audit line per answer, and no secret in any answer or log line', async () => {
+  for (const [mode, worker] of Object.entries(workers)) {
+    const secrets = collectSecrets({ secretKey: DEMO_KEY, tokens: sentTokens(worker), emulatorUrl: emulator.url });
+    await assertAuditTrail(worker, `${mode} JWKS worker`);
+    assert.ok((await assertCleanWorker(worker, secrets, `${mode} JWKS worker`)) > 0);
+  }
+});

@@ -12,8 +12,8 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assertProblem, startEmulator, startWorker } from './harness.mjs';
-import { mintUserSig } from './tokens.mjs';
+import { assertAuditTrail, assertCleanWorker, assertProblem, collectSecrets, mintedUserSigs, sentTokens, startEmulator, startWorker } from './harness.mjs';
+import { DEMO_KEY, mintUserSig } from './tokens.mjs';
 
 // Admins rotate so the per-identity rate limit (120 / 60 s) is never reached.
 // None is a Tencent admin account, so `POST /api/v1/usersig` serves them.
@@ -222,6 +222,29 @@ async function send(req, as = adminToken()) {
   return worker.request(req.method, req.path, { token: as === ANONYMOUS ? undefined : as, body, headers });
 }
 
+/**
+ * A schema-valid request is served (2xx), finds no such call or record (404),
+ * or is refused by Tencent (400 `upstream_*`): any other documented status
+ * (500, say) is a failure too. Two answers no schema can rule out: the socket
+ * route's request cannot carry `Upgrade` from fetch (400 `upgrade_required`),
+ * and a webhook's `SdkAppid` may be another app's (400 `wrong_sdkappid`) and
+ * its `key` not the secret (401 `webhook_unauthenticated`).
+ */
+function assertServed(res, op, label, req) {
+  assertDocumented(res, op, label);
+  const code = res.json?.code ?? '';
+  const action = op['x-callkit-action'];
+  const query = new URLSearchParams(req.path.split('?')[1]);
+  const served =
+    (res.status >= 200 && res.status < 300) ||
+    res.status === 404 ||
+    (res.status === 400 && code.startsWith('upstream_')) ||
+    (action === 'live_socket' && res.status === 400 && code === 'upgrade_required') ||
+    (action === 'receive_webhook' && res.status === 400 && code === 'wrong_sdkappid' && query.get('SdkAppid') !== '1400000000') ||
+    (action === 'receive_webhook' && res.status === 401 && code === 'webhook_unauthenticated' && query.get('key') !== WEBHOOK_URL_KEY);
+  assert.ok(served, `${label}: a schema-valid request answered ${res.status} ${code}: ${res.text.slice(0, 300)}`);
+}
+
 function assertDocumented(res, op, label) {
   const documented = Object.keys(op.responses);
   assert.ok(documented.includes(String(res.status)), `${label}: ${res.status} is not documented (${documented}): ${res.text.slice(0, 300)}`);
@@ -264,7 +287,8 @@ describe('openapi.json ⇔ the API', () => {
         for (const v of goods) {
           assert.ok(valid(p.schema, asParsed(p.schema, String(v))), `generator: ${p.name}=${v}`);
           const label = `${method} ${path} ${p.name}=${JSON.stringify(v)} (valid)`;
-          assertDocumented(await send(buildRequest(operation, { params: { [p.name]: v }, body })), op, label);
+          const req = buildRequest(operation, { params: { [p.name]: v }, body });
+          assertServed(await send(req), op, label, req);
           checked += 1;
         }
         for (const v of bads) {
@@ -287,7 +311,8 @@ describe('openapi.json ⇔ the API', () => {
       for (const v of validValues(schema)) {
         assert.ok(valid(schema, v), `generator: ${JSON.stringify(v)}`);
         const label = `${method} ${path} body ${JSON.stringify(v).slice(0, 120)} (valid)`;
-        assertDocumented(await send(buildRequest(operation, { body: v })), op, label);
+        const req = buildRequest(operation, { body: v });
+        assertServed(await send(req), op, label, req);
         checked += 1;
       }
       for (const v of invalidValues(schema)) {
@@ -296,7 +321,8 @@ describe('openapi.json ⇔ the API', () => {
         checked += 1;
       }
       if (!op.requestBody.required) {
-        assertDocumented(await send(buildRequest(operation)), op, `${method} ${path} without a body`);
+        const req = buildRequest(operation);
+        assertServed(await send(req), op, `${method} ${path} without a body`, req);
       }
     }
     t.diagnostic(`${checked} body cases`);
@@ -318,5 +344,17 @@ describe('openapi.json ⇔ the API', () => {
         assertProblem(await send(req, mintUserSig('alice')), 403, 'forbidden', `${method} ${path} alice`);
       }
     }
+  });
+
+  test('sweep: an audit line per answer, and no answer or log line leaks a secret', async () => {
+    const secrets = collectSecrets({
+      secretKey: DEMO_KEY,
+      userSigs: mintedUserSigs(worker),
+      tokens: sentTokens(worker),
+      emulatorUrl: emulator.url,
+      extra: [WEBHOOK_URL_KEY],
+    });
+    await assertAuditTrail(worker, 'conformance worker');
+    assert.ok((await assertCleanWorker(worker, secrets, 'conformance worker')) > 100);
   });
 });

@@ -5,9 +5,9 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assertProblem, httpRequest, startEmulator } from './harness.mjs';
+import { assertAuditTrail, assertCleanWorker, assertProblem, collectSecrets, sentTokens, startEmulator } from './harness.mjs';
 import { startBareWorker } from './bare-workerd.mjs';
-import { mintUserSig } from './tokens.mjs';
+import { DEMO_KEY, mintUserSig } from './tokens.mjs';
 
 let emulator;
 let withLimit;
@@ -27,16 +27,13 @@ after(async () => {
   await emulator?.stop();
 });
 
-const lookUp = (worker, who) =>
-  httpRequest(`${worker.url}/api/v1/records/no-such-call`, {
-    headers: { authorization: `Bearer ${mintUserSig(who)}` },
-  });
+const lookUp = (worker, who) => worker.request('GET', '/api/v1/records/no-such-call', { token: mintUserSig(who) });
 
 test('without the binding, signed-in routes answer 503 misconfigured naming it; health still answers', async () => {
   const res = await lookUp(withoutLimit, 'alice');
   const problem = assertProblem(res, 503, 'misconfigured');
   assert.match(problem.detail, /RATE_LIMITER/);
-  assert.equal((await httpRequest(`${withoutLimit.url}/api/v1/health`)).status, 200);
+  assert.equal((await withoutLimit.request('GET', '/api/v1/health')).status, 200);
 });
 
 test('with it, the third request of one identity in the period is 429; another identity is served', async () => {
@@ -46,4 +43,12 @@ test('with it, the third request of one identity in the period is 429; another i
   assertProblem(limited, 429, 'rate_limited');
   assert.equal(limited.headers['retry-after'], '60');
   assert.equal((await lookUp(withLimit, 'carol')).status, 404);
+});
+
+test('both workers: an audit line per answer, and no secret in any answer or log line', async () => {
+  for (const [label, worker] of [['with the binding', withLimit], ['without it', withoutLimit]]) {
+    const secrets = collectSecrets({ secretKey: DEMO_KEY, tokens: sentTokens(worker), emulatorUrl: emulator.url });
+    await assertAuditTrail(worker, label);
+    assert.ok((await assertCleanWorker(worker, secrets, label)) > 0);
+  }
 });

@@ -8,6 +8,7 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import {
+  assertAuditTrail,
   assertCleanWorker,
   assertProblem,
   collectSecrets,
@@ -68,6 +69,7 @@ describe('upstream response bodies are capped', () => {
 
   test('no answer or log line carries a secret', async () => {
     const secrets = collectSecrets({ secretKey: DEMO_KEY, userSigs: [ADMIN], emulatorUrl: emulator.url });
+    await assertAuditTrail(worker);
     assert.ok((await assertCleanWorker(worker, secrets)) >= 5);
   });
 });
@@ -90,6 +92,10 @@ describe("Tencent's text is never trusted into a header", () => {
       assert.equal(p.requestId, requestId);
       assert.equal(res.headers['x-tencent-request-id'], undefined);
       assert.equal(res.headers['set-cookie'], undefined);
+      const upstreamUrl = `http://127.0.0.1:${upstream.address().port}`;
+      const secrets = collectSecrets({ secretKey: DEMO_KEY, userSigs: [ADMIN], emulatorUrl: upstreamUrl });
+      await assertAuditTrail(hostile, 'worker of the hostile upstream');
+      assert.ok((await assertCleanWorker(hostile, secrets, 'worker of the hostile upstream')) > 0);
     } finally {
       await hostile.stop();
       upstream.close();

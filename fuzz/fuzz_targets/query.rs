@@ -25,7 +25,15 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(f.is_empty(), f.start > f.end);
         assert!(f.page >= 1 && (1..=MAX_PER_PAGE).contains(&f.per_page));
     }
-    if let Ok(id) = CallId::parse(text).map(|id| id.as_str().to_owned()) {
-        assert!(!id.is_empty() && id.len() <= 128);
+    // The CallId rule, restated: 1-128 of A-Z a-z 0-9 - _ . and nothing else,
+    // so a path segment, a query or a log line can never be broken out of.
+    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+    let expected = !text.is_empty() && text.len() <= 128 && text.chars().all(allowed);
+    match CallId::parse(text) {
+        Ok(id) => {
+            assert!(expected, "accepted {text:?}");
+            assert_eq!(id.as_str(), text, "a CallId is the text as sent");
+        }
+        Err(_) => assert!(!expected, "refused {text:?}"),
     }
 });

@@ -490,12 +490,15 @@ describe('the same event again, and Tencent failing a check', () => {
     const checks = async () => (await emulator.control.counters()).received.get_call_info ?? 0;
     const base = await checks();
     const deadline = Date.now() + 20_000;
+    const now = async () => (await board()).find((c) => c.callId === callId);
     while ((await checks()) < base + 2) {
+      const call = await now();
+      assert.equal(call?.state, 'live', `ended by a failed check: ${JSON.stringify(call)}`);
       if (Date.now() > deadline) assert.fail(`fewer than two checks after the fault: ${(await checks()) - base}`);
       await sleep(300);
     }
     await emulator.control.clearFaults();
-    const call = (await board()).find((c) => c.callId === callId);
+    const call = await now();
     assert.equal(call.state, 'live', JSON.stringify(call));
     assert.equal(call.endedBy, null);
   });

@@ -9,6 +9,7 @@ pub mod cors;
 pub mod handlers;
 pub mod health;
 pub mod openapi;
+pub mod panic_probe;
 pub mod policy;
 pub mod problem;
 pub mod router;

@@ -9,7 +9,7 @@ use std::pin::Pin;
 use super::auth::Identity;
 use super::handlers::{self, Input, Success};
 use super::problem::ApiError;
-use super::{health, openapi, Incoming};
+use super::{health, openapi, panic_probe, Incoming};
 use crate::live::BoardStub;
 use crate::platform::fetch_transport::FetchTransport;
 use crate::platform::runtime::WorkerRuntime;
@@ -31,6 +31,7 @@ pub enum Serve {
 pub fn serve(action: Action) -> Serve {
     match action {
         Action::Health => Serve::Public(|r| {
+            panic_probe::check(&r);
             Box::pin(async move { Success::json(200, &health::report(r.app), None) })
         }),
         Action::OpenApi => Serve::Public(|_| {

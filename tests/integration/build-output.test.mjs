@@ -40,3 +40,47 @@ test('the step fails the build on a glue it does not recognise', async () => {
   writeFileSync(file, 'x={__wbg_queueMicrotask_4a1a:function(t){queueMicrotask(t)}}');
   await assert.rejects(run('node', [STEP, file]), (e) => e.code === 1 && /expected one queueMicrotask getter/.test(e.stderr));
 });
+
+// The project's shim (scripts/lean-shim.mjs) replaced worker-build's: no
+// Proxy per request or per method access. That it still recovers from a
+// panic is panic-recovery.test.mjs's job.
+const LEAN_STEP = join(ROOT, 'scripts', 'lean-shim.mjs');
+const WORKER_BUILD_SHIM =
+  'Error.stackTraceLimit=100;var h=Y();function J(){h.criticalError&&(console.log("Reinitializing Wasm application"),C(),h.criticalError=!1,h.instanceId++)}' +
+  'var B=class extends mt{};B.prototype.fetch=function(t){return Z.call(this,t,this.env,this.ctx)};' +
+  'var T={construct(r,t,e){return new Proxy({},{})}},Ft=new Proxy(B,T),St=new Proxy(x,T);export{St as CallBoard,Ft as default};';
+
+test('the built worker has the lean shim and no Proxy', () => {
+  const built = readFileSync(GLUE, 'utf8');
+  assert.match(built, /\/\* callkit-edge lean shim \*\//);
+  assert.doesNotMatch(built, /new Proxy\(/);
+  assert.match(built, /export default __ck\.Entrypoint;/);
+  assert.match(built, /export const CallBoard=__ck\.classes\.CallBoard;/);
+});
+
+test('the shim step rewrites worker-build\'s shim once, keeping every handler and class', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'glue-'));
+  const file = join(dir, 'index.js');
+  writeFileSync(file, `var glue=1;${WORKER_BUILD_SHIM}`);
+  await run('node', [LEAN_STEP, file]);
+  const once = readFileSync(file, 'utf8');
+  assert.ok(once.startsWith('var glue=1;/* callkit-edge lean shim */'));
+  assert.match(once, /const __ck=leanShim\(Y,C,mt,\{"fetch":Z\},\{"CallBoard":x\}\);/);
+  assert.doesNotMatch(once, /new Proxy\(/);
+  await run('node', [LEAN_STEP, file]);
+  assert.equal(readFileSync(file, 'utf8'), once);
+});
+
+test('the shim step fails the build on a handler or export it does not know', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'glue-'));
+  const file = join(dir, 'index.js');
+  const cases = [
+    WORKER_BUILD_SHIM.replace('};var T=', '};B.prototype.queue=Q.queue;var T='),
+    WORKER_BUILD_SHIM.replace('Ft as default', 'Ft as default,Zz as Other'),
+    WORKER_BUILD_SHIM.replace('console.log("Reinitializing Wasm application"),', ''),
+  ];
+  for (const shim of cases) {
+    writeFileSync(file, `var glue=1;${shim}`);
+    await assert.rejects(run('node', [LEAN_STEP, file]), (e) => e.code === 1 && /worker-build's shim changed/.test(e.stderr), shim);
+  }
+});

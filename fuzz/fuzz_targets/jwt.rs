@@ -4,6 +4,7 @@
 #![no_main]
 
 use callkit_core::secret::Secret;
+use callkit_edge::api::auth::claim_path::ClaimPath;
 use callkit_edge::api::auth::config::{JwtAlg, JwtConfig, JwtKeys};
 use callkit_edge::api::auth::jwt::JwtVerifier;
 use callkit_edge::api::auth::{NoJwks, NoSignatures};
@@ -20,6 +21,7 @@ fuzz_target!(|data: &[u8]| {
         audience: None,
         leeway_secs: 30,
         admin_claim: None,
+        user_claim: ClaimPath::default(),
     };
     let verifier = JwtVerifier::new(&config, NoJwks, NoSignatures).expect("a valid config");
     let _ = futures::executor::block_on(verifier.verify(token, 1_700_000_000));

@@ -810,7 +810,9 @@ async function expectedAudit(res) {
   const anonymous =
     action === null || action === 'health' || action === 'openapi' || res.status === 401 || UNAUTHENTICATED_CODES.has(code) ||
     code === 'auth_keys_unavailable';
-  return { action, identity: anonymous ? null : tokenSubject(res.token), status: res.status, code, callId };
+  // `res.identity`: the UserID the edge takes from another claim (JWT_USER_CLAIM) or header.
+  const identity = anonymous ? null : (res.identity ?? tokenSubject(res.token));
+  return { action, identity, status: res.status, code, callId };
 }
 
 const WEBHOOK_COMMANDS = new Set(['Call.CallbackAfterStartCall', 'Call.CallbackAfterMemberChanged', 'Call.CallbackAfterEndCall']);

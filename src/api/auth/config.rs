@@ -238,34 +238,8 @@ fn parse_jwt(
         .transpose()?;
     let issuer = get(JWT_ISSUER).or_else(|| preset.as_ref().map(|p| p.issuer.clone()));
     let audience = audience_rule(get(JWT_AUDIENCE), preset.as_ref());
-    if get(JWT_SECRET).is_some() && preset.as_ref().is_some_and(|p| !p.allows_secret) {
-        return Err(ConfigError::invalid(
-            JWT_SECRET,
-            "this JWT_PROVIDER signs with its own keys; only supabase takes its legacy JWT secret",
-        ));
-    }
-    if get(JWT_SECRET).is_some() && get(JWT_JWKS_URL).is_some() {
-        return Err(ConfigError::invalid(
-            JWT_SECRET,
-            "set JWT_SECRET or JWT_JWKS_URL, not both",
-        ));
-    }
-    let preset_url = preset.as_ref().map(|p| p.jwks_url.clone());
-    let (alg, keys) = match (get(JWT_SECRET), get(JWT_JWKS_URL).or(preset_url)) {
-        (None, None) => {
-            return Err(ConfigError::Missing(
-                "JWT_PROVIDER, JWT_JWKS_URL or JWT_SECRET",
-            ))
-        }
-        (Some(secret), _) => hs256(alg, secret)?,
-        (None, Some(url)) => {
-            // Clerk's keys sign one instance's tokens only: its issuer pins the app.
-            let needs_audience = preset.as_ref().is_none_or(|p| p.audience.is_some());
-            let alg = alg.or(preset.as_ref().map(|p| p.alg));
-            let pinned = (issuer.is_some(), audience.is_some() || !needs_audience);
-            jwks(get, alg, url, pinned)?
-        }
-    };
+    let pinned = (issuer.is_some(), audience.is_some());
+    let (alg, keys) = signing_keys(get, preset.as_ref(), alg, pinned)?;
     Ok(JwtConfig {
         alg,
         keys,
@@ -288,6 +262,40 @@ fn parse_jwt(
             .transpose()?
             .unwrap_or_default(),
     })
+}
+
+/// `JWT_SECRET`, or the keys at `JWT_JWKS_URL` or the preset's JWKS URL.
+fn signing_keys(
+    get: &impl Fn(&str) -> Option<String>,
+    preset: Option<&Preset>,
+    alg: Option<JwtAlg>,
+    (has_issuer, has_audience): (bool, bool),
+) -> Result<(JwtAlg, JwtKeys), ConfigError> {
+    let (secret, url) = (get(JWT_SECRET), get(JWT_JWKS_URL));
+    if secret.is_some() && preset.is_some_and(|p| !p.allows_secret) {
+        return Err(ConfigError::invalid(
+            JWT_SECRET,
+            "this JWT_PROVIDER signs with its own keys; only supabase takes its legacy JWT secret",
+        ));
+    }
+    if secret.is_some() && url.is_some() {
+        return Err(ConfigError::invalid(
+            JWT_SECRET,
+            "set JWT_SECRET or JWT_JWKS_URL, not both",
+        ));
+    }
+    match (secret, url.or_else(|| preset.map(|p| p.jwks_url.clone()))) {
+        (None, None) => Err(ConfigError::Missing(
+            "JWT_PROVIDER, JWT_JWKS_URL or JWT_SECRET",
+        )),
+        (Some(secret), _) => hs256(alg, secret),
+        (None, Some(url)) => {
+            // Clerk's keys sign one instance's tokens only: its issuer pins the app.
+            let needs_audience = preset.is_none_or(|p| p.audience.is_some());
+            let alg = alg.or(preset.map(|p| p.alg));
+            jwks(get, alg, url, (has_issuer, has_audience || !needs_audience))
+        }
+    }
 }
 
 /// `JWT_AUDIENCE` replaces the preset's value and keeps its rule (for

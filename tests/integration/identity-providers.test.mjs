@@ -19,7 +19,7 @@ import {
   startJwksServer,
   startWorker,
 } from './harness.mjs';
-import { DEMO_KEY, generateSigningKey, signJwt } from './tokens.mjs';
+import { DEMO_KEY, generateSigningKey, signJwt, verifyUserSig } from './tokens.mjs';
 import { auth0, clerk, cloudflareAccess, cognito, firebase, supabase } from './provider-tokens.mjs';
 
 const P = {
@@ -180,6 +180,22 @@ describe('JWT_PROVIDER=supabase:<project-ref>', () => {
     assert.ok(!problem.detail.includes(p.userId), 'the detail does not quote the claim');
     // The same token, with JWT_USER_CLAIM=app_metadata.tuid.
     await assertMe('supabaseTuid', token, 'alice_sb');
+  });
+
+  test('supabase: the claimed UserID is the identity of member checks and of the minted UserSig', async () => {
+    const token = p.sign(p.claims());
+    const mine = await emulator.control.createCall({ caller: 'alice_sb', callees: ['bob'], mediaType: 'Audio' });
+    const call = await ask('supabaseTuid', 'GET', `/api/v1/calls/${mine.callId}`, token, { identity: 'alice_sb' });
+    assert.equal(call.status, 200, call.text);
+    // Not her call: the same 404 as a missing one.
+    const theirs = await emulator.control.createCall({ caller: 'carol', callees: ['dave'], mediaType: 'Audio' });
+    const hidden = await ask('supabaseTuid', 'GET', `/api/v1/calls/${theirs.callId}`, token, { identity: 'alice_sb' });
+    assertProblem(hidden, 404, 'call_not_found');
+    const minted = await ask('supabaseTuid', 'POST', '/api/v1/usersig', token, { identity: 'alice_sb' });
+    assert.equal(minted.status, 200, minted.text);
+    assert.equal(minted.json.userId, 'alice_sb');
+    const check = verifyUserSig(minted.json.userSig, { identifier: 'alice_sb' });
+    assert.ok(check.ok, `the minted sig does not verify: ${check.reason}`);
   });
 
   test('supabase: an admin by app_metadata (a nested object); role=authenticated is not one', async () => {

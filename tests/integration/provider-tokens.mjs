@@ -5,11 +5,7 @@
 // that provider sends them), and a `token(overrides)` builder whose header
 // (`alg`, `kid`, `typ`) and claims follow the provider's documented examples.
 
-import { createHash, createPublicKey, randomBytes, randomUUID } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { createHash, createPublicKey, randomBytes, randomUUID, sign as cryptoSign } from 'node:crypto';
 import { generateSigningKey, signJwt } from './tokens.mjs';
 
 const now = () => Math.floor(Date.now() / 1000);
@@ -19,16 +15,33 @@ const alnum = (n) => {
   return Array.from(randomBytes(n), (b) => abc[b % abc.length]).join('');
 };
 
-/** A self-signed X.509 certificate (DER) for `key`, as Auth0's `x5c` and Access's `public_cert` carry. */
-function certificateDer(key, commonName) {
-  const dir = mkdtempSync(join(tmpdir(), 'provider-key-'));
-  try {
-    const keyFile = join(dir, 'key.pem');
-    writeFileSync(keyFile, key.privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
-    return execFileSync('openssl', ['req', '-new', '-x509', '-key', keyFile, '-subj', `/CN=${commonName}`, '-days', '3650', '-outform', 'DER']);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+// DER (X.690) just far enough for a self-signed certificate, so no tool beyond Node is needed.
+function derLength(n) {
+  if (n < 0x80) return Buffer.from([n]);
+  const bytes = [];
+  for (; n > 0; n >>= 8) bytes.unshift(n & 0xff);
+  return Buffer.from([0x80 | bytes.length, ...bytes]);
+}
+const der = (tag, ...parts) => {
+  const body = Buffer.concat(parts);
+  return Buffer.concat([Buffer.from([tag]), derLength(body.length), body]);
+};
+const seq = (...parts) => der(0x30, ...parts);
+const oid = (hex) => der(0x06, Buffer.from(hex, 'hex'));
+const SHA256_WITH_RSA = seq(oid('2a864886f70d01010b'), Buffer.from([0x05, 0x00]));
+const commonName = (cn) => seq(der(0x31, seq(oid('550403'), der(0x0c, Buffer.from(cn)))));
+const utcTime = (date) => der(0x17, Buffer.from(`${date.toISOString().replace(/[-:T]/g, '').slice(2, 14)}Z`));
+
+/** A self-signed X.509 v3 certificate (DER) for `key`, as Auth0's `x5c` and Access's `public_cert` carry. */
+function certificateDer(key, cn) {
+  const spki = createPublicKey(key.privateKey).export({ type: 'spki', format: 'der' });
+  const from = new Date();
+  const until = new Date(from.getTime() + 3650 * 86_400_000);
+  const serial = der(0x02, Buffer.concat([Buffer.from([0x01]), randomBytes(8)]));
+  const version = der(0xa0, der(0x02, Buffer.from([0x02])));
+  const tbs = seq(version, serial, SHA256_WITH_RSA, commonName(cn), seq(utcTime(from), utcTime(until)), commonName(cn), spki);
+  const signature = cryptoSign('sha256', tbs, key.privateKey);
+  return seq(tbs, SHA256_WITH_RSA, der(0x03, Buffer.concat([Buffer.from([0x00]), signature])));
 }
 
 const certificatePem = (der) => `-----BEGIN CERTIFICATE-----\n${der.toString('base64').match(/.{1,64}/g).join('\n')}\n-----END CERTIFICATE-----\n`;

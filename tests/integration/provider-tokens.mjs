@@ -70,8 +70,9 @@ export function firebase() {
     name: 'firebase',
     preset: `firebase:${projectId}`,
     key,
-    // https://www.googleapis.com/service_accounts/v1/metadata/jwk/securetoken@system.gserviceaccount.com
-    jwks: { keys: [jwkOf(key, ['kty', 'alg', 'use', 'kid', 'n', 'e'])] },
+    // https://www.googleapis.com/robot/v1/metadata/x509/securetoken@system.gserviceaccount.com:
+    // key IDs to PEM certificates, no JWKS.
+    jwks: { [key.kid]: certificatePem(certificateDer(key, 'securetoken.system.gserviceaccount.com')) },
     iss: `https://securetoken.google.com/${projectId}`,
     aud: projectId,
     uid,

@@ -22,6 +22,7 @@ mod token_cache;
 pub mod token_header;
 pub mod usersig;
 pub mod webcrypto;
+mod x509;
 
 use std::collections::HashSet;
 

@@ -69,7 +69,8 @@ fn firebase(project: &str) -> Result<Preset, String> {
         audience: Some(AudienceRule::Aud(project.to_owned())),
         ..preset(
             "firebase",
-            "https://www.googleapis.com/service_accounts/v1/metadata/jwk/securetoken@system.gserviceaccount.com".into(),
+            // Firebase's documented key URL: a map of key IDs to X.509 certificates.
+            "https://www.googleapis.com/robot/v1/metadata/x509/securetoken@system.gserviceaccount.com".into(),
             format!("https://securetoken.google.com/{project}"),
         )
     })
@@ -217,9 +218,10 @@ mod tests {
             (fb.alg, fb.header),
             (JwtAlg::Rs256, TokenHeader::Authorization)
         );
-        assert!(fb
-            .jwks_url
-            .ends_with("/metadata/jwk/securetoken@system.gserviceaccount.com"));
+        assert_eq!(
+            fb.jwks_url,
+            "https://www.googleapis.com/robot/v1/metadata/x509/securetoken@system.gserviceaccount.com"
+        );
 
         let sb = parse("supabase:abcdefghijklmnopqrst").unwrap();
         assert_eq!(

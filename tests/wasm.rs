@@ -87,6 +87,7 @@ fn mint_and_verify_with_the_wasm_clock() {
 // ------------------------------------------------------------ WebCrypto JWT
 
 mod webcrypto {
+    use callkit_edge::api::auth::claim_path::ClaimPath;
     use callkit_edge::api::auth::config::{JwtAlg, JwtConfig, JwtKeys};
     use callkit_edge::api::auth::jwt::JwtVerifier;
     use callkit_edge::api::auth::webcrypto::WebCrypto;
@@ -118,6 +119,7 @@ mod webcrypto {
             audience: Some("callkit".into()),
             leeway_secs: 30,
             admin_claim: None,
+            user_claim: ClaimPath::default(),
         };
         JwtVerifier::new(&config, Fixture, WebCrypto).unwrap()
     }

@@ -199,13 +199,30 @@ export interface LiveSubscription {
   reconnect(): void;
 }
 
-export type TokenSource = string | (() => string | null | undefined | Promise<string | null | undefined>);
+/** Returns the identity provider's current token; `forceRefresh` after the edge answered `token_expired`. */
+export type GetToken = (options: { forceRefresh: boolean }) => string | null | undefined | Promise<string | null | undefined>;
+
+export type TokenSource = string | GetToken;
+
+export interface Me {
+  /** The TUICallKit UserID every route acts on (from JWT_USER_CLAIM in jwt mode). */
+  userId: string;
+  admin: boolean;
+  provider: 'usersig' | 'jwt' | 'firebase' | 'supabase' | 'auth0' | 'clerk' | 'cognito' | 'cloudflare-access';
+  /** Unix seconds: when the token that proved the identity expires. */
+  expiresAt: number | null;
+}
 
 export interface CallKitEdgeClientOptions {
   /** Origin of the edge; '' (the default) means the page's own origin. */
   baseUrl?: string;
-  /** The bearer token, or a function returning it (called before every request). */
+  /** The bearer token, or a function returning it (called before every request). Give this or `getToken`. */
   token?: TokenSource;
+  /**
+   * Called before every request for a fresh provider token (e.g. `() => auth.currentUser.getIdToken()`);
+   * after a 401 `token_expired` once more with `{ forceRefresh: true }`, and the request is sent again.
+   */
+  getToken?: GetToken;
   /** A fetch implementation; defaults to the global fetch. */
   fetch?: typeof fetch;
   /** A WebSocket constructor for `subscribe()`; defaults to the global one (pass `ws`'s in Node). */
@@ -224,6 +241,8 @@ export class CallKitEdgeClient {
   setCallback(config: { url: string; commands: CallbackCommand[] }): Promise<CallbackConfig>;
   deleteCallback(): Promise<DeleteCallbackResult>;
   mintUserSig(): Promise<MintedUserSig>;
+  /** `GET /api/v1/me`: who the edge thinks the caller is. */
+  me(): Promise<Me>;
   liveCalls(): Promise<LiveCalls>;
   liveTicket(): Promise<LiveTicket>;
   /**

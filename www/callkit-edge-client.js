@@ -84,12 +84,20 @@ export class CallKitEdgeClient {
   #WebSocket;
 
   /**
-   * @param {{ baseUrl?: string, token?: string | (() => string | null | undefined | Promise<string | null | undefined>),
+   * `getToken({ forceRefresh })` is called before every request for the identity provider's
+   * current token; after a 401 `token_expired` it is called once more with `forceRefresh: true`
+   * and the request is sent again. `token` (a string, or the same kind of function) is the older
+   * spelling; give one of the two.
+   *
+   * @param {{ baseUrl?: string, token?: string | ((options: { forceRefresh: boolean }) => string | null | undefined | Promise<string | null | undefined>),
+   *           getToken?: (options: { forceRefresh: boolean }) => string | null | undefined | Promise<string | null | undefined>,
    *           fetch?: typeof fetch, WebSocket?: typeof WebSocket }} options
    */
-  constructor({ baseUrl = '', token, fetch: fetchImpl, WebSocket: WebSocketImpl } = {}) {
+  constructor({ baseUrl = '', token, getToken, fetch: fetchImpl, WebSocket: WebSocketImpl } = {}) {
+    if (getToken !== undefined && token !== undefined) throw new TypeError('pass getToken or token, not both');
+    if (getToken !== undefined && typeof getToken !== 'function') throw new TypeError('getToken must be a function');
     this.#baseUrl = String(baseUrl).replace(/\/+$/, '');
-    this.#token = token;
+    this.#token = getToken ?? token;
     this.#fetch = fetchImpl ?? ((...args) => globalThis.fetch(...args));
     this.#WebSocket = WebSocketImpl;
   }
@@ -121,6 +129,9 @@ export class CallKitEdgeClient {
   deleteCallback() { return this.#request('DELETE', '/callback'); }
 
   mintUserSig() { return this.#request('POST', '/usersig', { body: {} }); }
+
+  /** Who the edge thinks the caller is: `{ userId, admin, provider, expiresAt }`. */
+  me() { return this.#request('GET', '/me'); }
 
   /** The live (and recently ended) calls the caller may see: `{ calls, now }`, live first, newest first. */
   liveCalls() { return this.#request('GET', '/live/calls'); }
@@ -325,15 +336,27 @@ export class CallKitEdgeClient {
     return url.href;
   }
 
-  async #bearer() {
-    const token = typeof this.#token === 'function' ? await this.#token() : this.#token;
+  async #bearer(forceRefresh = false) {
+    const token = typeof this.#token === 'function' ? await this.#token({ forceRefresh }) : this.#token;
     return token ? String(token) : null;
   }
 
-  async #request(method, path, { body, auth = true } = {}) {
+  // A 401 is answered before anything runs, so sending again with a refreshed token is safe.
+  async #request(method, path, options = {}) {
+    try {
+      return await this.#send(method, path, options, false);
+    } catch (error) {
+      const refreshable = options.auth !== false && typeof this.#token === 'function' &&
+        error instanceof CallKitEdgeError && error.code === 'token_expired';
+      if (!refreshable) throw error;
+      return this.#send(method, path, options, true);
+    }
+  }
+
+  async #send(method, path, { body, auth = true }, forceRefresh) {
     const headers = { Accept: 'application/json, application/problem+json' };
     if (auth) {
-      const token = await this.#bearer();
+      const token = await this.#bearer(forceRefresh);
       if (token) headers.Authorization = `Bearer ${token}`;
     }
     const init = { method, headers };

@@ -9,6 +9,7 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use callkit_core::secret::Secret;
+use callkit_edge::api::auth::claim_path::ClaimPath;
 use callkit_edge::api::auth::config::{JwtAlg, JwtConfig, JwtKeys};
 use callkit_edge::api::auth::jwt::JwtVerifier;
 use callkit_edge::api::auth::{NoJwks, NoSignatures};
@@ -42,6 +43,7 @@ fuzz_target!(|data: &[u8]| {
         audience: (mode & 2 != 0).then(|| AUDIENCE.to_owned()),
         leeway_secs: LEEWAY,
         admin_claim: None,
+        user_claim: ClaimPath::default(),
     };
     let verifier = JwtVerifier::new(&config, NoJwks, NoSignatures).expect("a valid config");
     let Ok(verified) = futures::executor::block_on(verifier.verify(&token, NOW)) else {

@@ -55,6 +55,7 @@ pub enum Action {
     LiveCalls,
     LiveTicket,
     LiveSocket,
+    Me,
 }
 
 /// One row of the table. `path` uses OpenAPI's `{param}` syntax.
@@ -102,7 +103,7 @@ const fn row(
 
 use Method::{Delete, Get, Post, Put};
 
-pub const TABLE: [Spec; 15] = [
+pub const TABLE: [Spec; 16] = [
     row(
         Action::Health,
         "health",
@@ -222,6 +223,14 @@ pub const TABLE: [Spec; 15] = [
         "/api/v1/live",
         PROVEN,
         "follow the live call board",
+    ),
+    row(
+        Action::Me,
+        "me",
+        Get,
+        "/api/v1/me",
+        SELF,
+        "see who you are signed in as",
     ),
 ];
 

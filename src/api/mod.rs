@@ -107,6 +107,10 @@ async fn route(
             let (identity, _) = sign_in(action, &mut request).await?;
             handler(&board_of(env, app)?, &identity).await
         }
+        Serve::SignedIn(handler) => {
+            let (identity, _) = sign_in(action, &mut request).await?;
+            handler(app, &identity).await
+        }
         Serve::Upstream(handler) => {
             let (identity, needs_membership) = sign_in(action, &mut request).await?;
             let (content_type, body) = read_input(req).await?;
@@ -137,11 +141,12 @@ async fn sign_in(
     action: Action,
     request: &mut Incoming<'_>,
 ) -> std::result::Result<(Identity, bool), ApiError> {
-    let authorization = header(request.req, "Authorization");
+    // Only the configured header counts; a token in any other is ignored.
+    let credential = header(request.req, request.app.auth.header().name());
     let identity = request
         .app
         .auth
-        .authenticate(authorization.as_deref(), request.now_secs)
+        .authenticate(credential.as_deref(), request.now_secs)
         .await
         .map_err(ApiError::Unauthenticated)?;
     request.line.identity = Some(identity.user_id().to_owned());

@@ -203,6 +203,7 @@ mod tests {
             assert_eq!(p.decide(action, &a), Decision::Allow);
         }
         assert_eq!(p.decide(Action::MintUserSig, &u), Decision::Allow);
+        assert_eq!(p.decide(Action::Me, &u), Decision::Allow);
         assert_eq!(Policy::parse("").unwrap(), p);
     }
 

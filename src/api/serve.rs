@@ -9,6 +9,7 @@ use std::pin::Pin;
 use super::auth::Identity;
 use super::handlers::{self, Input, Success};
 use super::problem::ApiError;
+use super::state::EdgeState;
 use super::{health, openapi, panic_probe, Incoming};
 use crate::live::BoardStub;
 use crate::platform::fetch_transport::FetchTransport;
@@ -26,6 +27,8 @@ pub enum Serve {
     Public(for<'a> fn(Incoming<'a>) -> Reply<'a>),
     Board(for<'a> fn(&'a BoardStub, &'a Identity) -> Reply<'a>),
     Upstream(for<'a> fn(EdgeInput<'a>) -> Reply<'a>),
+    /// Answered from the caller's identity alone.
+    SignedIn(for<'a> fn(&'a EdgeState, &'a Identity) -> Reply<'a>),
 }
 
 pub fn serve(action: Action) -> Serve {
@@ -50,5 +53,8 @@ pub fn serve(action: Action) -> Serve {
         Action::SetCallback => Serve::Upstream(|i| Box::pin(handlers::callback::put(i))),
         Action::DeleteCallback => Serve::Upstream(|i| Box::pin(handlers::callback::delete(i))),
         Action::MintUserSig => Serve::Upstream(|i| Box::pin(handlers::usersig::mint(i))),
+        Action::Me => Serve::SignedIn(|app, who| {
+            Box::pin(async move { handlers::me::me(who, app.auth.provider()) })
+        }),
     }
 }

@@ -33,6 +33,9 @@ pub mod names {
     pub const JWT_JWKS_REFRESH_SECS: &str = "JWT_JWKS_REFRESH_SECS";
     pub const ADMIN_USERS: &str = "ADMIN_USERS";
     pub const ADMIN_CLAIM: &str = "ADMIN_CLAIM";
+    pub const JWT_PROVIDER: &str = "JWT_PROVIDER";
+    pub const JWT_USER_CLAIM: &str = "JWT_USER_CLAIM";
+    pub const JWT_HEADER: &str = "JWT_HEADER";
     // What they may do, and from where.
     pub const ACTION_POLICY: &str = "ACTION_POLICY";
     pub const ALLOWED_ORIGINS: &str = "ALLOWED_ORIGINS";

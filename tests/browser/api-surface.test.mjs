@@ -30,6 +30,7 @@ const CLIENT_METHOD = {
   live_calls: 'liveCalls',
   live_ticket: 'liveTicket',
   live_socket: 'subscribe',
+  me: 'me',
 };
 
 test('every action has its client method, in the module and in its types', () => {

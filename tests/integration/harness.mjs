@@ -832,7 +832,9 @@ async function expectedAudit(res, { routed = false } = {}) {
   const anonymous =
     action === null || ['health', 'openapi', 'receive_webhook', 'live_socket'].includes(action) || res.status === 401 ||
     (UNAUTHENTICATED_CODES.has(code) && !(routed && code === 'misconfigured')) || code === 'auth_keys_unavailable';
-  return { action, identity: anonymous ? null : tokenSubject(res.token), status: res.status, code, callId };
+  // `res.identity`: the UserID the edge takes from another claim (JWT_USER_CLAIM) or header.
+  const identity = anonymous ? null : (res.identity ?? tokenSubject(res.token));
+  return { action, identity, status: res.status, code, callId };
 }
 
 const WEBHOOK_COMMANDS = new Set(['Call.CallbackAfterStartCall', 'Call.CallbackAfterMemberChanged', 'Call.CallbackAfterEndCall']);

@@ -36,10 +36,15 @@ const panels = [
 ];
 initHealthPanel(client);
 
+// Who `GET /api/v1/me` says the caller is when the page holds no token: behind Cloudflare
+// Access the edge reads Access's own header, so there is nothing to paste.
+let edgeSession = null;
+
 async function renderSession(token) {
-  const signedIn = Boolean(token);
+  const signedIn = Boolean(token) || edgeSession !== null;
   $('sign-in').hidden = signedIn;
-  $('sign-out').hidden = !signedIn;
+  // Access signs out at its own /cdn-cgi/access/logout, not here.
+  $('sign-out').hidden = !token;
   document.querySelectorAll('.signed-in-only').forEach((el) => { el.hidden = !signedIn; });
   if (!signedIn) {
     $('session-status').textContent = 'Not signed in';
@@ -47,8 +52,16 @@ async function renderSession(token) {
   }
   $('session-status').textContent = 'Signed in';
   livePanel.start();
-  const who = await describeToken(token);
-  if (getToken() === token && who) $('session-status').textContent = `Signed in as ${who.identity}`;
+  // The edge is the authority on who this is (JWT_USER_CLAIM may not be `sub`); the
+  // token's own claims are only a fallback when it cannot be asked.
+  const who = token ? await client.me().catch(() => null) : edgeSession;
+  if (getToken() !== token) return;
+  if (who) {
+    $('session-status').textContent = `Signed in as ${who.userId}${who.admin ? ' (admin)' : ''} · ${who.provider}`;
+    return;
+  }
+  const guess = token ? await describeToken(token) : null;
+  if (getToken() === token && guess) $('session-status').textContent = `Signed in as ${guess.identity}`;
 }
 
 function signIn(token) {
@@ -83,3 +96,9 @@ document.addEventListener('callkit:sign-in-again', signOut);
 
 renderSession(getToken());
 offerDevTokens(signIn);
+if (!getToken()) {
+  client.me().then((who) => {
+    edgeSession = who;
+    if (!getToken()) renderSession(null);
+  }, () => { /* not signed in by the edge: paste a token */ });
+}

@@ -5,11 +5,15 @@ use std::fmt;
 
 use callkit_core::secret::Secret;
 
+use super::claim_path::{ClaimPath, PATH_RULE};
 use super::identity::is_valid_user_id;
+use super::preset::{self, Preset};
+use super::token_header::TokenHeader;
 
 pub use crate::platform::settings::names::{
-    ADMIN_CLAIM, ADMIN_USERS, AUTH_MODE, JWT_ALG, JWT_AUDIENCE, JWT_ISSUER, JWT_JWKS_REFRESH_SECS,
-    JWT_JWKS_URL, JWT_LEEWAY_SECS, JWT_SECRET, SECRET_KEY as TENCENT_SECRET_KEY,
+    ADMIN_CLAIM, ADMIN_USERS, AUTH_MODE, JWT_ALG, JWT_AUDIENCE, JWT_HEADER, JWT_ISSUER,
+    JWT_JWKS_REFRESH_SECS, JWT_JWKS_URL, JWT_LEEWAY_SECS, JWT_PROVIDER, JWT_SECRET, JWT_USER_CLAIM,
+    SECRET_KEY as TENCENT_SECRET_KEY,
 };
 use crate::platform::settings::{optional, within, ConfigError, Get};
 
@@ -26,6 +30,10 @@ pub struct AuthConfig {
     pub method: AuthMethod,
     /// Identities that are admins whatever their token says.
     pub admin_users: Vec<String>,
+    /// The request header that carries the token.
+    pub header: TokenHeader,
+    /// `usersig`, `jwt`, or the `JWT_PROVIDER` preset's name.
+    pub provider: &'static str,
 }
 
 #[derive(Debug, Clone)]
@@ -45,9 +53,27 @@ pub struct JwtConfig {
     pub alg: JwtAlg,
     pub keys: JwtKeys,
     pub issuer: Option<String>,
-    pub audience: Option<String>,
+    pub audience: Option<AudienceRule>,
     pub leeway_secs: u64,
     pub admin_claim: Option<AdminClaim>,
+    /// Where the caller's TUICallKit UserID is (`JWT_USER_CLAIM`, default `sub`).
+    pub user_claim: ClaimPath,
+}
+
+/// Which claim must name this app.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AudienceRule {
+    /// `aud` equals the value, or is an array holding it.
+    Aud(String),
+    /// Cognito: an ID token (`token_use` `id`) has the app client ID in
+    /// `aud`; an access token (`token_use` `access`) has it in `client_id`.
+    CognitoClient(String),
+}
+
+impl From<&str> for AudienceRule {
+    fn from(aud: &str) -> Self {
+        Self::Aud(aud.to_owned())
+    }
 }
 
 /// The one algorithm a deployment accepts; the token header never chooses it.
@@ -97,10 +123,11 @@ impl fmt::Debug for JwtKeys {
     }
 }
 
-/// `ADMIN_CLAIM=name=value`: the claim equals the value, or is an array holding it.
+/// `ADMIN_CLAIM=path=value`: the claim at the path equals the value, or is
+/// an array holding it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AdminClaim {
-    pub name: String,
+    pub path: ClaimPath,
     pub value: String,
 }
 
@@ -118,17 +145,28 @@ impl AuthConfig {
         let get = |name: &str| optional(get, name);
         let mode = get(AUTH_MODE).ok_or(ConfigError::Missing(AUTH_MODE))?;
         let admin_users = parse_admin_users(get(ADMIN_USERS))?;
-        let method = match mode.to_ascii_lowercase().as_str() {
+        let (method, header, provider) = match mode.to_ascii_lowercase().as_str() {
             "usersig" => {
-                if get(ADMIN_CLAIM).is_some() {
+                let jwt_only = [ADMIN_CLAIM, JWT_PROVIDER, JWT_USER_CLAIM, JWT_HEADER];
+                if let Some(name) = jwt_only.into_iter().find(|&name| get(name).is_some()) {
                     return Err(ConfigError::invalid(
-                        ADMIN_CLAIM,
-                        "only applies to AUTH_MODE=jwt; list admins in ADMIN_USERS",
+                        name,
+                        "only applies to AUTH_MODE=jwt; in usersig mode the UserSig names the caller and ADMIN_USERS the admins",
                     ));
                 }
-                AuthMethod::UserSig(parse_usersig(app)?)
+                let method = AuthMethod::UserSig(parse_usersig(app)?);
+                (method, TokenHeader::Authorization, "usersig")
             }
-            "jwt" => AuthMethod::Jwt(parse_jwt(&get)?),
+            "jwt" => {
+                let preset = get(JWT_PROVIDER)
+                    .map(|raw| {
+                        preset::parse(&raw).map_err(|r| ConfigError::invalid(JWT_PROVIDER, r))
+                    })
+                    .transpose()?;
+                let header = token_header(&get, preset.as_ref())?;
+                let provider = preset.as_ref().map_or("jwt", |p| p.provider);
+                (AuthMethod::Jwt(parse_jwt(&get, preset)?), header, provider)
+            }
             _ => {
                 return Err(ConfigError::invalid(
                     AUTH_MODE,
@@ -139,6 +177,8 @@ impl AuthConfig {
         Ok(Self {
             method,
             admin_users,
+            header,
+            provider,
         })
     }
 
@@ -169,26 +209,37 @@ fn parse_usersig(app: AppKey<'_>) -> Result<UserSigConfig, ConfigError> {
     })
 }
 
-fn parse_jwt(get: &impl Fn(&str) -> Option<String>) -> Result<JwtConfig, ConfigError> {
+/// `JWT_HEADER`, else the preset's header, else `Authorization`.
+fn token_header(
+    get: &impl Fn(&str) -> Option<String>,
+    preset: Option<&Preset>,
+) -> Result<TokenHeader, ConfigError> {
+    match get(JWT_HEADER) {
+        Some(raw) => TokenHeader::parse(&raw).ok_or_else(|| {
+            ConfigError::invalid(
+                JWT_HEADER,
+                "must be Authorization or Cf-Access-Jwt-Assertion",
+            )
+        }),
+        None => Ok(preset.map_or(TokenHeader::Authorization, |p| p.header)),
+    }
+}
+
+/// The explicit `JWT_*` settings, each overriding its part of the preset.
+fn parse_jwt(
+    get: &impl Fn(&str) -> Option<String>,
+    preset: Option<Preset>,
+) -> Result<JwtConfig, ConfigError> {
     let alg = get(JWT_ALG)
         .map(|raw| {
             JwtAlg::parse(&raw)
                 .ok_or_else(|| ConfigError::invalid(JWT_ALG, "must be HS256, RS256 or ES256"))
         })
         .transpose()?;
-    let issuer = get(JWT_ISSUER);
-    let audience = get(JWT_AUDIENCE);
-    let (alg, keys) = match (get(JWT_SECRET), get(JWT_JWKS_URL)) {
-        (Some(_), Some(_)) => {
-            return Err(ConfigError::invalid(
-                JWT_SECRET,
-                "set JWT_SECRET or JWT_JWKS_URL, not both",
-            ))
-        }
-        (None, None) => return Err(ConfigError::Missing("JWT_SECRET or JWT_JWKS_URL")),
-        (Some(secret), None) => hs256(alg, secret)?,
-        (None, Some(url)) => jwks(get, alg, url, issuer.is_some() && audience.is_some())?,
-    };
+    let issuer = get(JWT_ISSUER).or_else(|| preset.as_ref().map(|p| p.issuer.clone()));
+    let audience = audience_rule(get(JWT_AUDIENCE), preset.as_ref());
+    let pinned = (issuer.is_some(), audience.is_some());
+    let (alg, keys) = signing_keys(get, preset.as_ref(), alg, pinned)?;
     Ok(JwtConfig {
         alg,
         keys,
@@ -203,7 +254,61 @@ fn parse_jwt(get: &impl Fn(&str) -> Option<String>) -> Result<JwtConfig, ConfigE
         admin_claim: get(ADMIN_CLAIM)
             .map(|raw| parse_admin_claim(&raw))
             .transpose()?,
+        user_claim: get(JWT_USER_CLAIM)
+            .map(|raw| {
+                ClaimPath::parse(&raw)
+                    .ok_or_else(|| ConfigError::invalid(JWT_USER_CLAIM, PATH_RULE))
+            })
+            .transpose()?
+            .unwrap_or_default(),
     })
+}
+
+/// `JWT_SECRET`, or the keys at `JWT_JWKS_URL` or the preset's JWKS URL.
+fn signing_keys(
+    get: &impl Fn(&str) -> Option<String>,
+    preset: Option<&Preset>,
+    alg: Option<JwtAlg>,
+    (has_issuer, has_audience): (bool, bool),
+) -> Result<(JwtAlg, JwtKeys), ConfigError> {
+    let (secret, url) = (get(JWT_SECRET), get(JWT_JWKS_URL));
+    if secret.is_some() && preset.is_some_and(|p| !p.allows_secret) {
+        return Err(ConfigError::invalid(
+            JWT_SECRET,
+            "this JWT_PROVIDER signs with its own keys; only supabase takes its legacy JWT secret",
+        ));
+    }
+    if secret.is_some() && url.is_some() {
+        return Err(ConfigError::invalid(
+            JWT_SECRET,
+            "set JWT_SECRET or JWT_JWKS_URL, not both",
+        ));
+    }
+    match (secret, url.or_else(|| preset.map(|p| p.jwks_url.clone()))) {
+        (None, None) => Err(ConfigError::Missing(
+            "JWT_PROVIDER, JWT_JWKS_URL or JWT_SECRET",
+        )),
+        (Some(secret), _) => hs256(alg, secret),
+        (None, Some(url)) => {
+            // Clerk's keys sign one instance's tokens only: its issuer pins the app.
+            let needs_audience = preset.is_none_or(|p| p.audience.is_some());
+            let alg = alg.or(preset.map(|p| p.alg));
+            jwks(get, alg, url, (has_issuer, has_audience || !needs_audience))
+        }
+    }
+}
+
+/// `JWT_AUDIENCE` replaces the preset's value and keeps its rule (for
+/// Cognito, the app client ID in `aud` or `client_id`).
+fn audience_rule(explicit: Option<String>, preset: Option<&Preset>) -> Option<AudienceRule> {
+    let preset = preset.and_then(|p| p.audience.clone());
+    match (explicit, preset) {
+        (Some(value), Some(AudienceRule::CognitoClient(_))) => {
+            Some(AudienceRule::CognitoClient(value))
+        }
+        (Some(value), _) => Some(AudienceRule::Aud(value)),
+        (None, preset) => preset,
+    }
 }
 
 /// A shared secret: HS256 only, and at least as long as the hash output.
@@ -224,13 +329,14 @@ fn hs256(alg: Option<JwtAlg>, secret: String) -> Result<(JwtAlg, JwtKeys), Confi
 }
 
 /// An identity provider's keys: RS256 or ES256 from a safe URL, with the
-/// issuer and audience pinned (`pinned`), since such keys usually sign
-/// tokens for many apps and without iss/aud any of them would pass here.
+/// issuer and audience pinned (`pinned`: whether each is), since such keys
+/// usually sign tokens for many apps and without iss/aud any of them would
+/// pass here.
 fn jwks(
     get: &impl Fn(&str) -> Option<String>,
     alg: Option<JwtAlg>,
     url: String,
-    pinned: bool,
+    (issuer_pinned, audience_pinned): (bool, bool),
 ) -> Result<(JwtAlg, JwtKeys), ConfigError> {
     let alg = alg.ok_or(ConfigError::Missing(JWT_ALG))?;
     if alg == JwtAlg::Hs256 {
@@ -245,13 +351,11 @@ fn jwks(
             "must be an https:// URL (http:// only for localhost)",
         ));
     }
-    if !pinned {
-        let missing = if get(JWT_ISSUER).is_none() {
-            JWT_ISSUER
-        } else {
-            JWT_AUDIENCE
-        };
-        return Err(ConfigError::Missing(missing));
+    if !issuer_pinned {
+        return Err(ConfigError::Missing(JWT_ISSUER));
+    }
+    if !audience_pinned {
+        return Err(ConfigError::Missing(JWT_AUDIENCE));
     }
     let refresh_secs = secs(
         get,
@@ -294,14 +398,25 @@ fn parse_admin_users(raw: Option<String>) -> Result<Vec<String>, ConfigError> {
     Ok(users)
 }
 
+/// `path=value`, split at the first `=` outside a bracketed name.
 fn parse_admin_claim(raw: &str) -> Result<AdminClaim, ConfigError> {
-    let (name, value) = raw
-        .split_once('=')
-        .map(|(n, v)| (n.trim(), v.trim()))
-        .filter(|(n, v)| !n.is_empty() && !v.is_empty())
-        .ok_or_else(|| ConfigError::invalid(ADMIN_CLAIM, "must look like name=value"))?;
+    let mut bracketed = false;
+    let split = raw.char_indices().find(|&(_, c)| {
+        match c {
+            '[' => bracketed = true,
+            ']' => bracketed = false,
+            _ => {}
+        }
+        c == '=' && !bracketed
+    });
+    let (path, value) = split
+        .map(|(i, _)| (&raw[..i], raw[i + 1..].trim()))
+        .filter(|(_, v)| !v.is_empty())
+        .ok_or_else(|| ConfigError::invalid(ADMIN_CLAIM, "must look like claim=value"))?;
+    let path = ClaimPath::parse(path)
+        .ok_or_else(|| ConfigError::invalid(ADMIN_CLAIM, format!("its claim {PATH_RULE}")))?;
     Ok(AdminClaim {
-        name: name.to_owned(),
+        path,
         value: value.to_owned(),
     })
 }
@@ -420,7 +535,7 @@ mod tests {
         assert_eq!(unknown_alg.unwrap_err().setting(), JWT_ALG);
         assert_eq!(
             parse(&[(AUTH_MODE, "jwt")]).unwrap_err(),
-            ConfigError::Missing("JWT_SECRET or JWT_JWKS_URL")
+            ConfigError::Missing("JWT_PROVIDER, JWT_JWKS_URL or JWT_SECRET")
         );
         let both = parse(&[
             (AUTH_MODE, "jwt"),
@@ -517,7 +632,7 @@ mod tests {
         assert_eq!(
             cfg.admin_claim,
             Some(AdminClaim {
-                name: "roles".into(),
+                path: ClaimPath::parse("roles").unwrap(),
                 value: "admin".into()
             })
         );
@@ -539,6 +654,230 @@ mod tests {
         assert_eq!(err.setting(), ADMIN_USERS);
         assert!(err.to_string().contains("entry 2"));
         assert!(!err.to_string().contains(&long));
+    }
+
+    const COGNITO: &str = "cognito:eu-west-1/eu-west-1_AbC123:3n4b5urk1ft4fl3mg5e62d9ado";
+
+    fn with_preset(
+        preset: &str,
+        extra: &[(&'static str, &'static str)],
+    ) -> Result<AuthConfig, ConfigError> {
+        let mut vars = vec![(AUTH_MODE, "jwt"), (JWT_PROVIDER, preset)];
+        vars.extend_from_slice(extra);
+        parse(&vars)
+    }
+
+    fn preset_jwt(preset: &str, extra: &[(&'static str, &'static str)]) -> JwtConfig {
+        match with_preset(preset, extra).expect("valid preset").method {
+            AuthMethod::Jwt(cfg) => cfg,
+            AuthMethod::UserSig(_) => panic!("expected jwt mode"),
+        }
+    }
+
+    fn jwks_url(cfg: &JwtConfig) -> &str {
+        match &cfg.keys {
+            JwtKeys::Jwks { url, .. } => url,
+            JwtKeys::Secret(_) => panic!("expected a JWKS"),
+        }
+    }
+
+    #[test]
+    fn a_preset_alone_is_a_complete_jwks_setup() {
+        let config = with_preset(COGNITO, &[]).unwrap();
+        assert_eq!(config.provider, "cognito");
+        assert_eq!(config.header, TokenHeader::Authorization);
+        let AuthMethod::Jwt(cfg) = config.method else {
+            panic!("expected jwt mode")
+        };
+        assert_eq!(cfg.alg, JwtAlg::Rs256);
+        assert_eq!(
+            cfg.issuer.as_deref(),
+            Some("https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123")
+        );
+        assert_eq!(
+            jwks_url(&cfg),
+            "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123/.well-known/jwks.json"
+        );
+        assert_eq!(
+            cfg.audience,
+            Some(AudienceRule::CognitoClient(
+                "3n4b5urk1ft4fl3mg5e62d9ado".into()
+            ))
+        );
+        assert!(cfg.user_claim.is_sub());
+        // Clerk pins its instance by the issuer alone: no audience is needed.
+        let clerk = preset_jwt("clerk:clerk.example.com", &[]);
+        assert_eq!(clerk.audience, None);
+        let cf = with_preset("cloudflare-access:team.cloudflareaccess.com:0a1b2c", &[]).unwrap();
+        assert_eq!(cf.header, TokenHeader::CfAccessJwtAssertion);
+        assert_eq!(cf.provider, "cloudflare-access");
+        // Hand-made settings keep the name `jwt`.
+        let plain = parse(&[(AUTH_MODE, "jwt"), (JWT_SECRET, SECRET_32)]).unwrap();
+        assert_eq!(
+            (plain.provider, plain.header),
+            ("jwt", TokenHeader::Authorization)
+        );
+    }
+
+    #[test]
+    fn explicit_settings_override_each_part_of_the_preset() {
+        let cfg = preset_jwt(
+            "supabase:abcdefghijklmnopqrst",
+            &[
+                (JWT_JWKS_URL, "http://127.0.0.1:9/.well-known/jwks.json"),
+                (JWT_ALG, "RS256"),
+                (JWT_ISSUER, "https://auth.example.com/auth/v1"),
+                (JWT_AUDIENCE, "callkit"),
+            ],
+        );
+        assert_eq!(jwks_url(&cfg), "http://127.0.0.1:9/.well-known/jwks.json");
+        assert_eq!(cfg.alg, JwtAlg::Rs256);
+        assert_eq!(
+            cfg.issuer.as_deref(),
+            Some("https://auth.example.com/auth/v1")
+        );
+        assert_eq!(cfg.audience, Some(AudienceRule::Aud("callkit".into())));
+        // For Cognito the override is the client ID, still accepted in aud or client_id.
+        let cognito = preset_jwt(COGNITO, &[(JWT_AUDIENCE, "otherclient")]);
+        assert_eq!(
+            cognito.audience,
+            Some(AudienceRule::CognitoClient("otherclient".into()))
+        );
+        let header = with_preset(
+            "cloudflare-access:team.cloudflareaccess.com:0a1b2c",
+            &[(JWT_HEADER, "authorization")],
+        );
+        assert_eq!(header.unwrap().header, TokenHeader::Authorization);
+        let header = parse(&[
+            (AUTH_MODE, "jwt"),
+            (JWT_SECRET, SECRET_32),
+            (JWT_HEADER, "Cf-Access-Jwt-Assertion"),
+        ]);
+        assert_eq!(header.unwrap().header, TokenHeader::CfAccessJwtAssertion);
+    }
+
+    #[test]
+    fn supabase_keeps_its_legacy_secret_and_other_presets_refuse_one() {
+        let legacy = preset_jwt("supabase:abcdefghijklmnopqrst", &[(JWT_SECRET, SECRET_32)]);
+        assert_eq!(legacy.alg, JwtAlg::Hs256);
+        assert!(matches!(legacy.keys, JwtKeys::Secret(_)));
+        assert_eq!(
+            legacy.issuer.as_deref(),
+            Some("https://abcdefghijklmnopqrst.supabase.co/auth/v1")
+        );
+        assert_eq!(
+            legacy.audience,
+            Some(AudienceRule::Aud("authenticated".into()))
+        );
+        let err = with_preset(
+            "auth0:dev.auth0.com:https://api",
+            &[(JWT_SECRET, SECRET_32)],
+        );
+        assert_eq!(err.unwrap_err().setting(), JWT_SECRET);
+        let both = with_preset(
+            "supabase:abcdefghijklmnopqrst",
+            &[
+                (JWT_SECRET, SECRET_32),
+                (JWT_JWKS_URL, "https://x.example/jwks"),
+            ],
+        );
+        assert_eq!(both.unwrap_err().setting(), JWT_SECRET);
+    }
+
+    #[test]
+    fn bad_presets_and_paths_are_start_up_errors_naming_the_setting() {
+        for (name, vars) in [
+            (JWT_PROVIDER, vec![(JWT_PROVIDER, "okta:dev.okta.com")]),
+            (
+                JWT_PROVIDER,
+                vec![(JWT_PROVIDER, "cognito:us-east-1/eu-west-1_x:c")],
+            ),
+            (
+                JWT_PROVIDER,
+                vec![(JWT_PROVIDER, "auth0:tenant-without-audience.auth0.com")],
+            ),
+            (
+                JWT_HEADER,
+                vec![(JWT_SECRET, SECRET_32), (JWT_HEADER, "X-Token")],
+            ),
+            (
+                JWT_USER_CLAIM,
+                vec![
+                    (JWT_SECRET, SECRET_32),
+                    (JWT_USER_CLAIM, "app_metadata..tuid"),
+                ],
+            ),
+            (
+                JWT_USER_CLAIM,
+                vec![
+                    (JWT_SECRET, SECRET_32),
+                    (JWT_USER_CLAIM, "[https://x.example/tuid"),
+                ],
+            ),
+            (
+                ADMIN_CLAIM,
+                vec![(JWT_SECRET, SECRET_32), (ADMIN_CLAIM, "a..b=admin")],
+            ),
+            (
+                JWT_ALG,
+                vec![
+                    (JWT_PROVIDER, "clerk:clerk.example.com"),
+                    (JWT_ALG, "HS256"),
+                ],
+            ),
+            (
+                JWT_JWKS_URL,
+                vec![
+                    (JWT_PROVIDER, "clerk:clerk.example.com"),
+                    (JWT_JWKS_URL, "http://idp.example/jwks"),
+                ],
+            ),
+        ] {
+            let mut all = vec![(AUTH_MODE, "jwt")];
+            all.extend(vars);
+            let err = parse(&all).unwrap_err();
+            assert_eq!(err.setting(), name, "{all:?}: {err}");
+            assert!(!err.to_string().contains("dev.okta.com"), "{err}");
+        }
+        for name in [JWT_PROVIDER, JWT_USER_CLAIM, JWT_HEADER] {
+            let err = parse(&[
+                (AUTH_MODE, "usersig"),
+                (TENCENT_SECRET_KEY, "k"),
+                (name, "clerk:clerk.example.com"),
+            ]);
+            assert_eq!(err.unwrap_err().setting(), name);
+        }
+    }
+
+    #[test]
+    fn user_and_admin_claims_take_dotted_and_bracketed_paths() {
+        let cfg = jwt(&[
+            (AUTH_MODE, "jwt"),
+            (JWT_SECRET, SECRET_32),
+            (JWT_USER_CLAIM, "[https://example.com/tuid]"),
+            (ADMIN_CLAIM, "[https://example.com/roles]=callkit-admin"),
+        ]);
+        assert_eq!(
+            cfg.user_claim,
+            ClaimPath::parse("[https://example.com/tuid]").unwrap()
+        );
+        assert_eq!(
+            cfg.admin_claim,
+            Some(AdminClaim {
+                path: ClaimPath::parse("[https://example.com/roles]").unwrap(),
+                value: "callkit-admin".into(),
+            })
+        );
+        // `=` inside brackets belongs to the name.
+        let cfg = jwt(&[
+            (AUTH_MODE, "jwt"),
+            (JWT_SECRET, SECRET_32),
+            (ADMIN_CLAIM, "[a=b].role = admin"),
+        ]);
+        assert_eq!(
+            cfg.admin_claim.unwrap().path,
+            ClaimPath::parse("[a=b].role").unwrap()
+        );
     }
 
     /// Issue 10 defect 3: the host checked must be the host fetched.

@@ -5,7 +5,7 @@ use super::jwks::JwksError;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AuthError {
-    #[error("no bearer token")]
+    #[error("no token in the request")]
     Missing,
     #[error("token is malformed")]
     Malformed,
@@ -27,7 +27,7 @@ pub enum AuthError {
     UnknownKey,
     #[error("token belongs to another SDKAppID")]
     WrongApp,
-    #[error("token subject is not a valid UserID")]
+    #[error("the token's user ID (in the claim JWT_USER_CLAIM names, `sub` by default) is not a valid TUICallKit UserID of 1-32 printable ASCII bytes")]
     InvalidSubject,
     #[error("signing keys are unavailable: {0}")]
     KeysUnavailable(JwksError),

@@ -1,13 +1,18 @@
-//! Reading a JWKS document (RFC 7517) into the public keys usable with the
-//! pinned algorithm. Entries of other types, uses, operations or algorithms,
-//! and entries with unusable shapes, are skipped rather than failing the set.
+//! Reading a JWKS document (RFC 7517), or Google's map of key IDs to X.509
+//! certificates, into the public keys usable with the pinned algorithm.
+//! Entries of other types, uses, operations or algorithms, and entries with
+//! unusable shapes, are skipped rather than failing the set.
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
 use serde::Deserialize;
+use serde_json::{Map, Value};
 
 use super::config::JwtAlg;
 use super::jwks::JwksError;
 use super::jws::decode;
 use super::signature::PublicKey;
+use super::x509;
 
 /// Upper bound on a JWKS document; real ones are a few KiB.
 pub const MAX_JWKS_BYTES: usize = 64 * 1024;
@@ -19,11 +24,6 @@ const MAX_RSA_MODULUS_BYTES: usize = 1024;
 const MAX_RSA_EXPONENT_BYTES: usize = 8;
 /// A P-256 coordinate.
 const P256_COORD_BYTES: usize = 32;
-
-#[derive(Deserialize)]
-struct RawSet {
-    keys: Vec<serde_json::Value>,
-}
 
 #[derive(Deserialize)]
 struct RawJwk {
@@ -40,18 +40,24 @@ struct RawJwk {
     y: Option<String>,
 }
 
-/// The usable keys of a document with their `kid`s, in document order.
+/// The usable keys of a document with their `kid`s, in document order: a
+/// JWKS (`{"keys": [...]}`), or Google's `{"<kid>": "<PEM certificate>"}`
+/// map, which Firebase documents for its ID tokens (RS256 only).
 pub fn parse_jwks(doc: &str, alg: JwtAlg) -> Result<Vec<(Option<String>, PublicKey)>, JwksError> {
     if doc.len() > MAX_JWKS_BYTES {
         return Err(JwksError::Invalid);
     }
-    let set: RawSet = serde_json::from_str(doc).map_err(|_| JwksError::Invalid)?;
-    let keys: Vec<_> = set
-        .keys
-        .into_iter()
-        .filter_map(|raw| serde_json::from_value::<RawJwk>(raw).ok())
-        .filter_map(|jwk| Some((jwk.kid.clone(), usable_key(&jwk, alg)?)))
-        .collect();
+    let doc: Map<String, Value> = serde_json::from_str(doc).map_err(|_| JwksError::Invalid)?;
+    let keys: Vec<_> = match doc.get("keys") {
+        Some(Value::Array(keys)) => keys
+            .iter()
+            .filter_map(|raw| RawJwk::deserialize(raw).ok())
+            .filter_map(|jwk| Some((jwk.kid.clone(), usable_key(&jwk, alg)?)))
+            .collect(),
+        Some(_) => return Err(JwksError::Invalid),
+        None if alg == JwtAlg::Rs256 => certificate_keys(&doc),
+        None => Vec::new(),
+    };
     if keys.is_empty() {
         return Err(JwksError::NoUsableKey);
     }
@@ -77,15 +83,31 @@ fn usable_key(jwk: &RawJwk, alg: JwtAlg) -> Option<PublicKey> {
 
 fn rsa_key(jwk: &RawJwk) -> Option<PublicKey> {
     let (n, e) = (jwk.n.as_ref()?, jwk.e.as_ref()?);
-    let n_bytes = decode(n)?;
-    let significant = n_bytes.iter().skip_while(|b| **b == 0).count();
-    let e_bytes = decode(e)?;
-    let e_ok = !e_bytes.is_empty() && e_bytes.len() <= MAX_RSA_EXPONENT_BYTES;
-    let n_ok = (MIN_RSA_MODULUS_BYTES..=MAX_RSA_MODULUS_BYTES).contains(&significant);
-    (n_ok && e_ok).then(|| PublicKey::Rsa {
+    rsa_checked(&decode(n)?, &decode(e)?).then(|| PublicKey::Rsa {
         n: n.clone(),
         e: e.clone(),
     })
+}
+
+/// The RSA keys of a `{kid: certificate}` map; other members are skipped.
+fn certificate_keys(doc: &Map<String, Value>) -> Vec<(Option<String>, PublicKey)> {
+    doc.iter()
+        .filter_map(|(kid, pem)| {
+            let (n, e) = x509::rsa_public_key(pem.as_str()?)?;
+            let key = PublicKey::Rsa {
+                n: URL_SAFE_NO_PAD.encode(&n),
+                e: URL_SAFE_NO_PAD.encode(&e),
+            };
+            rsa_checked(&n, &e).then(|| (Some(kid.clone()), key))
+        })
+        .collect()
+}
+
+/// A modulus of 2048-8192 bits and a short, non-empty exponent.
+fn rsa_checked(n: &[u8], e: &[u8]) -> bool {
+    let significant = n.iter().skip_while(|b| **b == 0).count();
+    let e_ok = !e.is_empty() && e.len() <= MAX_RSA_EXPONENT_BYTES;
+    e_ok && (MIN_RSA_MODULUS_BYTES..=MAX_RSA_MODULUS_BYTES).contains(&significant)
 }
 
 fn p256_key(jwk: &RawJwk) -> Option<PublicKey> {
@@ -121,6 +143,30 @@ mod tests {
         assert_eq!(kids(&ec), ["ec-1"]);
         assert!(matches!(ec[0].1, PublicKey::P256 { .. }));
         assert!(parse_jwks(JWKS, JwtAlg::Hs256).is_err());
+    }
+
+    #[test]
+    fn reads_a_map_of_kids_to_certificates_for_rs256() {
+        const CERT: &str = include_str!("testdata/rsa_cert.pem");
+        const EC_CERT: &str = include_str!("testdata/ec_cert.pem");
+        let doc =
+            serde_json::json!({ "k1": CERT, "k2": EC_CERT, "k3": "not a certificate", "k4": 7 });
+        let keys = parse_jwks(&doc.to_string(), JwtAlg::Rs256).unwrap();
+        assert_eq!(kids(&keys), ["k1"]);
+        let jwks = parse_jwks(JWKS, JwtAlg::Rs256).unwrap();
+        assert_eq!(keys[0].1, jwks[0].1, "the same key as the JWK form");
+        assert_eq!(
+            parse_jwks(&doc.to_string(), JwtAlg::Es256).err(),
+            Some(JwksError::NoUsableKey)
+        );
+        assert_eq!(
+            parse_jwks(r#"{"keys": {"k1": 1}}"#, JwtAlg::Rs256).err(),
+            Some(JwksError::Invalid)
+        );
+        assert_eq!(
+            parse_jwks("[]", JwtAlg::Rs256).err(),
+            Some(JwksError::Invalid)
+        );
     }
 
     #[test]

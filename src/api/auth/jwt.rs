@@ -8,7 +8,8 @@ use hmac::{Hmac, Mac};
 use serde_json::{Map, Value};
 use sha2::Sha256;
 
-use super::config::{AdminClaim, JwtAlg, JwtConfig, JwtKeys};
+use super::claim_path::ClaimPath;
+use super::config::{AdminClaim, AudienceRule, JwtAlg, JwtConfig, JwtKeys};
 use super::error::AuthError;
 use super::identity::is_valid_user_id;
 use super::jwks::{JwksCache, JwksSource};
@@ -31,9 +32,10 @@ pub struct JwtVerifier<S, V: SignatureVerifier> {
     alg: JwtAlg,
     keys: Keys<S, V>,
     issuer: Option<String>,
-    audience: Option<String>,
+    audience: Option<AudienceRule>,
     leeway_secs: u64,
     admin_claim: Option<AdminClaim>,
+    user_claim: ClaimPath,
 }
 
 /// What a valid token says about its bearer.
@@ -63,6 +65,7 @@ impl<S: JwksSource, V: SignatureVerifier> JwtVerifier<S, V> {
             audience: config.audience.clone(),
             leeway_secs: config.leeway_secs,
             admin_claim: config.admin_claim.clone(),
+            user_claim: config.user_claim.clone(),
         })
     }
 
@@ -121,20 +124,17 @@ impl<S: JwksSource, V: SignatureVerifier> JwtVerifier<S, V> {
                 return Err(AuthError::WrongIssuer);
             }
         }
-        if let Some(audience) = &self.audience {
-            let accepted = match claims.get("aud") {
-                Some(Value::String(aud)) => aud == audience,
-                Some(Value::Array(auds)) => auds.iter().any(|a| a.as_str() == Some(audience)),
-                _ => false,
-            };
-            if !accepted {
+        if let Some(rule) = &self.audience {
+            if !audience_accepted(claims, rule) {
                 return Err(AuthError::WrongAudience);
             }
         }
-        let subject = match claims.get("sub") {
-            None | Some(Value::Null) => return Err(AuthError::MissingClaim("sub")),
-            Some(Value::String(sub)) if is_valid_user_id(sub) => sub.clone(),
-            Some(_) => return Err(AuthError::InvalidSubject),
+        let subject = match self.user_claim.find(claims) {
+            None | Some(Value::Null) if self.user_claim.is_sub() => {
+                return Err(AuthError::MissingClaim("sub"))
+            }
+            Some(Value::String(id)) if is_valid_user_id(id) => id.clone(),
+            _ => return Err(AuthError::InvalidSubject),
         };
         let admin_by_claim = self
             .admin_claim
@@ -173,6 +173,28 @@ fn numeric_date(claims: &Map<String, Value>, name: &'static str) -> Result<Optio
     }
 }
 
+/// `aud` (a string or an array) names the app; for Cognito, per `token_use`,
+/// `aud` (ID token) or `client_id` (access token) does.
+fn audience_accepted(claims: &Map<String, Value>, rule: &AudienceRule) -> bool {
+    let names = |claim: &str, expected: &str| match claims.get(claim) {
+        Some(Value::String(aud)) => aud == expected,
+        Some(Value::Array(auds)) => auds.iter().any(|a| a.as_str() == Some(expected)),
+        _ => false,
+    };
+    match rule {
+        AudienceRule::Aud(expected) => names("aud", expected),
+        AudienceRule::CognitoClient(client) => {
+            match claims.get("token_use").and_then(Value::as_str) {
+                Some("id") => names("aud", client),
+                Some("access") => {
+                    claims.get("client_id").and_then(Value::as_str) == Some(client.as_str())
+                }
+                _ => false,
+            }
+        }
+    }
+}
+
 fn claim_grants_admin(claims: &Map<String, Value>, rule: &AdminClaim) -> bool {
     let matches = |v: &Value| match v {
         Value::String(s) => *s == rule.value,
@@ -180,7 +202,7 @@ fn claim_grants_admin(claims: &Map<String, Value>, rule: &AdminClaim) -> bool {
         Value::Number(n) => n.to_string() == rule.value,
         _ => false,
     };
-    match claims.get(&rule.name) {
+    match rule.path.find(claims) {
         Some(Value::Array(items)) => items.iter().any(matches),
         Some(value) => matches(value),
         None => false,
@@ -229,9 +251,10 @@ mod tests {
             audience: Some("callkit".into()),
             leeway_secs: 30,
             admin_claim: Some(AdminClaim {
-                name: "roles".into(),
+                path: ClaimPath::parse("roles").unwrap(),
                 value: "callkit-admin".into(),
             }),
+            user_claim: ClaimPath::default(),
         }
     }
 
@@ -560,11 +583,174 @@ mod tests {
         assert!(!admin(json!({"callkit-admin": true})));
         assert!(!hs(&hs256(&claims()), NOW).unwrap().admin_by_claim);
         let rule = AdminClaim {
-            name: "is_admin".into(),
+            path: ClaimPath::parse("is_admin").unwrap(),
             value: "true".into(),
         };
         let map = json!({"is_admin": true});
         assert!(claim_grants_admin(map.as_object().unwrap(), &rule));
+    }
+
+    fn hs_with(config: JwtConfig, claims: &Value) -> Result<VerifiedJwt, AuthError> {
+        let verifier = JwtVerifier::new(&config, NoJwks, NoSignatures).unwrap();
+        block_on(verifier.verify(&hs256(claims), NOW))
+    }
+
+    #[test]
+    fn the_user_id_comes_from_the_configured_claim() {
+        let tuid = |path: &str| JwtConfig {
+            user_claim: ClaimPath::parse(path).unwrap(),
+            ..hs_config()
+        };
+        let uuid = "8b0a4f1e-5d3c-4c2b-9a8e-7f6d5c4b3a21";
+        let supabase = with(
+            with(claims(), "sub", json!(uuid)),
+            "app_metadata",
+            json!({"provider": "email", "tuid": "alice_01"}),
+        );
+        // A 36-byte UUID is no TUICallKit UserID.
+        assert_eq!(hs(&hs256(&supabase), NOW), Err(AuthError::InvalidSubject));
+        let ok = hs_with(tuid("app_metadata.tuid"), &supabase).unwrap();
+        assert_eq!(ok.subject, "alice_01");
+        let auth0 = with(claims(), "https://example.com/tuid", json!("bob"));
+        assert_eq!(
+            hs_with(tuid("[https://example.com/tuid]"), &auth0)
+                .unwrap()
+                .subject,
+            "bob"
+        );
+        // A custom claim that is missing, not a string, or not a UserID: invalid subject.
+        for bad in [
+            json!(null),
+            json!(42),
+            json!(["alice"]),
+            json!({"id": "alice"}),
+            json!(uuid),
+        ] {
+            let token = with(claims(), "tuid", bad.clone());
+            assert_eq!(
+                hs_with(tuid("tuid"), &token),
+                Err(AuthError::InvalidSubject),
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            hs_with(tuid("tuid"), &claims()),
+            Err(AuthError::InvalidSubject)
+        );
+        let err = AuthError::InvalidSubject.to_string();
+        assert!(
+            err.contains("JWT_USER_CLAIM") && err.contains("1-32"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn cognito_id_tokens_name_the_client_in_aud_and_access_tokens_in_client_id() {
+        let config = JwtConfig {
+            audience: Some(AudienceRule::CognitoClient("client-1".into())),
+            ..hs_config()
+        };
+        let base = without(claims(), "aud");
+        let id = with(
+            with(base.clone(), "token_use", json!("id")),
+            "aud",
+            json!("client-1"),
+        );
+        let access = with(
+            with(base.clone(), "token_use", json!("access")),
+            "client_id",
+            json!("client-1"),
+        );
+        assert!(hs_with(config.clone(), &id).is_ok());
+        assert!(hs_with(config.clone(), &access).is_ok());
+        for bad in [
+            with(id.clone(), "aud", json!("client-2")),
+            with(access.clone(), "client_id", json!("client-2")),
+            // Each token type is read by its own claim only.
+            with(
+                with(base.clone(), "token_use", json!("id")),
+                "client_id",
+                json!("client-1"),
+            ),
+            with(
+                with(base.clone(), "token_use", json!("access")),
+                "aud",
+                json!("client-1"),
+            ),
+            with(
+                without(id.clone(), "token_use"),
+                "client_id",
+                json!("client-1"),
+            ),
+            with(id.clone(), "token_use", json!("refresh")),
+        ] {
+            assert_eq!(
+                hs_with(config.clone(), &bad),
+                Err(AuthError::WrongAudience),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn admin_claim_reads_arrays_nested_objects_and_strings() {
+        let rule = |path: &str, value: &str| JwtConfig {
+            admin_claim: Some(AdminClaim {
+                path: ClaimPath::parse(path).unwrap(),
+                value: value.into(),
+            }),
+            ..hs_config()
+        };
+        let admin = |config: JwtConfig, key: &str, value: Value| {
+            hs_with(config, &with(claims(), key, value))
+                .unwrap()
+                .admin_by_claim
+        };
+        // Cognito: groups array, under a name with a colon.
+        let groups = || rule("cognito:groups", "callkit-admins");
+        assert!(admin(
+            groups(),
+            "cognito:groups",
+            json!(["users", "callkit-admins"])
+        ));
+        assert!(!admin(groups(), "cognito:groups", json!(["users"])));
+        // Auth0: a namespaced roles array.
+        let roles = || rule("[https://example.com/roles]", "callkit-admin");
+        assert!(admin(
+            roles(),
+            "https://example.com/roles",
+            json!(["callkit-admin"])
+        ));
+        assert!(!admin(
+            roles(),
+            "https://example.com/roles",
+            json!("viewer")
+        ));
+        // Supabase: inside app_metadata, a string or an array.
+        let meta = || rule("app_metadata.callkit_role", "admin");
+        assert!(admin(
+            meta(),
+            "app_metadata",
+            json!({"callkit_role": "admin"})
+        ));
+        assert!(admin(
+            meta(),
+            "app_metadata",
+            json!({"callkit_role": ["admin"]})
+        ));
+        assert!(!admin(
+            meta(),
+            "app_metadata",
+            json!({"callkit_role": "user"})
+        ));
+        assert!(
+            !admin(meta(), "callkit_role", json!("admin")),
+            "only at the path"
+        );
+        // Clerk: the active organization's role, a plain string one level down.
+        let org = || rule("o.rol", "admin");
+        assert!(admin(org(), "o", json!({"id": "org_1", "rol": "admin"})));
+        assert!(!admin(org(), "o", json!({"id": "org_1", "rol": "member"})));
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! There is no mode without authentication.
 
 mod bearer;
+pub mod claim_path;
 pub mod config;
 mod error;
 mod identity;
@@ -15,10 +16,13 @@ pub mod jwks;
 pub mod jwks_fetch;
 mod jws;
 pub mod jwt;
+mod preset;
 pub mod signature;
 mod token_cache;
+pub mod token_header;
 pub mod usersig;
 pub mod webcrypto;
+mod x509;
 
 use std::collections::HashSet;
 
@@ -29,6 +33,7 @@ pub use error::AuthError;
 pub use identity::{is_valid_user_id, Identity};
 pub use jwks::{JwksError, JwksSource, NoJwks};
 pub use signature::{NoSignatures, PublicKey, SignatureVerifier};
+pub use token_header::TokenHeader;
 
 use jwt::JwtVerifier;
 use token_cache::TokenCache;
@@ -44,6 +49,8 @@ pub struct Authenticator<S, V: SignatureVerifier = NoSignatures> {
     verifier: Verifier<S, V>,
     admin_users: HashSet<String>,
     verified: TokenCache,
+    header: TokenHeader,
+    provider: &'static str,
 }
 
 impl<S: JwksSource, V: SignatureVerifier + Default> Authenticator<S, V> {
@@ -57,16 +64,28 @@ impl<S: JwksSource, V: SignatureVerifier + Default> Authenticator<S, V> {
             verifier,
             admin_users: config.admin_users.iter().cloned().collect(),
             verified: TokenCache::default(),
+            header: config.header,
+            provider: config.provider,
         })
     }
 
-    /// Verifies the `Authorization` header value at `now_secs` (Unix seconds).
+    /// The request header the token is read from (resolved at start-up).
+    pub fn header(&self) -> TokenHeader {
+        self.header
+    }
+
+    /// `usersig`, `jwt`, or the `JWT_PROVIDER` preset's name.
+    pub fn provider(&self) -> &'static str {
+        self.provider
+    }
+
+    /// Verifies the value of [`Self::header`] at `now_secs` (Unix seconds).
     pub async fn authenticate(
         &self,
-        authorization: Option<&str>,
+        credential: Option<&str>,
         now_secs: u64,
     ) -> Result<Identity, AuthError> {
-        let token = bearer_token(authorization)?;
+        let token = self.header.token(credential)?;
         let digest = TokenCache::digest(token);
         if let Some(identity) = self.verified.get(&digest, now_secs) {
             return Ok(identity);

@@ -5,6 +5,7 @@
 pub mod callback;
 pub mod calls;
 pub mod live;
+pub mod me;
 pub mod records;
 pub mod usersig;
 pub mod webhook;

@@ -18,6 +18,7 @@ import { BUILD, ROOT, benchSession, die, envInt, Fatal } from '../edge/session.m
 import { profileWhile } from '../edge/profile.mjs';
 import { DEMO_KEY, DEMO_SDKAPPID, mintUserSig } from '../edge/tokens.mjs';
 import { callScript, mismatch, rng, webhookPath } from './webhooks.mjs';
+import { floodWhileServing, shardIngest, snapshotAtScale } from './scale.mjs';
 
 const int = envInt;
 const INGEST_SECS = Math.max(1, int('BENCH_INGEST_SECS', 10));
@@ -43,7 +44,13 @@ for (const s of STORAGES) {
 }
 const STORAGE_LABEL = { disk: 'SQLite on local disk', tmpfs: 'SQLite on tmpfs' };
 const PROFILE = process.env.BENCH_PROFILE === '1';
-const PHASES = new Set((process.env.BENCH_PHASES || 'ingest,fanout').split(',').map((s) => s.trim()));
+const PHASES = new Set((process.env.BENCH_PHASES || 'ingest,fanout,shards,snapshot,flood').split(',').map((s) => s.trim()));
+/** LIVE_SHARDS values the `shards` phase runs ingest with. */
+const SHARD_COUNTS = (process.env.BENCH_SHARDS || '1,2,4').split(',').map(Number).filter((n) => n >= 1);
+/** Live calls on the board for the `snapshot` phase. */
+const SNAPSHOT_CALLS = Math.max(1, int('BENCH_SNAPSHOT_CALLS', 10_000));
+/** Forged tickets and unproven webhooks of the `flood` phase (each). */
+const FLOOD = Math.max(1, int('BENCH_FLOOD', 10_000));
 
 /** The issue's targets. */
 const TARGET_RATE = 1000; // webhooks/s applied
@@ -141,7 +148,7 @@ function settings(upstream) {
 }
 
 /** A fresh copy of the build in its own workerd, with its own (empty) board. */
-async function startWorker(name, upstream, { storage, inspector = false }) {
+async function startWorker(name, upstream, { storage, inspector = false, shards = 1 }) {
   const dir = join(TMP, name);
   mkdirSync(dir, { recursive: true });
   cpSync(BUILD, dir, { recursive: true }); // frozen: build/ may be rebuilt meanwhile
@@ -156,7 +163,7 @@ async function startWorker(name, upstream, { storage, inspector = false }) {
   writeConfig(dir, {
     port,
     modules: buildModules(dir),
-    vars: settings(upstream.url),
+    vars: { ...settings(upstream.url), LIVE_SHARDS: String(shards) },
     rateLimit: { limit: 1e9, period: 60 }, // as bench-edge: never reached
     durableObjects: [{ binding: 'CALL_BOARD', className: 'CallBoard', sql: true }],
     durableObjectStorage: storageDir,
@@ -630,7 +637,12 @@ async function main() {
   const upstream = await startUpstream();
   const ingests = [];
   const fanouts = [];
+  const scaled = {};
   try {
+    const scale = { request, drive, verify, startWorker, openSocket, quantile, sortNum, cpuMs, progress, out, f0, f2, URL_KEY, DEMO_SDKAPPID };
+    if (PHASES.has('shards')) scaled.shards = await shardIngest(scale, upstream, adminToken, SHARD_COUNTS, INGEST_SECS);
+    if (PHASES.has('snapshot')) scaled.snapshot = await snapshotAtScale(scale, upstream, adminToken, SNAPSHOT_CALLS);
+    if (PHASES.has('flood')) scaled.flood = await floodWhileServing(scale, upstream, adminToken, FLOOD, INGEST_SECS);
     for (const storage of STORAGES) {
       if (PHASES.has('ingest')) {
         ingests.push(await ingest(upstream, adminToken, storage));
@@ -645,6 +657,7 @@ async function main() {
     if (upstream.seen.requests) out(`note: the board called the upstream ${upstream.seen.requests} times (its alarm)`);
     const broken =
       ingests.some((r) => r.failures.size || r.checked.bad.length) ||
+      (scaled.shards ?? []).some((r) => r.lost) || scaled.flood?.lost ||
       fanouts.some((f) => f.missing || f.unexpected || f.duplicates || f.failures.length);
     if (broken) out('!! the board did not do what the bench sent it: the figures are not valid');
     const profiles = {};
@@ -656,6 +669,7 @@ async function main() {
         memberSockets: MEMBER_SOCKETS, fanoutRate: FANOUT_RATE, fanoutSecs: FANOUT_SECS,
         ingest: ingests.map((r) => plain({ ...r, checked: { ...r.checked, bad: r.checked.bad.slice(0, 20) } })),
         fanout: fanouts.map((f) => plain({ ...f, missingBySocket: f.missingBySocket.slice(0, 20), failures: f.failures.slice(0, 20) })),
+        scale: scaled,
       },
       profiles,
     );

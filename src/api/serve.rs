@@ -10,7 +10,7 @@ use super::auth::Identity;
 use super::handlers::{self, Input, Success};
 use super::problem::ApiError;
 use super::{health, openapi, Incoming};
-use crate::live::BoardStub;
+use crate::live::Board;
 use crate::platform::fetch_transport::FetchTransport;
 use crate::platform::runtime::WorkerRuntime;
 
@@ -24,7 +24,7 @@ pub type EdgeInput<'a> = Input<'a, FetchTransport, WorkerRuntime>;
 
 pub enum Serve {
     Public(for<'a> fn(Incoming<'a>) -> Reply<'a>),
-    Board(for<'a> fn(&'a BoardStub, &'a Identity) -> Reply<'a>),
+    Board(for<'a> fn(&'a Board<'a>, &'a Identity) -> Reply<'a>),
     Upstream(for<'a> fn(EdgeInput<'a>) -> Reply<'a>),
 }
 

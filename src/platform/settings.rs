@@ -43,6 +43,9 @@ pub mod names {
     pub const WEBHOOK_SECRETS: &str = "TENCENT_CALLBACK_TOKEN or WEBHOOK_URL_KEY";
     pub const LIVE_RECONCILE_AFTER_SECS: &str = "LIVE_RECONCILE_AFTER_SECS";
     pub const LIVE_KEEP_ENDED_SECS: &str = "LIVE_KEEP_ENDED_SECS";
+    pub const LIVE_SHARDS: &str = "LIVE_SHARDS";
+    pub const LIVE_SHARDS_PREVIOUS: &str = "LIVE_SHARDS_PREVIOUS";
+    pub const LIVE_MAX_CALLS: &str = "LIVE_MAX_CALLS";
 }
 
 /// A setting that is missing or invalid. Names the setting, never its value.

@@ -38,9 +38,12 @@ function memberStatus(m) {
 }
 
 function memberChips(call) {
-  return (call.members ?? []).map((m) => h('span', { class: 'member' },
+  const chips = (call.members ?? []).map((m) => h('span', { class: 'member' },
     h('span', { class: 'member-id' }, m.userId), ' ',
     h('span', { class: `status status-${String(m.status).toLowerCase()}` }, memberStatus(m))));
+  // A call lists 64 members at most; earlier departures are only counted.
+  if (call.leftOmitted > 0) chips.push(h('span', { class: 'member more' }, `+${call.leftOmitted} left`));
+  return chips;
 }
 
 function who(call) {

@@ -118,6 +118,13 @@ export function objectSocketLines(logText) {
 /** workerd.log of a bare worker. */
 export const bareLogs = (worker) => readFileSync(join(worker.dir, 'workerd.log'), 'utf8');
 
+/** `promise`, or a failure naming `label` after `ms`. */
+export function within(promise, ms, label) {
+  let timer;
+  const timeout = new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`not within ${ms} ms: ${label}`)), ms); });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
 /** Polls `fn` until it returns a truthy value. */
 export async function eventually(fn, label, ms = WAIT_MS) {
   for (const deadline = Date.now() + ms; ; await sleep(100)) {

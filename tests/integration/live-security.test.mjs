@@ -14,7 +14,7 @@ import { assertNoSecrets, assertProblem, collectSecrets, httpRequest, ROOT, slee
 import { startBareWorker } from './bare-workerd.mjs';
 import { DEMO_KEY, mintUserSig } from './tokens.mjs';
 import {
-  URL_KEY, bareLogs, board, deliver, endEvent, eventually, objectSocketLines, signTicket, startEvent, tickets, upgrade,
+  URL_KEY, bareLogs, board, deliver, eventually, objectSocketLines, signTicket, startEvent, tickets, upgrade, within,
 } from './live-helpers.mjs';
 
 const admin = mintUserSig('administrator');
@@ -137,7 +137,7 @@ describe('finding 2: a socket only listens', () => {
     socket.ws.send('ping');
     await socket.waitFor((m) => m === 'pong', 'pong');
     socket.ws.send('{"type":"subscribe","all":true}');
-    const { code } = await socket.closed;
+    const { code } = await within(socket.closed, 5_000, 'the socket closed');
     assert.equal(code, 1008);
   });
 });
@@ -149,7 +149,7 @@ describe('finding 5: a socket outlives neither its token nor an hour', () => {
     const opened = Date.now();
     const socket = await upgrade(worker, ticket);
     await socket.waitFor((m) => m.type === 'snapshot', 'snapshot');
-    const { code, reason } = await socket.closed;
+    const { code, reason } = await within(socket.closed, 20_000, 'the socket closed');
     const after = Date.now() - opened;
     assert.equal(code, 4001, reason);
     assert.ok(after >= 2_000 && after < 15_000, `closed after ${after} ms`);

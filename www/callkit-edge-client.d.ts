@@ -186,6 +186,19 @@ export interface LiveDetail {
   final: boolean;
   /** The edge's clock minus this one, from the last snapshot, in ms. */
   clockOffsetMs: number;
+  /**
+   * Counts over every call the viewer could see when the snapshots were taken; a snapshot
+   * holds the newest 500 calls per shard, so `total` may exceed the calls held. Null before.
+   */
+  summary?: LiveSummary | null;
+}
+
+export interface LiveSummary {
+  total: number;
+  live: number;
+  ended: number;
+  audio: number;
+  video: number;
 }
 
 export interface SubscribeOptions {

@@ -69,6 +69,18 @@ function sortCalls(calls) {
 
 // A failed ticket request that another attempt cannot fix: the token or the policy refuses,
 // or the edge has no live board. Timeouts, rate limits, 5xx and network errors are retried.
+/**
+ * The shards' snapshot counts added up (`{ total, live, ended, audio, video }`), or null when a
+ * shard sent none. A snapshot holds the newest calls only (500 per shard): `total` says how many
+ * there were when it was taken.
+ */
+function addSummaries(summaries) {
+  if (!summaries.length || summaries.some((s) => !s || typeof s !== 'object')) return null;
+  const sum = { total: 0, live: 0, ended: 0, audio: 0, video: 0 };
+  for (const s of summaries) for (const k of Object.keys(sum)) sum[k] += Number(s[k]) || 0;
+  return sum;
+}
+
 function isFinal(error) {
   const status = Number(error?.status) || 0;
   return status >= 400 && status < 500 && status !== 408 && status !== 429;
@@ -161,7 +173,7 @@ export class CallKitEdgeClient {
     let detail = { error: null, retryAt: null, final: false, clockOffsetMs: 0 };
     let stopped = false;
     let sockets = []; // one per shard, in shard order
-    let snapshots = new Set(); // the shards whose snapshot has arrived
+    let snapshots = new Map(); // shard → its snapshot's summary (counts over all its calls)
     let attempt = 0;
     let generation = 0; // a connection attempt superseded by a newer one (or by the end) drops its results
     let retryTimer = null;
@@ -222,13 +234,14 @@ export class CallKitEdgeClient {
         // A shard's snapshot replaces what that shard said before, and nothing of the others.
         for (const [id, k] of shardOf) if (k === shard) { calls.delete(id); shardOf.delete(id); }
         for (const call of msg.calls) if (call?.callId) { calls.set(call.callId, call); shardOf.set(call.callId, shard); }
-        snapshots.add(shard);
+        snapshots.set(shard, msg.summary ?? null);
         if (snapshots.size < sockets.length) return;
         attempt = 0;
         status = 'open';
         detail = {
           error: null, retryAt: null, final: false,
           clockOffsetMs: Number.isFinite(msg.now) ? msg.now - Date.now() : 0,
+          summary: addSummaries([...snapshots.values()]),
         };
       } else if (msg?.type === 'call' && msg.call?.callId) {
         calls.set(msg.call.callId, msg.call);
@@ -268,7 +281,7 @@ export class CallKitEdgeClient {
       }
       if (stopped || gen !== generation) return;
 
-      snapshots = new Set();
+      snapshots = new Map();
       try {
         sockets = tickets.map((t) => new WebSocketImpl(this.#wsUrl(`/live?ticket=${encodeURIComponent(t)}`)));
       } catch (error) {

@@ -175,7 +175,7 @@ impl CallBoard {
 
     fn calls(&self, req: &Request) -> Result<Response> {
         let viewer = viewer_of(req)?;
-        let calls = self.store()?.calls_for(&viewer)?;
+        let calls = self.store()?.calls_for(&viewer, None)?;
         Response::from_json(&Board {
             calls: calls.iter().collect(),
             now: now_ms(),
@@ -201,9 +201,9 @@ impl CallBoard {
             return Response::error("invalid ticket", 401);
         }
         let viewer = viewer_of(req)?;
-        let Ok(client) =
-            sockets::accept(&self.state, &viewer, &store.calls_for(&viewer)?, now, until)
-        else {
+        let calls = store.calls_for(&viewer, Some(board::SNAPSHOT_MAX))?;
+        let summary = store.summary_for(&viewer)?;
+        let Ok(client) = sockets::accept(&self.state, &viewer, &calls, summary, now, until) else {
             return Response::error("socket not accepted", 503);
         };
         self.arm_alarm().await?;

@@ -6,7 +6,7 @@ use wasm_bindgen::JsValue;
 use worker::worker_sys::ext::WebSocketExt;
 use worker::{Result, State, WebSocket, WebSocketPair};
 
-use crate::board::{LiveCall, Message, Viewer};
+use crate::board::{LiveCall, Message, Summary, Viewer};
 
 const ADMIN_TAG: &str = "admin";
 /// Sockets one viewer may hold: a few tabs on a few devices. Without a cap
@@ -69,12 +69,14 @@ fn make_room(state: &State, viewer: &Viewer) {
 }
 
 /// Accepts a socket for `viewer` until `until_ms`, and sends it the board
-/// it may see (`calls`, already filtered). The runtime's accept is called
+/// it may see (`calls`, already filtered and cut, with `summary` counting
+/// them all). The runtime's accept is called
 /// directly: `worker`'s panics when it fails, which would take the object down.
 pub fn accept(
     state: &State,
     viewer: &Viewer,
     calls: &[LiveCall],
+    summary: Summary,
     now_ms: u64,
     until_ms: u64,
 ) -> Result<WebSocket> {
@@ -95,6 +97,7 @@ pub fn accept(
     let snapshot = Message::Snapshot {
         calls: calls.iter().collect(),
         now: now_ms,
+        summary,
     };
     pair.server.send_with_str(snapshot.to_json())?;
     Ok(pair.client)

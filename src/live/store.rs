@@ -4,7 +4,7 @@
 
 use worker::{Result, SqlStorage, SqlStorageValue};
 
-use crate::board::{LiveCall, Tracked, Viewer};
+use crate::board::{LiveCall, Summary, Tracked, Viewer};
 
 const SCHEMA: [&str; 7] = [
     "CREATE TABLE IF NOT EXISTS calls (call_id TEXT PRIMARY KEY, body TEXT NOT NULL, \
@@ -52,6 +52,24 @@ fn integer(row: &Row, i: usize) -> Result<u64> {
             "board row: column {i} is not an integer"
         ))),
     }
+}
+
+/// The `WHERE` that keeps a member to their calls; `?1` is `viewer_binding`.
+fn visible_to(viewer: &Viewer) -> &'static str {
+    if viewer.is_admin {
+        "WHERE ?1 IS NULL"
+    } else {
+        "WHERE call_id IN (SELECT call_id FROM call_members WHERE user_id = ?1)"
+    }
+}
+
+/// The member's id, or NULL for an admin.
+fn viewer_binding(viewer: &Viewer) -> Vec<SqlStorageValue> {
+    vec![if viewer.is_admin {
+        SqlStorageValue::Null
+    } else {
+        viewer.user_id.as_str().into()
+    }]
 }
 
 fn int(value: u64) -> SqlStorageValue {
@@ -140,25 +158,46 @@ impl Store {
         Ok(())
     }
 
-    /// The calls `viewer` may see, live first, newest first: an admin's are
-    /// all, a member's come from the `call_members` index, not a scan.
-    pub fn calls_for(&self, viewer: &Viewer) -> Result<Vec<LiveCall>> {
-        let rows = if viewer.is_admin {
-            self.rows(
-                "SELECT body FROM calls ORDER BY live DESC, touched_at DESC",
-                Vec::new(),
-            )?
-        } else {
-            self.rows(
-                "SELECT body FROM calls WHERE call_id IN \
-                 (SELECT call_id FROM call_members WHERE user_id = ?) \
-                 ORDER BY live DESC, touched_at DESC",
-                vec![viewer.user_id.as_str().into()],
-            )?
-        };
+    /// The calls `viewer` may see, live first, newest first, the first
+    /// `limit` of them: an admin's are all, a member's come from the
+    /// `call_members` index, not a scan.
+    pub fn calls_for(&self, viewer: &Viewer, limit: Option<u32>) -> Result<Vec<LiveCall>> {
+        let mut bindings = viewer_binding(viewer);
+        bindings.push(i64::from(limit.unwrap_or(u32::MAX)).into());
+        let rows = self.rows(
+            &format!(
+                "SELECT body FROM calls {} ORDER BY live DESC, touched_at DESC LIMIT ?2",
+                visible_to(viewer)
+            ),
+            bindings,
+        )?;
         rows.iter()
             .map(|row| Ok(serde_json::from_str(text(row, 0)?)?))
             .collect()
+    }
+
+    /// Counts over every call `viewer` may see.
+    pub fn summary_for(&self, viewer: &Viewer) -> Result<Summary> {
+        let rows = self.rows(
+            &format!(
+                "SELECT count(*), coalesce(sum(live), 0), \
+                 coalesce(sum(json_extract(body, '$.mediaType') = 'Audio'), 0), \
+                 coalesce(sum(json_extract(body, '$.mediaType') = 'Video'), 0) FROM calls {}",
+                visible_to(viewer)
+            ),
+            viewer_binding(viewer),
+        )?;
+        let Some(row) = rows.first() else {
+            return Ok(Summary::default());
+        };
+        let (total, live) = (integer(row, 0)?, integer(row, 1)?);
+        Ok(Summary {
+            total,
+            live,
+            ended: total.saturating_sub(live),
+            audio: integer(row, 2)?,
+            video: integer(row, 3)?,
+        })
     }
 
     /// Live calls not heard of since `before_ms`, oldest first.

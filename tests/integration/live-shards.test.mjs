@@ -13,7 +13,7 @@ import { CallKitEdgeClient } from '../../www/callkit-edge-client.js';
 import { assertNoSecrets, collectSecrets, startEmulator, startWorker } from './harness.mjs';
 import { startBareWorker } from './bare-workerd.mjs';
 import { DEMO_KEY, mintUserSig } from './tokens.mjs';
-import { URL_KEY, bareLogs, board, deliver, endEvent, eventually, memberEvent, startEvent, tickets } from './live-helpers.mjs';
+import { URL_KEY, bareLogs, board, deliver, endEvent, eventually, memberEvent, startEvent, tickets, upgrade } from './live-helpers.mjs';
 
 const admin = mintUserSig('administrator');
 const alice = mintUserSig('alice');
@@ -79,6 +79,44 @@ for (const shards of [1, 4]) {
       calls = await board(worker, admin);
       assertOnceAndOrdered(calls, ids);
       assert.equal(calls.filter((c) => ids.includes(c.callId) && c.state === 'ended').length, 8);
+    });
+
+    test('a snapshot holds at most 500 calls per shard, with counts over all of them', { timeout: 120_000 }, async () => {
+      const at = Date.now();
+      const ids = Array.from({ length: 620 }, (_, i) => `big${shards}-${i}`);
+      let next = 0;
+      await Promise.all(Array.from({ length: 8 }, async () => {
+        for (let i = next++; i < ids.length; i = next++) {
+          const users = i === 7 ? [['dave', 'Calling'], ['erin', 'Waiting']] : [['bob', 'Calling'], ['carol', 'Waiting']];
+          assert.equal((await deliver(worker, { ...startEvent(ids[i], at + i, users), CallInfo: { ...startEvent(ids[i], 0).CallInfo, MediaType: i % 4 ? 'Audio' : 'Video' } })).status, 200);
+        }
+      }));
+      const all = await board(worker, admin);
+      const snaps = [];
+      for (const t of (await tickets(worker, admin)).tickets) {
+        const s = await upgrade(worker, t);
+        snaps.push(await s.waitFor((m) => m.type === 'snapshot', 'snapshot'));
+        s.ws.close();
+      }
+      for (const snap of snaps) assert.ok(snap.calls.length <= 500, `${snap.calls.length} calls in one snapshot`);
+      const sum = (k) => snaps.reduce((n, s) => n + s.summary[k], 0);
+      assert.equal(sum('total'), all.length, 'the counts cover the whole board');
+      assert.equal(sum('live'), all.filter((c) => c.state === 'live').length);
+      assert.equal(sum('video'), all.filter((c) => c.mediaType === 'Video').length);
+      if (shards === 1) {
+        assert.equal(snaps[0].calls.length, 500);
+        assert.deepEqual(snaps[0].calls.map((c) => c.callId), all.slice(0, 500).map((c) => c.callId), 'the newest, in board order');
+      }
+      // A member's snapshot and counts are theirs alone.
+      const dave = mintUserSig('dave');
+      const mine = [];
+      for (const t of (await tickets(worker, dave)).tickets) {
+        const s = await upgrade(worker, t);
+        mine.push(await s.waitFor((m) => m.type === 'snapshot', 'snapshot'));
+        s.ws.close();
+      }
+      assert.deepEqual(mine.flatMap((s) => s.calls.map((c) => c.callId)), [ids[7]]);
+      assert.equal(mine.reduce((n, s) => n + s.summary.total, 0), 1);
     });
 
     test('the tickets are one per shard and the client\'s sockets see calls from every shard', { timeout: 60_000 }, async () => {

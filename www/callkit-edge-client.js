@@ -243,16 +243,27 @@ export class CallKitEdgeClient {
           clockOffsetMs: Number.isFinite(msg.now) ? msg.now - Date.now() : 0,
           summary: addSummaries([...snapshots.values()]),
         };
-      } else if (msg?.type === 'call' && msg.call?.callId) {
+      } else if (msg?.type === 'batch' && Array.isArray(msg.messages)) {
+        // Changes the edge sent together (LIVE_COALESCE_MS): applied in order, shown once.
+        if (!msg.messages.map((m) => applyChange(shard, m)).some(Boolean)) return;
+      } else if (!applyChange(shard, msg)) {
+        return; // a message this version does not know
+      }
+      if (status === 'open') emit();
+    };
+
+    // One `call` or `removed` message; false for anything else.
+    const applyChange = (shard, msg) => {
+      if (msg?.type === 'call' && msg.call?.callId) {
         calls.set(msg.call.callId, msg.call);
         shardOf.set(msg.call.callId, shard);
       } else if (msg?.type === 'removed' && typeof msg.callId === 'string') {
         calls.delete(msg.callId);
         shardOf.delete(msg.callId);
       } else {
-        return; // a message this version does not know
+        return false;
       }
-      if (status === 'open') emit();
+      return true;
     };
 
     const connect = async () => {

@@ -2,6 +2,7 @@
 //! reach it: `Board`, the app's board over its shards, and `BoardStub`, one
 //! shard. The model it serves is `crate::board`.
 
+mod coalesce;
 mod object;
 mod reconcile;
 pub mod shards;
@@ -337,6 +338,7 @@ mod tests {
             reconcile_after: Duration::from_secs(reconcile),
             keep_ended: Duration::from_secs(keep),
             ticket_secret: callkit_core::secret::Secret::new("s"),
+            coalesce_ms: 0,
             shards: 1,
             previous_shards: None,
             max_calls: 10,

@@ -4,6 +4,7 @@
 //! isolate's state from `crate::app`.
 
 use std::cell::Cell;
+use std::rc::Rc;
 
 use callkit_core::models::WebhookEvent;
 use serde::Serialize;
@@ -12,6 +13,7 @@ use worker::{
     Result, ScheduledTime, State, WebSocket, WebSocketIncomingMessage,
 };
 
+use super::coalesce::Outbox;
 use super::store::Store;
 use super::{
     paths, reconcile, sockets, tickets, Outcome, KNOWN_ONLY_HEADER, MAX_CALLS_HEADER,
@@ -28,6 +30,8 @@ pub struct CallBoard {
     store: Option<Store>,
     /// An alarm is known to be set; checked against storage once per wake-up.
     alarm_armed: Cell<bool>,
+    /// Changes waiting to go out together (`LIVE_COALESCE_MS`).
+    outbox: Rc<Outbox>,
 }
 
 #[derive(Serialize)]
@@ -54,6 +58,7 @@ impl DurableObject for CallBoard {
             env,
             store,
             alarm_armed: Cell::new(false),
+            outbox: Rc::default(),
         }
     }
 
@@ -70,8 +75,7 @@ impl DurableObject for CallBoard {
     async fn alarm(&self) -> Result<Response> {
         self.alarm_armed.set(false);
         let now = now_ms();
-        let app =
-            app::get_or_init(&self.env).map_err(|e| worker::Error::RustError(e.to_string()))?;
+        let app = self.app()?;
         let store = self.store()?;
         reconcile::run(&self.state, store, &app.client, &app.live, now).await?;
         let next_close = sockets::close_expired(&self.state, now);
@@ -119,6 +123,10 @@ impl DurableObject for CallBoard {
 }
 
 impl CallBoard {
+    fn app(&self) -> Result<Rc<app::EdgeState>> {
+        app::get_or_init(&self.env).map_err(|e| worker::Error::RustError(e.to_string()))
+    }
+
     fn store(&self) -> Result<&Store> {
         self.store
             .as_ref()
@@ -155,13 +163,13 @@ impl CallBoard {
         let (tracked, changed) = board::apply(existing, &event);
         if changed {
             store.save(&tracked, now)?;
-            sockets::broadcast(
-                &self.state,
-                &tracked.call,
-                &Message::Call {
-                    call: &tracked.call,
-                },
-            );
+            let text = Message::Call {
+                call: &tracked.call,
+            }
+            .to_json();
+            let window = self.app()?.live.coalesce_ms;
+            self.outbox
+                .send(&self.state, window, sockets::routes(&tracked.call), text);
         } else {
             store.touch(event.call_id(), now)?;
         }
@@ -219,8 +227,7 @@ impl CallBoard {
         if self.alarm_armed.get() || self.store()?.is_empty()? {
             return Ok(());
         }
-        let app =
-            app::get_or_init(&self.env).map_err(|e| worker::Error::RustError(e.to_string()))?;
+        let app = self.app()?;
         ensure_alarm_by(&self.state, now_ms() + super::alarm_interval_ms(&app.live)).await?;
         self.alarm_armed.set(true);
         Ok(())

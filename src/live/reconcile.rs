@@ -129,6 +129,7 @@ mod tests {
             reconcile_after: Duration::from_secs(reconcile),
             keep_ended: Duration::from_secs(600),
             ticket_secret: Secret::new("s"),
+            coalesce_ms: 0,
             shards,
             previous_shards: None,
             max_calls: 10,

@@ -126,13 +126,23 @@ pub fn close_expired(state: &State, now_ms: u64) -> Option<u64> {
 /// Sends `message` about `call` to every socket allowed to see the call.
 pub fn broadcast(state: &State, call: &LiveCall, message: &Message) {
     let text = message.to_json();
-    let mut sockets = tagged(state, ADMIN_TAG);
-    for user in call.participants() {
-        sockets.extend(tagged(state, &user_tag(user)));
+    for tag in routes(call) {
+        send_to(state, &tag, &text);
     }
-    for socket in sockets {
+}
+
+/// The routing tags of every socket allowed to see `call`.
+pub fn routes(call: &LiveCall) -> Vec<String> {
+    let mut tags = vec![ADMIN_TAG.to_owned()];
+    tags.extend(call.participants().into_iter().map(user_tag));
+    tags
+}
+
+/// Sends `text` to every socket with `tag`.
+pub fn send_to(state: &State, tag: &str, text: &str) {
+    for socket in tagged(state, tag) {
         // A socket closing under us is not the board's failure.
-        let _ = socket.send_with_str(&text);
+        let _ = socket.send_with_str(text);
     }
 }
 

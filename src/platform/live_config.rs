@@ -31,6 +31,9 @@ pub struct LiveConfig {
     pub keep_ended: Duration,
     /// Signs socket tickets: the app's secret key, or its static admin UserSig.
     pub ticket_secret: Secret,
+    /// `LIVE_COALESCE_MS`: changes to a socket within this window go as one
+    /// frame; 0 sends each at once.
+    pub coalesce_ms: u64,
     /// `LIVE_SHARDS`: calls are spread over this many objects by CallId.
     pub shards: u16,
     /// `LIVE_SHARDS_PREVIOUS`: the count before a change, while calls placed
@@ -55,6 +58,7 @@ impl LiveConfig {
             )?,
             keep_ended: seconds(get, names::LIVE_KEEP_ENDED_SECS, DEFAULT_KEEP_ENDED_SECS)?,
             ticket_secret: Secret::new(ticket_secret),
+            coalesce_ms: within(get, names::LIVE_COALESCE_MS, 0, 0..=1_000, "milliseconds")?,
             shards: shard_count(get, names::LIVE_SHARDS)?.unwrap_or(1),
             previous_shards: shard_count(get, names::LIVE_SHARDS_PREVIOUS)?,
             max_calls: within(
@@ -181,5 +185,11 @@ mod tests {
             );
         }
         assert_eq!(c.ticket_secret.expose(), "app-secret");
+        assert_eq!(parse(&[]).unwrap().coalesce_ms, 0);
+        assert_eq!(
+            parse(&[("LIVE_COALESCE_MS", "50")]).unwrap().coalesce_ms,
+            50
+        );
+        assert!(parse(&[("LIVE_COALESCE_MS", "1001")]).is_err());
     }
 }

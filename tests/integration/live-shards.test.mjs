@@ -1,7 +1,8 @@
 // The live board over LIVE_SHARDS objects (docs/live-board.md, Shards), with 1 and with 4:
 // every call lands once and replays stay in its shard, members still see only their calls,
 // GET /live/calls fans in over every shard, the client's sockets (one per shard) see calls
-// from all of them, and changing the count the documented way loses nothing.
+// from all of them, changing the count the documented way loses nothing, snapshots stay
+// bounded, and coalesced fan-out batches a socket's changes.
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -175,5 +176,45 @@ describe('changing LIVE_SHARDS while calls are live loses nothing', () => {
     calls = await board(worker, admin);
     assertOnceAndOrdered(calls, [...old, ...fresh]);
     assert.ok([...old, ...fresh].every((id) => calls.find((c) => c.callId === id).state === 'ended'));
+  });
+});
+
+describe('coalesced fan-out (LIVE_COALESCE_MS)', () => {
+  let worker;
+  before(async () => {
+    worker = await startBareWorker({
+      emulator, vars: { ...VARS, LIVE_SHARDS: '2', LIVE_COALESCE_MS: '200' }, callBoard: true, rateLimit: NO_LIMIT,
+    });
+  });
+  after(async () => worker?.stop());
+
+  test('changes within the window reach a socket as one batch frame; the client applies both forms', { timeout: 60_000 }, async () => {
+    const client = new CallKitEdgeClient({ baseUrl: worker.url, token: admin, WebSocket: NodeWebSocket });
+    let latest = { calls: [], status: 'connecting' };
+    const stop = client.subscribe((calls, status) => { latest = { calls, status }; });
+    const raw = [];
+    for (const t of (await tickets(worker, admin)).tickets) {
+      const s = await upgrade(worker, t);
+      await s.waitFor((m) => m.type === 'snapshot', 'snapshot');
+      raw.push(s);
+    }
+    try {
+      await eventually(() => latest.status === 'open', 'open');
+      const ids = Array.from({ length: 20 }, (_, i) => `batched-${i}`);
+      await Promise.all(ids.map((id) => deliver(worker, startEvent(id, Date.now()))));
+      await eventually(() => ids.every((id) => latest.calls.some((c) => c.callId === id)), 'every call through the client');
+      await eventually(() => raw.flatMap((s) => s.messages).flatMap((m) => (m.type === 'batch' ? m.messages : [m]))
+        .filter((m) => m.type === 'call' && ids.includes(m.call.callId)).length === ids.length, 'every change on the raw sockets');
+      const frames = raw.flatMap((s) => s.messages).filter((m) => m.type === 'batch' || (m.type === 'call' && ids.includes(m.call.callId)));
+      assert.ok(frames.some((m) => m.type === 'batch'), 'at least one batch frame');
+      assert.ok(frames.length < ids.length, `${frames.length} frames for ${ids.length} changes`);
+      // A lone change in a quiet window goes as it is.
+      await deliver(worker, startEvent('alone', Date.now()));
+      const alone = await eventually(() => raw.flatMap((s) => s.messages).find((m) => m.type === 'call' && m.call.callId === 'alone'), 'a plain frame');
+      assert.equal(alone.type, 'call');
+    } finally {
+      stop();
+      for (const s of raw) s.ws.close();
+    }
   });
 });

@@ -104,7 +104,14 @@ async function forgedTickets(worker, n, parallel) {
     const hex = (bytes) => Buffer.from(Array.from({ length: bytes }, () => Math.floor(Math.random() * 256))).toString('hex');
     const ticket = `01${hex(16)}${(Date.now() + 30_000).toString(16).padStart(16, '0')}${'0'.repeat(16)}0000${'01'}${Buffer.from('bench-admin').toString('hex')}${hex(32)}`;
     const ws = new WebSocket(`ws://127.0.0.1:${worker.port}/api/v1/live?ticket=${ticket}`);
-    const done = (status) => { statuses.set(status, (statuses.get(status) ?? 0) + 1); ws.terminate(); resolve(); };
+    let counted = false; // terminate() after a refusal reports an error too
+    const done = (status) => {
+      if (counted) return;
+      counted = true;
+      statuses.set(status, (statuses.get(status) ?? 0) + 1);
+      ws.terminate();
+      resolve();
+    };
     ws.once('unexpected-response', (_q, res) => { res.resume(); done(res.statusCode); });
     ws.once('open', () => done(101));
     ws.once('error', () => done('error'));

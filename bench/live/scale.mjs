@@ -60,7 +60,10 @@ export async function snapshotAtScale(s, upstream, adminToken, count) {
         UserList: [{ User_Account: `u${i % 40}`, Status: 'Calling' }, { User_Account: `u${(i + 1) % 40}`, Status: 'Waiting' }],
         EventTime: at + i,
       });
-      const res = await s.request(worker.url + path, { method: 'POST', body, agent });
+      // A keep-alive connection the server closed as it was reused: the same delivery again
+      // (the board answers a repeat as a replay).
+      const send = () => s.request(worker.url + path, { method: 'POST', body, agent });
+      const res = await send().catch(send);
       if (res.status !== 200) throw new Error(`webhook ${i}: ${res.status} ${res.body.slice(0, 200)}`);
     }
   };

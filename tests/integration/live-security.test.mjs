@@ -14,7 +14,7 @@ import { assertNoSecrets, assertProblem, collectSecrets, httpRequest, ROOT, slee
 import { startBareWorker } from './bare-workerd.mjs';
 import { DEMO_KEY, mintUserSig } from './tokens.mjs';
 import {
-  URL_KEY, bareLogs, board, deliver, eventually, objectSocketLines, signTicket, startEvent, tickets, upgrade, within,
+  URL_KEY, bareLogs, board, deliver, endEvent, eventually, objectSocketLines, signTicket, startEvent, tickets, upgrade, within,
 } from './live-helpers.mjs';
 
 const admin = mintUserSig('administrator');
@@ -126,6 +126,23 @@ describe('finding 1: per-address limit on the socket and unproven webhooks', () 
     const big = { ...startEvent('big', Date.now()), Padding: 'x'.repeat(100 * 1024) };
     assertProblem(keep(await deliver(worker, big, { query: { key: 'wrong' } })), 401, 'webhook_unauthenticated');
     assertProblem(keep(await deliver(worker, big)), 413, 'body_too_large');
+  });
+});
+
+describe('finding 6: bounded state', () => {
+  test('a shard full at LIVE_MAX_CALLS takes no new call, still updates its own, and says so in its log', async () => {
+    const full = await startBareWorker({ emulator, vars: { ...VARS, LIVE_MAX_CALLS: '3' }, callBoard: true, rateLimit: NO_LIMIT });
+    try {
+      const at = Date.now();
+      for (let i = 0; i < 4; i++) assert.equal(keep(await deliver(full, startEvent(`cap-${i}`, at + i))).status, 200);
+      const ids = (await board(full, admin)).map((c) => c.callId).sort();
+      assert.deepEqual(ids, ['cap-0', 'cap-1', 'cap-2']);
+      assert.match(bareLogs(full), /"kind":"board","event":"full","maxCalls":3/);
+      assert.equal(keep(await deliver(full, endEvent('cap-1', at + 10))).status, 200);
+      assert.equal((await board(full, admin)).find((c) => c.callId === 'cap-1').state, 'ended', 'a call it holds still changes');
+    } finally {
+      await full.stop();
+    }
   });
 });
 

@@ -329,20 +329,9 @@ fn headers(pairs: &[(&str, &str)]) -> Result<web_sys::Headers, BoardError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     fn live(reconcile: u64, keep: u64) -> LiveConfig {
-        LiveConfig {
-            callback_token: None,
-            url_key: None,
-            reconcile_after: Duration::from_secs(reconcile),
-            keep_ended: Duration::from_secs(keep),
-            ticket_secret: callkit_core::secret::Secret::new("s"),
-            coalesce_ms: 0,
-            shards: 1,
-            previous_shards: None,
-            max_calls: 10,
-        }
+        LiveConfig::for_tests(reconcile, keep, 1)
     }
 
     #[test]

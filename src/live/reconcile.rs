@@ -120,20 +120,9 @@ pub fn millis(d: std::time::Duration) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use callkit_core::secret::Secret;
 
     fn live(reconcile: u64, shards: u16) -> LiveConfig {
-        LiveConfig {
-            callback_token: None,
-            url_key: None,
-            reconcile_after: Duration::from_secs(reconcile),
-            keep_ended: Duration::from_secs(600),
-            ticket_secret: Secret::new("s"),
-            coalesce_ms: 0,
-            shards,
-            previous_shards: None,
-            max_calls: 10,
-        }
+        LiveConfig::for_tests(reconcile, 600, shards)
     }
 
     #[test]

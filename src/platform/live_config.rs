@@ -82,6 +82,24 @@ impl LiveConfig {
     }
 }
 
+#[cfg(test)]
+impl LiveConfig {
+    /// The board's settings in its tests: no secrets, these periods and shards.
+    pub fn for_tests(reconcile_secs: u64, keep_secs: u64, shards: u16) -> Self {
+        Self {
+            callback_token: None,
+            url_key: None,
+            reconcile_after: Duration::from_secs(reconcile_secs),
+            keep_ended: Duration::from_secs(keep_secs),
+            ticket_secret: Secret::new("s"),
+            coalesce_ms: 0,
+            shards,
+            previous_shards: None,
+            max_calls: 10,
+        }
+    }
+}
+
 /// A webhook secret, refused when shorter than `MIN_SECRET_BYTES`: a short
 /// key in a URL, or a short token under an unkeyed hash, can be guessed.
 fn strong_secret(get: Get<'_>, name: &'static str) -> Result<Option<Secret>, ConfigError> {

@@ -105,7 +105,10 @@ export interface RecordPage {
 
 export interface CallbackConfig {
   requestId: string;
+  /** The configured URL without its `key` parameter (a secret, never answered). */
   url: string;
+  /** The configured URL carries a `key` parameter. */
+  keyed: boolean;
   commands: CallbackCommand[];
 }
 
@@ -152,6 +155,8 @@ export interface LiveCall {
   endedBy: 'webhook' | 'reconcile' | null;
   updatedAt: number;
   members: LiveMember[];
+  /** Members who left and are no longer listed (a call lists at most 64); absent when none. */
+  leftOmitted?: number;
 }
 
 export interface LiveCalls {
@@ -162,8 +167,10 @@ export interface LiveCalls {
 }
 
 export interface LiveTicket {
-  /** One use, for `GET /api/v1/live?ticket=…`. */
+  /** One use, for `GET /api/v1/live?ticket=…`: the first shard's. */
   ticket: string;
+  /** One per shard of the board, in shard order: open a socket with each. */
+  tickets: string[];
   /** Seconds. */
   expiresIn: number;
 }
@@ -179,6 +186,19 @@ export interface LiveDetail {
   final: boolean;
   /** The edge's clock minus this one, from the last snapshot, in ms. */
   clockOffsetMs: number;
+  /**
+   * Counts over every call the viewer could see when the snapshots were taken; a snapshot
+   * holds the newest 500 calls per shard, so `total` may exceed the calls held. Null before.
+   */
+  summary?: LiveSummary | null;
+}
+
+export interface LiveSummary {
+  total: number;
+  live: number;
+  ended: number;
+  audio: number;
+  video: number;
 }
 
 export interface SubscribeOptions {
@@ -238,7 +258,8 @@ export class CallKitEdgeClient {
   getRecord(callId: string): Promise<RecordResult>;
   listRecords(filter?: RecordFilter): Promise<RecordPage>;
   getCallback(): Promise<CallbackConfig>;
-  setCallback(config: { url: string; commands: CallbackCommand[] }): Promise<CallbackConfig>;
+  /** `keepKey`: `url` has no `key=` and keeps the configured one. */
+  setCallback(config: { url: string; commands: CallbackCommand[]; keepKey?: boolean }): Promise<CallbackConfig>;
   deleteCallback(): Promise<DeleteCallbackResult>;
   mintUserSig(): Promise<MintedUserSig>;
   /** `GET /api/v1/me`: who the edge thinks the caller is. */
@@ -246,7 +267,8 @@ export class CallKitEdgeClient {
   liveCalls(): Promise<LiveCalls>;
   liveTicket(): Promise<LiveTicket>;
   /**
-   * Follows the live board over a WebSocket, opened with a fresh ticket on every (re)connect;
+   * Follows the live board over WebSockets (one per shard), opened with fresh tickets on every
+   * (re)connect, at once when a socket's ticket time is up (close code 4001);
    * reconnects after a drop with exponential backoff and jitter (capped at `maxDelayMs`).
    * `onChange` gets every visible call (live first, then newest first), the status and details; it is not
    * called again once the returned function has been called.

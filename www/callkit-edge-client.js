@@ -4,6 +4,8 @@
 const API = '/api/v1';
 /** The close code of a live socket that made way for a newer one of the same user. */
 const SOCKET_REPLACED = 4008;
+/** The close code of a live socket whose ticket's time (the token's, at most 1 h) is up. */
+const SOCKET_EXPIRED = 4001;
 
 /** Every failure of a call to the edge: an HTTP error, an unreadable answer or no answer. */
 export class CallKitEdgeError extends Error {
@@ -67,6 +69,18 @@ function sortCalls(calls) {
 
 // A failed ticket request that another attempt cannot fix: the token or the policy refuses,
 // or the edge has no live board. Timeouts, rate limits, 5xx and network errors are retried.
+/**
+ * The shards' snapshot counts added up (`{ total, live, ended, audio, video }`), or null when a
+ * shard sent none. A snapshot holds the newest calls only (500 per shard): `total` says how many
+ * there were when it was taken.
+ */
+function addSummaries(summaries) {
+  if (!summaries.length || summaries.some((s) => !s || typeof s !== 'object')) return null;
+  const sum = { total: 0, live: 0, ended: 0, audio: 0, video: 0 };
+  for (const s of summaries) for (const k of Object.keys(sum)) sum[k] += Number(s[k]) || 0;
+  return sum;
+}
+
 function isFinal(error) {
   const status = Number(error?.status) || 0;
   return status >= 400 && status < 500 && status !== 408 && status !== 429;
@@ -124,7 +138,11 @@ export class CallKitEdgeClient {
 
   getCallback() { return this.#request('GET', '/callback'); }
 
-  setCallback({ url, commands }) { return this.#request('PUT', '/callback', { body: { url, commands } }); }
+  /** `keepKey`: the URL has no `key=` and should keep the one configured now (answers never show it). */
+  setCallback({ url, commands, keepKey }) {
+    const body = keepKey ? { url, commands, keepKey: true } : { url, commands };
+    return this.#request('PUT', '/callback', { body });
+  }
 
   deleteCallback() { return this.#request('DELETE', '/callback'); }
 
@@ -136,14 +154,16 @@ export class CallKitEdgeClient {
   /** The live (and recently ended) calls the caller may see: `{ calls, now }`, live first, newest first. */
   liveCalls() { return this.#request('GET', '/live/calls'); }
 
-  /** A one-use, 30 s ticket to open the live socket with: `{ ticket, expiresIn }`. */
+  /** One-use, 30 s tickets to open the live sockets with, one per shard: `{ ticket, tickets, expiresIn }`. */
   liveTicket() { return this.#request('POST', '/live/ticket'); }
 
   /**
-   * Follows the live calls over a WebSocket. `onChange(calls, status, detail)` is called with
+   * Follows the live calls over WebSockets, one per shard of the board (one ticket each).
+   * `onChange(calls, status, detail)` is called with
    * every call the caller may see (live first, then newest first), the connection status (`connecting`, `open`,
    * `closed`) and `{ error, retryAt, final, clockOffsetMs }`. Every connection, first or not,
-   * opens with a fresh ticket (the bearer token never goes in a URL). After a drop the client
+   * opens with fresh tickets (the bearer token never goes in a URL); a socket whose ticket's
+   * time is up (close code 4001) is reopened at once with new ones. After a drop the client
    * reconnects on its own, with exponential backoff and jitter up to `maxDelayMs`; a refusal
    * another attempt cannot fix (401, 403, …) closes it for good (`final: true`). While
    * reconnecting, `calls` is the last list seen. Returns a function that closes the
@@ -159,10 +179,12 @@ export class CallKitEdgeClient {
       throw new TypeError('subscribe() needs a WebSocket: pass { WebSocket } to the CallKitEdgeClient constructor');
     }
     const calls = new Map();
+    const shardOf = new Map(); // callId → the socket (shard) that last spoke of it
     let status = 'connecting';
     let detail = { error: null, retryAt: null, final: false, clockOffsetMs: 0 };
     let stopped = false;
-    let socket = null;
+    let sockets = []; // one per shard, in shard order
+    let snapshots = new Map(); // shard → its snapshot's summary (counts over all its calls)
     let attempt = 0;
     let generation = 0; // a connection attempt superseded by a newer one (or by the end) drops its results
     let retryTimer = null;
@@ -182,25 +204,26 @@ export class CallKitEdgeClient {
       pingTimer = null;
     };
 
-    // Forgets `ws` without waiting for its close handshake (a dead link may never finish one).
-    const abandon = (ws) => {
-      if (!ws) return;
-      ws.onopen = null;
-      ws.onmessage = null;
-      ws.onclose = null;
-      // Closing a socket still connecting reports an error: keep a listener for it (Node's
-      // `ws` throws an error nobody listens to).
-      ws.onerror = () => {};
-      try { ws.close(1000); } catch { /* not open yet, or already gone */ }
-      if (socket === ws) socket = null;
+    // Forgets every socket without waiting for its close handshake (a dead link may never finish one).
+    const abandonAll = () => {
+      for (const ws of sockets) {
+        ws.onopen = null;
+        ws.onmessage = null;
+        ws.onclose = null;
+        // Closing a socket still connecting reports an error: keep a listener for it (Node's
+        // `ws` throws an error nobody listens to).
+        ws.onerror = () => {};
+        try { ws.close(1000); } catch { /* not open yet, or already gone */ }
+      }
+      sockets = [];
       stopHeartbeat();
     };
 
-    const scheduleRetry = (error) => {
+    const scheduleRetry = (error, { now = false } = {}) => {
       if (stopped) return;
-      let wait = reconnectDelay(attempt, { minDelayMs, maxDelayMs, random });
+      let wait = now ? 0 : reconnectDelay(attempt, { minDelayMs, maxDelayMs, random });
       if (Number.isFinite(error?.retryAfter)) wait = Math.max(wait, error.retryAfter * 1000);
-      attempt += 1;
+      if (!now) attempt += 1;
       status = 'closed';
       detail = { ...detail, error: error ?? null, retryAt: Date.now() + wait, final: false };
       clearTimeout(retryTimer);
@@ -214,43 +237,61 @@ export class CallKitEdgeClient {
       emit();
     };
 
-    const onMessage = (ws, data) => {
+    const onMessage = (shard, data) => {
       if (typeof data !== 'string' || data === 'pong') return;
       let msg;
       try { msg = JSON.parse(data); } catch { return; }
       if (msg?.type === 'snapshot' && Array.isArray(msg.calls)) {
-        calls.clear();
-        for (const call of msg.calls) if (call?.callId) calls.set(call.callId, call);
+        // A shard's snapshot replaces what that shard said before, and nothing of the others.
+        for (const [id, k] of shardOf) if (k === shard) { calls.delete(id); shardOf.delete(id); }
+        for (const call of msg.calls) if (call?.callId) { calls.set(call.callId, call); shardOf.set(call.callId, shard); }
+        snapshots.set(shard, msg.summary ?? null);
+        if (snapshots.size < sockets.length) return;
         attempt = 0;
         status = 'open';
         detail = {
           error: null, retryAt: null, final: false,
           clockOffsetMs: Number.isFinite(msg.now) ? msg.now - Date.now() : 0,
+          summary: addSummaries([...snapshots.values()]),
         };
-      } else if (msg?.type === 'call' && msg.call?.callId) {
-        calls.set(msg.call.callId, msg.call);
-      } else if (msg?.type === 'removed' && typeof msg.callId === 'string') {
-        calls.delete(msg.callId);
-      } else {
+      } else if (msg?.type === 'batch' && Array.isArray(msg.messages)) {
+        // Changes the edge sent together (LIVE_COALESCE_MS): applied in order, shown once.
+        if (!msg.messages.map((m) => applyChange(shard, m)).some(Boolean)) return;
+      } else if (!applyChange(shard, msg)) {
         return; // a message this version does not know
       }
-      if (socket === ws) emit();
+      if (status === 'open') emit();
+    };
+
+    // One `call` or `removed` message; false for anything else.
+    const applyChange = (shard, msg) => {
+      if (msg?.type === 'call' && msg.call?.callId) {
+        calls.set(msg.call.callId, msg.call);
+        shardOf.set(msg.call.callId, shard);
+      } else if (msg?.type === 'removed' && typeof msg.callId === 'string') {
+        calls.delete(msg.callId);
+        shardOf.delete(msg.callId);
+      } else {
+        return false;
+      }
+      return true;
     };
 
     const connect = async () => {
       clearTimeout(retryTimer);
       retryTimer = null;
-      abandon(socket);
+      abandonAll();
       if (stopped) return;
       const gen = ++generation;
       status = 'connecting';
       detail = { ...detail, retryAt: null };
       emit();
 
-      let ticket;
+      let tickets;
       try {
-        ({ ticket } = await this.liveTicket());
-        if (typeof ticket !== 'string' || !ticket) {
+        const answer = await this.liveTicket();
+        tickets = Array.isArray(answer?.tickets) && answer.tickets.length ? answer.tickets : [answer?.ticket];
+        if (!tickets.every((t) => typeof t === 'string' && t)) {
           throw new CallKitEdgeError({ status: 200, code: 'bad_response', title: 'Unreadable answer',
             detail: 'The edge answered the ticket request without a ticket.' });
         }
@@ -262,51 +303,55 @@ export class CallKitEdgeClient {
       }
       if (stopped || gen !== generation) return;
 
-      let ws;
+      snapshots = new Map();
       try {
-        ws = new WebSocketImpl(this.#wsUrl(`/live?ticket=${encodeURIComponent(ticket)}`));
+        sockets = tickets.map((t) => new WebSocketImpl(this.#wsUrl(`/live?ticket=${encodeURIComponent(t)}`)));
       } catch (error) {
+        abandonAll();
         scheduleRetry(error);
         return;
       }
-      socket = ws;
-      let awaitingPong = false;
-      ws.onopen = () => {
-        stopHeartbeat();
-        // Any message proves the link alive; a ping that got nothing back by the next one means
-        // a connection that died without a close (a sleeping laptop, a lost network): drop it.
-        pingTimer = setInterval(() => {
-          if (awaitingPong) {
-            abandon(ws);
-            scheduleRetry(new CallKitEdgeError({ status: 0, code: 'network_error', title: 'Connection lost',
-              detail: 'The live connection stopped answering.' }));
-            return;
-          }
-          awaitingPong = true;
-          try { ws.send('ping'); } catch { /* closing: onclose follows */ }
-        }, pingIntervalMs);
-      };
-      ws.onmessage = (event) => {
-        awaitingPong = false;
-        onMessage(ws, event.data);
-      };
-      ws.onerror = () => { /* onclose follows with the details there are */ };
-      ws.onclose = (event) => {
-        if (socket !== ws) return;
-        socket = null;
-        stopHeartbeat();
-        if (event?.code === SOCKET_REPLACED) {
-          // A newer socket of the same user (another tab) took this one's place:
-          // reconnecting would only push that one out in turn.
-          finish(new CallKitEdgeError({ status: 0, code: 'socket_replaced', title: 'Opened elsewhere',
-            detail: 'Live updates moved to a newer window of your account. Reconnect to take them back.' }));
+      const mine = sockets;
+      const awaiting = new Set();
+      stopHeartbeat();
+      // Any message proves a link alive; a ping that got nothing back by the next one means
+      // a connection that died without a close (a sleeping laptop, a lost network): drop them.
+      pingTimer = setInterval(() => {
+        if (awaiting.size > 0) {
+          abandonAll();
+          scheduleRetry(new CallKitEdgeError({ status: 0, code: 'network_error', title: 'Connection lost',
+            detail: 'The live connection stopped answering.' }));
           return;
         }
-        scheduleRetry(new CallKitEdgeError({
-          status: 0, code: 'connection_closed', title: 'Connection closed',
-          detail: `The live connection closed (code ${event?.code ?? 'unknown'}).`,
-        }));
-      };
+        for (const ws of mine) {
+          awaiting.add(ws);
+          try { ws.send('ping'); } catch { /* closing: onclose follows */ }
+        }
+      }, pingIntervalMs);
+      mine.forEach((ws, shard) => {
+        ws.onmessage = (event) => {
+          awaiting.delete(ws);
+          onMessage(shard, event.data);
+        };
+        ws.onerror = () => { /* onclose follows with the details there are */ };
+        ws.onclose = (event) => {
+          if (sockets !== mine) return;
+          abandonAll();
+          if (event?.code === SOCKET_REPLACED) {
+            // A newer socket of the same user (another tab) took this one's place:
+            // reconnecting would only push that one out in turn.
+            finish(new CallKitEdgeError({ status: 0, code: 'socket_replaced', title: 'Opened elsewhere',
+              detail: 'Live updates moved to a newer window of your account. Reconnect to take them back.' }));
+            return;
+          }
+          const error = new CallKitEdgeError({
+            status: 0, code: 'connection_closed', title: 'Connection closed',
+            detail: `The live connection closed (code ${event?.code ?? 'unknown'}).`,
+          });
+          // A ticket whose time is up is not a failure: new tickets at once.
+          scheduleRetry(error, { now: event?.code === SOCKET_EXPIRED });
+        };
+      });
     };
 
     const unsubscribe = () => {
@@ -315,7 +360,7 @@ export class CallKitEdgeClient {
       generation += 1;
       clearTimeout(retryTimer);
       retryTimer = null;
-      abandon(socket);
+      abandonAll();
     };
     /** Reconnects now instead of at the scheduled time (or after a final close). */
     unsubscribe.reconnect = () => {

@@ -41,14 +41,16 @@ export function buildModules(dir, main = 'worker/shim.mjs') {
 /**
  * Writes `dir/config.capnp` for one worker listening on 127.0.0.1:`port`.
  * `modules`: [{ name, kind }] with files under `dir`; `vars`: text bindings;
- * `rateLimit`: { limit, period } binds RATE_LIMITER like `wrangler dev` does.
+ * `rateLimit`: { limit, period } binds RATE_LIMITER like `wrangler dev` does;
+ * `ipRateLimit` binds IP_RATE_LIMITER (the per-address limit on the live
+ * socket and unproven webhooks), by default with `rateLimit`'s numbers.
  * `durableObjects`: [{ binding, className, sql }] namespaces of classes the
  * worker exports, each bound under `binding` (SQLite API with `sql: true`);
  * `durableObjectStorage`: where they keep their data, an absolute directory
  * path (workerd's `localDisk`) or `'memory'` (gone with the process; workerd
  * then offers no SQL API, so SQLite-backed classes need a directory).
  */
-export function writeConfig(dir, { port, modules, vars = {}, rateLimit, flags = [], durableObjects = [], durableObjectStorage = 'memory' }) {
+export function writeConfig(dir, { port, modules, vars = {}, rateLimit, ipRateLimit = rateLimit, flags = [], durableObjects = [], durableObjectStorage = 'memory' }) {
   const bindings = Object.entries(vars).map(([name, value]) => `(name = ${str(name)}, text = ${str(value)})`);
   for (const o of durableObjects) {
     bindings.push(`(name = ${str(o.binding)}, durableObjectNamespace = (className = ${str(o.className)}))`);
@@ -62,13 +64,14 @@ export function writeConfig(dir, { port, modules, vars = {}, rateLimit, flags = 
     ? `durableObjectNamespaces = [${namespaces.join(', ')}],
   durableObjectStorage = ${onDisk ? '(localDisk = "do-storage")' : '(inMemory = void)'},`
     : '';
-  if (rateLimit) {
-    const inner = { namespaceId: 'RATE_LIMITER', limit: rateLimit.limit, period: rateLimit.period };
+  for (const [name, limits] of [['RATE_LIMITER', rateLimit], ['IP_RATE_LIMITER', ipRateLimit]]) {
+    if (!limits) continue;
+    const inner = { namespaceId: name, limit: limits.limit, period: limits.period };
     const innerBindings = Object.entries(inner).map(([n, v]) => `(name = ${str(n)}, json = ${str(JSON.stringify(v))})`);
-    bindings.push(`(name = "RATE_LIMITER", wrapped = (moduleName = ${str(RATELIMIT_MODULE)}, innerBindings = [${innerBindings.join(', ')}]))`);
+    bindings.push(`(name = ${str(name)}, wrapped = (moduleName = ${str(RATELIMIT_MODULE)}, innerBindings = [${innerBindings.join(', ')}]))`);
   }
   const mods = modules.map((m) => `(name = ${str(m.name)}, ${m.kind} = embed ${str(m.name)})`);
-  const extensions = rateLimit
+  const extensions = rateLimit || ipRateLimit
     ? `extensions = [(modules = [(name = ${str(RATELIMIT_MODULE)}, esModule = embed "ratelimit.worker.js", internal = true)])],`
     : '';
   const text = `using Workerd = import "/workerd/workerd.capnp";

@@ -18,6 +18,7 @@ import { BUILD, ROOT, benchSession, die, envInt, Fatal } from '../edge/session.m
 import { profileWhile } from '../edge/profile.mjs';
 import { DEMO_KEY, DEMO_SDKAPPID, mintUserSig } from '../edge/tokens.mjs';
 import { callScript, mismatch, rng, webhookPath } from './webhooks.mjs';
+import { floodWhileServing, shardIngest, snapshotAtScale } from './scale.mjs';
 
 const int = envInt;
 const INGEST_SECS = Math.max(1, int('BENCH_INGEST_SECS', 10));
@@ -43,7 +44,15 @@ for (const s of STORAGES) {
 }
 const STORAGE_LABEL = { disk: 'SQLite on local disk', tmpfs: 'SQLite on tmpfs' };
 const PROFILE = process.env.BENCH_PROFILE === '1';
-const PHASES = new Set((process.env.BENCH_PHASES || 'ingest,fanout').split(',').map((s) => s.trim()));
+const PHASES = new Set((process.env.BENCH_PHASES || 'ingest,fanout,shards,snapshot,flood').split(',').map((s) => s.trim()));
+/** LIVE_SHARDS values the `shards` phase runs ingest with. */
+const SHARD_COUNTS = (process.env.BENCH_SHARDS || '1,2,4').split(',').map(Number).filter((n) => n >= 1);
+/** Live calls on the board for the `snapshot` phase. */
+const SNAPSHOT_CALLS = Math.max(1, int('BENCH_SNAPSHOT_CALLS', 10_000));
+/** Forged tickets and unproven webhooks of the `flood` phase (each). */
+const FLOOD = Math.max(1, int('BENCH_FLOOD', 10_000));
+/** LIVE_COALESCE_MS values the fan-out runs with (0: a frame per change). */
+const COALESCE = (process.env.BENCH_COALESCE_MS || '0,50').split(',').map(Number).filter((n) => n >= 0);
 
 /** The issue's targets. */
 const TARGET_RATE = 1000; // webhooks/s applied
@@ -141,7 +150,7 @@ function settings(upstream) {
 }
 
 /** A fresh copy of the build in its own workerd, with its own (empty) board. */
-async function startWorker(name, upstream, { storage, inspector = false }) {
+async function startWorker(name, upstream, { storage, inspector = false, shards = 1, coalesceMs = 0 }) {
   const dir = join(TMP, name);
   mkdirSync(dir, { recursive: true });
   cpSync(BUILD, dir, { recursive: true }); // frozen: build/ may be rebuilt meanwhile
@@ -156,7 +165,7 @@ async function startWorker(name, upstream, { storage, inspector = false }) {
   writeConfig(dir, {
     port,
     modules: buildModules(dir),
-    vars: settings(upstream.url),
+    vars: { ...settings(upstream.url), LIVE_SHARDS: String(shards), LIVE_COALESCE_MS: String(coalesceMs) },
     rateLimit: { limit: 1e9, period: 60 }, // as bench-edge: never reached
     durableObjects: [{ binding: 'CALL_BOARD', className: 'CallBoard', sql: true }],
     durableObjectStorage: storageDir,
@@ -346,8 +355,12 @@ async function openSocket(worker, user, token, agent) {
     ws.on('message', (data) => {
       const at = performance.now(); // before parsing: the arrival, not our own cost
       const msg = JSON.parse(data.toString());
-      if (msg.type === 'call') socket.arrivals.push([`${msg.call.callId}@${msg.call.updatedAt}`, at]);
-      else if (msg.type === 'snapshot') resolveSnap();
+      for (const m of msg.type === 'batch' ? msg.messages : [msg]) {
+        if (m.type === 'call') socket.arrivals.push([`${m.call.callId}@${m.call.updatedAt}`, at]);
+      }
+      if (msg.type === 'batch') socket.frames = (socket.frames ?? 0) + 1;
+      if (msg.type === 'call' || msg.type === 'batch') return;
+      if (msg.type === 'snapshot') resolveSnap();
       else socket.other += 1;
     });
   });
@@ -413,8 +426,8 @@ async function drain(sockets, sent, ms) {
   }
 }
 
-async function fanout(upstream, adminToken, storage) {
-  const worker = await startWorker(`fanout-${storage}`, upstream, { storage, inspector: PROFILE });
+async function fanout(upstream, adminToken, storage, coalesceMs = 0) {
+  const worker = await startWorker(`fanout-${storage}-${coalesceMs}`, upstream, { storage, inspector: PROFILE, coalesceMs });
   const agent = new Agent({ keepAlive: true, maxSockets: 4 });
   const viewers = [
     ...USERS.slice(0, MEMBER_SOCKETS).map((u) => [u, mintUserSig(u, { expire: 6 * 3600 })]),
@@ -488,6 +501,7 @@ async function fanout(upstream, adminToken, storage) {
   const last = sortNum([...lastSocket.values()]);
   return {
     storage,
+    coalesceMs,
     events: run.sent.length,
     pairs: sorted.length,
     expected,
@@ -562,7 +576,7 @@ function reportIngest(r) {
 }
 
 function reportFanout(f) {
-  out(`fan-out, ${STORAGE_LABEL[f.storage]}: ${SOCKETS} sockets (${SOCKETS - MEMBER_SOCKETS} admins, ${MEMBER_SOCKETS} members), ${FANOUT_RATE} webhooks/s for ${FANOUT_SECS} s (after ${WARMUP_SECS} s warm-up)`);
+  out(`fan-out, ${STORAGE_LABEL[f.storage]}, LIVE_COALESCE_MS=${f.coalesceMs}: ${SOCKETS} sockets (${SOCKETS - MEMBER_SOCKETS} admins, ${MEMBER_SOCKETS} members), ${FANOUT_RATE} webhooks/s for ${FANOUT_SECS} s (after ${WARMUP_SECS} s warm-up)`);
   out(`  webhooks sent       ${f0(f.events)}, ${f.failures.length ? `!! ${f.failures.length} not answered 200` : 'all answered 200'}; at most ${f1(f.lagMs)} ms behind schedule; this process's event loop stalled at most ${f0(f.stallMs)} ms`);
   out(`  messages            ${f0(f.pairs)} (socket, webhook) pairs of ${f0(f.expected)} a socket may see; ${f.missing} missing, ${f.unexpected} not visible to their socket, ${f.duplicates} duplicates`);
   out(`  ${''.padEnd(34)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'max ms'.padStart(8)}`);
@@ -630,21 +644,29 @@ async function main() {
   const upstream = await startUpstream();
   const ingests = [];
   const fanouts = [];
+  const scaled = {};
   try {
+    const scale = { request, drive, verify, startWorker, openSocket, quantile, sortNum, cpuMs, progress, out, f0, f2, URL_KEY, DEMO_SDKAPPID };
+    if (PHASES.has('shards')) scaled.shards = await shardIngest(scale, upstream, adminToken, SHARD_COUNTS, INGEST_SECS);
+    if (PHASES.has('snapshot')) scaled.snapshot = await snapshotAtScale(scale, upstream, adminToken, SNAPSHOT_CALLS);
+    if (PHASES.has('flood')) scaled.flood = await floodWhileServing(scale, upstream, adminToken, FLOOD, INGEST_SECS);
     for (const storage of STORAGES) {
       if (PHASES.has('ingest')) {
         ingests.push(await ingest(upstream, adminToken, storage));
         reportIngest(ingests.at(-1));
       }
       if (PHASES.has('fanout')) {
-        fanouts.push(await fanout(upstream, adminToken, storage));
-        reportFanout(fanouts.at(-1));
+        for (const ms of COALESCE) {
+          fanouts.push(await fanout(upstream, adminToken, storage, ms));
+          reportFanout(fanouts.at(-1));
+        }
       }
     }
     reportTargets(ingests, fanouts);
     if (upstream.seen.requests) out(`note: the board called the upstream ${upstream.seen.requests} times (its alarm)`);
     const broken =
       ingests.some((r) => r.failures.size || r.checked.bad.length) ||
+      (scaled.shards ?? []).some((r) => r.lost) || scaled.flood?.lost ||
       fanouts.some((f) => f.missing || f.unexpected || f.duplicates || f.failures.length);
     if (broken) out('!! the board did not do what the bench sent it: the figures are not valid');
     const profiles = {};
@@ -656,6 +678,7 @@ async function main() {
         memberSockets: MEMBER_SOCKETS, fanoutRate: FANOUT_RATE, fanoutSecs: FANOUT_SECS,
         ingest: ingests.map((r) => plain({ ...r, checked: { ...r.checked, bad: r.checked.bad.slice(0, 20) } })),
         fanout: fanouts.map((f) => plain({ ...f, missingBySocket: f.missingBySocket.slice(0, 20), failures: f.failures.slice(0, 20) })),
+        scale: scaled,
       },
       profiles,
     );

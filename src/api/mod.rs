@@ -8,6 +8,7 @@ pub mod auth;
 pub mod cors;
 pub mod handlers;
 pub mod health;
+pub mod ip_limit;
 pub mod openapi;
 pub mod panic_probe;
 pub mod policy;
@@ -32,7 +33,7 @@ use self::router::Resolved;
 use self::serve::{serve, Serve};
 use self::state::EdgeState;
 use self::validate::CallId;
-use crate::live::BoardStub;
+use crate::live::Board;
 use crate::platform::capped_body::{self, BodyError};
 use crate::platform::config::ConfigError;
 use crate::platform::rate_limit::{self, RateLimitError};
@@ -105,7 +106,7 @@ async fn route(
         Serve::Public(handler) => handler(request).await,
         Serve::Board(handler) => {
             let (identity, _) = sign_in(action, &mut request).await?;
-            handler(&board_of(env, app)?, &identity).await
+            handler(&board_of(env, app), &identity).await
         }
         Serve::SignedIn(handler) => {
             let (identity, _) = sign_in(action, &mut request).await?;
@@ -197,13 +198,13 @@ pub struct Incoming<'a> {
     pub line: &'a mut AuditLine,
 }
 
-/// The app's board, one Durable Object per SDKAppID.
-fn board_of(env: &Env, app: &EdgeState) -> std::result::Result<BoardStub, ApiError> {
-    Ok(BoardStub::for_app(env, app.tencent.client.sdkappid)?)
+/// The app's board, over its `LIVE_SHARDS` Durable Objects.
+fn board_of<'a>(env: &'a Env, app: &'a EdgeState) -> Board<'a> {
+    Board::new(env, app.tencent.client.sdkappid, &app.live)
 }
 
 impl Incoming<'_> {
-    pub fn board(&self) -> std::result::Result<BoardStub, ApiError> {
+    pub fn board(&self) -> Board<'_> {
         board_of(self.env, self.app)
     }
 

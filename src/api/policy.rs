@@ -55,8 +55,9 @@ impl FromStr for Rule {
     }
 }
 
-/// What a signed-in caller may do (an action that is off never gets here).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What a signed-in caller may do (an action that is off never gets here),
+/// from the loosest to the strictest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Decision {
     Allow,
     /// Allowed only if the caller is a member of the call or record: ask upstream.
@@ -147,8 +148,17 @@ impl Policy {
         self.rules[action as usize]
     }
 
-    /// The decision for a signed-in `caller`.
+    /// The decision for a signed-in `caller`. A live ticket opens the board
+    /// that `live_calls` shows, so it is never looser than that rule.
     pub fn decide(&self, action: Action, caller: &Identity) -> Decision {
+        let own = self.decide_one(action, caller);
+        if action == Action::LiveTicket {
+            return own.max(self.decide_one(Action::LiveCalls, caller));
+        }
+        own
+    }
+
+    fn decide_one(&self, action: Action, caller: &Identity) -> Decision {
         match self.rule(action) {
             Rule::Public | Rule::SelfOnly => Decision::Allow,
             Rule::Admin | Rule::Member if caller.is_admin() => Decision::Allow,
@@ -223,6 +233,21 @@ mod tests {
             Policy::from_env(&|k| (k == ACTION_POLICY).then(|| "list_records=off".to_owned()))
                 .unwrap();
         assert_eq!(env.rule(Action::ListRecords), Rule::Off);
+    }
+
+    #[test]
+    fn a_live_ticket_is_never_looser_than_live_calls() {
+        let p = Policy::parse("live_calls=admin").unwrap();
+        assert_eq!(p.rule(Action::LiveTicket), Rule::Member);
+        assert_eq!(p.decide(Action::LiveTicket, &user()), Decision::Deny);
+        assert_eq!(p.decide(Action::LiveTicket, &admin()), Decision::Allow);
+        let p = Policy::parse("live_calls=off").unwrap();
+        assert_eq!(p.decide(Action::LiveTicket, &admin()), Decision::Deny);
+        let p = Policy::parse("live_ticket=admin").unwrap();
+        assert_eq!(
+            p.decide(Action::LiveCalls, &user()),
+            Decision::NeedsMembership
+        );
     }
 
     fn reason(spec: &str) -> String {

@@ -11,7 +11,7 @@ use super::handlers::{self, Input, Success};
 use super::problem::ApiError;
 use super::state::EdgeState;
 use super::{health, openapi, panic_probe, Incoming};
-use crate::live::BoardStub;
+use crate::live::Board;
 use crate::platform::fetch_transport::FetchTransport;
 use crate::platform::runtime::WorkerRuntime;
 
@@ -25,7 +25,7 @@ pub type EdgeInput<'a> = Input<'a, FetchTransport, WorkerRuntime>;
 
 pub enum Serve {
     Public(for<'a> fn(Incoming<'a>) -> Reply<'a>),
-    Board(for<'a> fn(&'a BoardStub, &'a Identity) -> Reply<'a>),
+    Board(for<'a> fn(&'a Board<'a>, &'a Identity) -> Reply<'a>),
     Upstream(for<'a> fn(EdgeInput<'a>) -> Reply<'a>),
     /// Answered from the caller's identity alone.
     SignedIn(for<'a> fn(&'a EdgeState, &'a Identity) -> Reply<'a>),

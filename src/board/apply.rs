@@ -29,6 +29,7 @@ pub fn apply(existing: Option<Tracked>, event: &WebhookEvent) -> (Tracked, bool)
         WebhookEvent::AfterMemberChanged(e) => members_changed(&mut tracked, e),
         WebhookEvent::AfterEndCall(e) => ended(&mut tracked, e),
     }
+    tracked.call.cap_members();
     let changed = before.as_ref() != Some(&tracked);
     (tracked, changed)
 }

@@ -65,6 +65,18 @@ pub struct LiveCall {
     /// Unix ms of the newest event applied.
     pub updated_at: u64,
     pub members: Vec<Member>,
+    /// Members who left and were dropped from `members` to keep it within
+    /// `MAX_MEMBERS` (the oldest departures first).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub left_omitted: u32,
+}
+
+/// Members one call lists at most: beyond it, departed members are counted
+/// in `left_omitted` instead, so a call cannot grow its row without bound.
+pub const MAX_MEMBERS: usize = 64;
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 impl LiveCall {
@@ -85,7 +97,33 @@ impl LiveCall {
             ended_by: None,
             updated_at: at,
             members: Vec::new(),
+            left_omitted: 0,
         }
+    }
+
+    /// Drops the earliest departures beyond `MAX_MEMBERS`; members still in
+    /// the call are always listed.
+    pub fn cap_members(&mut self) {
+        let excess = self.members.len().saturating_sub(MAX_MEMBERS);
+        if excess == 0 {
+            return;
+        }
+        let mut left: Vec<(u64, usize)> = self
+            .members
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| m.status == MemberStatus::Left)
+            .map(|(i, m)| (m.changed_at, i))
+            .collect();
+        left.sort_unstable();
+        let mut dropped: Vec<usize> = left.iter().take(excess).map(|&(_, i)| i).collect();
+        dropped.sort_unstable();
+        for i in dropped.iter().rev() {
+            self.members.remove(*i);
+        }
+        self.left_omitted = self
+            .left_omitted
+            .saturating_add(u32::try_from(dropped.len()).unwrap_or(u32::MAX));
     }
 
     pub fn is_live(&self) -> bool {
@@ -172,6 +210,46 @@ mod tests {
         assert_eq!(call.members[0].status, MemberStatus::Left);
         assert_eq!(call.members[0].changed_at, 9);
         assert_eq!(call.members[1].changed_at, 1, "already gone: unchanged");
+    }
+
+    #[test]
+    fn departed_members_beyond_the_cap_are_counted_not_listed() {
+        let mut call = LiveCall::new("c-1", 1);
+        for i in 0..MAX_MEMBERS + 10 {
+            let mut m = member(
+                &format!("u{i}"),
+                if i % 2 == 0 {
+                    MemberStatus::Left
+                } else {
+                    MemberStatus::Calling
+                },
+            );
+            m.changed_at = 1_000 - i as u64;
+            call.members.push(m);
+        }
+        call.cap_members();
+        assert_eq!(call.members.len(), MAX_MEMBERS);
+        assert_eq!(call.left_omitted, 10);
+        let calling = call
+            .members
+            .iter()
+            .filter(|m| m.status == MemberStatus::Calling)
+            .count();
+        assert_eq!(
+            calling,
+            (MAX_MEMBERS + 10) / 2,
+            "no one still in the call is dropped"
+        );
+        // The earliest departures went: the highest indexes here.
+        assert!(call.members.iter().any(|m| m.user_id == "u0"));
+        assert!(!call
+            .members
+            .iter()
+            .any(|m| m.user_id == format!("u{}", MAX_MEMBERS + 8)));
+        let json = serde_json::to_value(&call).unwrap();
+        assert_eq!(json["leftOmitted"], 10);
+        call.cap_members();
+        assert_eq!(call.left_omitted, 10, "nothing more to drop");
     }
 
     #[test]

@@ -8,7 +8,7 @@ pub mod message;
 
 pub use apply::{apply, Tracked};
 pub use call::{CallState, EndedBy, LiveCall, Member, MemberStatus};
-pub use message::Message;
+pub use message::{Message, Summary, SNAPSHOT_MAX};
 
 /// Who is looking at the board: admins see every call, others their own.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

@@ -1,24 +1,31 @@
 //! The live board's Durable Object (`CallBoard`) and the edge API's way to
-//! reach it (`BoardStub`). The model it serves is `crate::board`.
+//! reach it: `Board`, the app's board over its shards, and `BoardStub`, one
+//! shard. The model it serves is `crate::board`.
 
+mod coalesce;
 mod object;
 mod reconcile;
+pub mod shards;
 mod sockets;
 mod store;
 pub mod tickets;
 
 pub use object::CallBoard;
 
+use futures_util::future::join_all;
 use js_sys::Uint8Array;
 use worker::{Env, Request, Response, Stub};
 
 use crate::board::Viewer;
 use crate::platform::live_config::LiveConfig;
+use tickets::Ticket;
 
 /// The Durable Object binding in wrangler.toml.
 pub const BINDING: &str = "CALL_BOARD";
 /// A socket ticket's life.
 pub const TICKET_TTL_MS: u64 = 30_000;
+/// The longest a socket stays open on one ticket, whatever the token's life.
+pub const MAX_SOCKET_MS: u64 = 3_600_000;
 /// How long a delivery is remembered to answer its replay: the 60 s a
 /// `RequestTime` may be off either way.
 pub const REPLAY_WINDOW_MS: u64 = 120_000;
@@ -27,18 +34,34 @@ pub const REPLAY_WINDOW_MS: u64 = 120_000;
 mod paths {
     pub const EVENT: &str = "/event";
     pub const CALLS: &str = "/calls";
-    pub const TICKETS: &str = "/tickets";
     pub const SOCKET: &str = "/socket";
 }
 const ORIGIN: &str = "https://call-board";
 const VIEWER_HEADER: &str = "X-Board-Viewer";
 const REPLAY_HEADER: &str = "X-Board-Replay-Key";
-const TICKET_HEADER: &str = "X-Board-Ticket";
+/// The ticket's nonce, spent once by the object.
+const NONCE_HEADER: &str = "X-Board-Nonce";
+/// When the nonce may be forgotten: the ticket's expiry (ms).
+const NONCE_EXPIRES_HEADER: &str = "X-Board-Nonce-Expires";
+/// When the socket is closed with 4001 (ms).
+const SOCKET_UNTIL_HEADER: &str = "X-Board-Socket-Until";
+/// `1`: apply the event only if this shard holds the call already.
+const KNOWN_ONLY_HEADER: &str = "X-Board-Known-Only";
+/// The calls a shard may hold (`LIVE_MAX_CALLS`).
+const MAX_CALLS_HEADER: &str = "X-Board-Max-Calls";
 /// On the board's 101: the user the ticket was issued to.
 const VIEWER_ID_HEADER: &str = "X-Board-Viewer-Id";
 /// `applied`, `unchanged` or `replay`: a header, since reading a body back
 /// costs the webhook path about a tenth of its time.
 const OUTCOME_HEADER: &str = "X-Board-Outcome";
+/// What of a client's upgrade reaches the object: nothing else it sent.
+const UPGRADE_HEADERS: [&str; 5] = [
+    "Upgrade",
+    "Sec-WebSocket-Key",
+    "Sec-WebSocket-Version",
+    "Sec-WebSocket-Protocol",
+    "Sec-WebSocket-Extensions",
+];
 
 /// How often the alarm looks at the board while it holds anything.
 pub fn alarm_interval_ms(live: &LiveConfig) -> u64 {
@@ -55,6 +78,10 @@ pub enum Outcome {
     Unchanged,
     /// The same delivery was applied before.
     Replay,
+    /// Asked to apply only to a call it holds, the shard holds none.
+    Unknown,
+    /// The shard is full (`LIVE_MAX_CALLS`): a new call was not taken.
+    Full,
 }
 
 impl Outcome {
@@ -63,6 +90,8 @@ impl Outcome {
             Outcome::Applied => "applied",
             Outcome::Unchanged => "unchanged",
             Outcome::Replay => "replay",
+            Outcome::Unknown => "unknown",
+            Outcome::Full => "full",
         }
     }
 }
@@ -72,7 +101,7 @@ impl Outcome {
 pub enum BoardError {
     /// The `CALL_BOARD` binding is not configured.
     Missing,
-    /// The ticket is unknown, used or expired.
+    /// The ticket is forged, used or expired.
     InvalidTicket,
     /// The object failed; the detail is for the log.
     Failed(String),
@@ -84,35 +113,121 @@ impl From<worker::Error> for BoardError {
     }
 }
 
-/// The board of one app.
+/// The app's board: its shards, and where each call goes.
+pub struct Board<'a> {
+    env: &'a Env,
+    sdkappid: u64,
+    live: &'a LiveConfig,
+}
+
+impl<'a> Board<'a> {
+    pub fn new(env: &'a Env, sdkappid: u64, live: &'a LiveConfig) -> Self {
+        Self {
+            env,
+            sdkappid,
+            live,
+        }
+    }
+
+    pub fn live(&self) -> &LiveConfig {
+        self.live
+    }
+
+    pub fn shard(&self, shard: u16) -> Result<BoardStub, BoardError> {
+        BoardStub::for_shard(self.env, self.sdkappid, shard)
+    }
+
+    /// Applies a verified webhook in its call's shard. While the shard count
+    /// changes, a call the previous layout placed elsewhere stays there.
+    pub async fn apply(
+        &self,
+        call_id: &str,
+        body: &[u8],
+        replay_key: &str,
+    ) -> Result<Outcome, BoardError> {
+        let new = shards::shard_of(call_id, self.live.shards);
+        let max = self.live.max_calls;
+        if let Some(previous) = self.live.previous_shards {
+            let old = shards::shard_of(call_id, previous);
+            if old != new {
+                let outcome = self.shard(old)?.apply(body, replay_key, true, max).await?;
+                if outcome != Outcome::Unknown {
+                    return Ok(outcome);
+                }
+            }
+        }
+        self.shard(new)?.apply(body, replay_key, false, max).await
+    }
+
+    /// Every shard's calls that `viewer` may see, asked at once and merged.
+    pub async fn calls(&self, viewer: &Viewer) -> Result<String, BoardError> {
+        let count = self.live.shards_to_read();
+        if count == 1 {
+            return self.shard(0)?.calls(viewer).await;
+        }
+        let stubs = (0..count)
+            .map(|k| self.shard(k))
+            .collect::<Result<Vec<_>, _>>()?;
+        let answers = join_all(stubs.iter().map(|s| s.calls(viewer))).await;
+        let mut boards = Vec::with_capacity(answers.len());
+        for answer in answers {
+            let text = answer?;
+            boards
+                .push(serde_json::from_str(&text).map_err(|e| BoardError::Failed(e.to_string()))?);
+        }
+        Ok(shards::merge(boards).to_string())
+    }
+}
+
+/// One shard of the board: one Durable Object.
 pub struct BoardStub {
     stub: Stub,
 }
 
 impl BoardStub {
-    pub fn for_app(env: &Env, sdkappid: u64) -> Result<Self, BoardError> {
+    pub fn for_shard(env: &Env, sdkappid: u64, shard: u16) -> Result<Self, BoardError> {
         let namespace = env
             .durable_object(BINDING)
             .map_err(|_| BoardError::Missing)?;
-        let stub = namespace.get_by_name(&sdkappid.to_string())?;
+        let stub = namespace.get_by_name(&shards::object_name(sdkappid, shard))?;
         Ok(Self { stub })
     }
 
-    /// Applies a verified webhook body. `replay_key` identifies the delivery.
-    pub async fn apply(&self, body: &[u8], replay_key: &str) -> Result<Outcome, BoardError> {
-        let headers = headers(&[(REPLAY_HEADER, replay_key)])?;
+    /// Applies a verified webhook body. `replay_key` identifies the delivery;
+    /// `known_only` leaves a call this shard does not hold alone.
+    pub async fn apply(
+        &self,
+        body: &[u8],
+        replay_key: &str,
+        known_only: bool,
+        max_calls: u64,
+    ) -> Result<Outcome, BoardError> {
+        let max = max_calls.to_string();
+        let mut pairs = vec![
+            (REPLAY_HEADER, replay_key),
+            (MAX_CALLS_HEADER, max.as_str()),
+        ];
+        if known_only {
+            pairs.push((KNOWN_ONLY_HEADER, "1"));
+        }
         let body = Uint8Array::from(body);
         let response = self
-            .send(paths::EVENT, "POST", headers, Some(body.into()))
+            .send(paths::EVENT, "POST", headers(&pairs)?, Some(body.into()))
             .await?;
         let outcome = response.headers().get(OUTCOME_HEADER)?.unwrap_or_default();
-        [Outcome::Applied, Outcome::Unchanged, Outcome::Replay]
-            .into_iter()
-            .find(|o| o.as_str() == outcome)
-            .ok_or_else(|| BoardError::Failed(format!("board answered outcome {outcome:?}")))
+        [
+            Outcome::Applied,
+            Outcome::Unchanged,
+            Outcome::Replay,
+            Outcome::Unknown,
+            Outcome::Full,
+        ]
+        .into_iter()
+        .find(|o| o.as_str() == outcome)
+        .ok_or_else(|| BoardError::Failed(format!("board answered outcome {outcome:?}")))
     }
 
-    /// The board as `viewer` may see it, as the JSON the API answers.
+    /// The shard as `viewer` may see it, as the JSON the API answers.
     pub async fn calls(&self, viewer: &Viewer) -> Result<String, BoardError> {
         let mut response = self
             .send(paths::CALLS, "GET", viewer_headers(viewer)?, None)
@@ -120,31 +235,32 @@ impl BoardStub {
         Ok(response.text().await?)
     }
 
-    /// A new socket ticket for `viewer`, as the JSON the API answers.
-    pub async fn ticket(&self, viewer: &Viewer) -> Result<String, BoardError> {
-        let mut response = self
-            .send(paths::TICKETS, "POST", viewer_headers(viewer)?, None)
-            .await?;
-        Ok(response.text().await?)
-    }
-
-    /// Hands a WebSocket upgrade to the board; the answer is the 101 and
-    /// whom the ticket was issued to (for the audit line).
+    /// Hands a WebSocket upgrade with a ticket the edge verified to the
+    /// shard, which spends it; the answer is the 101 and whom the ticket was
+    /// issued to (for the audit line).
     pub async fn socket(
         &self,
         upgrade: &web_sys::Request,
-        ticket: &str,
+        ticket: &Ticket,
     ) -> Result<(web_sys::Response, String), BoardError> {
         let url = format!("{ORIGIN}{}", paths::SOCKET);
-        // The upgrade's own headers (Upgrade, Sec-WebSocket-*), nothing else.
+        let forwarded_headers = viewer_headers(&ticket.viewer)?;
+        let failed = |_| BoardError::Failed("could not forward the upgrade".into());
+        for name in UPGRADE_HEADERS {
+            if let Some(value) = upgrade.headers().get(name).map_err(failed)? {
+                forwarded_headers.set(name, &value).map_err(failed)?;
+            }
+        }
+        for (name, value) in [
+            (NONCE_HEADER, ticket.nonce.clone()),
+            (NONCE_EXPIRES_HEADER, ticket.expires_ms.to_string()),
+            (SOCKET_UNTIL_HEADER, ticket.socket_until_ms.to_string()),
+        ] {
+            forwarded_headers.set(name, &value).map_err(failed)?;
+        }
         let init = web_sys::RequestInit::new();
-        init.set_headers(&upgrade.headers());
-        let forwarded = web_sys::Request::new_with_str_and_init(&url, &init)
-            .map_err(|_| BoardError::Failed("could not forward the upgrade".into()))?;
-        forwarded
-            .headers()
-            .set(TICKET_HEADER, ticket)
-            .map_err(|_| BoardError::Failed("could not forward the ticket".into()))?;
+        init.set_headers(&forwarded_headers);
+        let forwarded = web_sys::Request::new_with_str_and_init(&url, &init).map_err(failed)?;
         let response = self
             .stub
             .fetch_with_request(Request::from(forwarded))
@@ -213,15 +329,9 @@ fn headers(pairs: &[(&str, &str)]) -> Result<web_sys::Headers, BoardError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     fn live(reconcile: u64, keep: u64) -> LiveConfig {
-        LiveConfig {
-            callback_token: None,
-            url_key: None,
-            reconcile_after: Duration::from_secs(reconcile),
-            keep_ended: Duration::from_secs(keep),
-        }
+        LiveConfig::for_tests(reconcile, keep, 1)
     }
 
     #[test]

@@ -1,23 +1,26 @@
-//! `CallBoard`: one Durable Object per SDKAppID holding the live board. The
-//! edge API reaches it through `super::BoardStub` only. Like the Worker's
-//! fetch entry, it takes the isolate's state from `crate::app`.
+//! `CallBoard`: one Durable Object per shard of an app's live board (one per
+//! SDKAppID with `LIVE_SHARDS=1`). The edge API reaches it through
+//! `super::BoardStub` only. Like the Worker's fetch entry, it takes the
+//! isolate's state from `crate::app`.
 
 use std::cell::Cell;
-use std::time::Duration;
+use std::rc::Rc;
 
 use callkit_core::models::WebhookEvent;
 use serde::Serialize;
 use worker::{
     console_error, console_log, durable_object, DurableObject, Env, Method, Request, Response,
-    Result, State, WebSocket, WebSocketIncomingMessage,
+    Result, ScheduledTime, State, WebSocket, WebSocketIncomingMessage,
 };
 
+use super::coalesce::Outbox;
 use super::store::Store;
 use super::{
-    paths, reconcile, sockets, tickets, Outcome, OUTCOME_HEADER, REPLAY_HEADER, TICKET_HEADER,
-    TICKET_TTL_MS, VIEWER_HEADER, VIEWER_ID_HEADER,
+    paths, reconcile, sockets, tickets, Outcome, KNOWN_ONLY_HEADER, MAX_CALLS_HEADER,
+    NONCE_EXPIRES_HEADER, NONCE_HEADER, OUTCOME_HEADER, REPLAY_HEADER, SOCKET_UNTIL_HEADER,
+    VIEWER_HEADER, VIEWER_ID_HEADER,
 };
-use crate::app::{self, EdgeState};
+use crate::app;
 use crate::board::{self, Message, Viewer};
 
 #[durable_object]
@@ -27,6 +30,8 @@ pub struct CallBoard {
     store: Option<Store>,
     /// An alarm is known to be set; checked against storage once per wake-up.
     alarm_armed: Cell<bool>,
+    /// Changes waiting to go out together (`LIVE_COALESCE_MS`).
+    outbox: Rc<Outbox>,
 }
 
 #[derive(Serialize)]
@@ -34,13 +39,6 @@ pub struct CallBoard {
 struct Board<'a> {
     calls: Vec<&'a board::LiveCall>,
     now: u64,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Ticket {
-    ticket: String,
-    expires_in: u64,
 }
 
 impl DurableObject for CallBoard {
@@ -60,6 +58,7 @@ impl DurableObject for CallBoard {
             env,
             store,
             alarm_armed: Cell::new(false),
+            outbox: Rc::default(),
         }
     }
 
@@ -68,8 +67,7 @@ impl DurableObject for CallBoard {
         match (req.method(), path.as_str()) {
             (Method::Post, paths::EVENT) => self.event(req).await,
             (Method::Get, paths::CALLS) => self.calls(&req),
-            (Method::Post, paths::TICKETS) => self.ticket(&req).await,
-            (Method::Get, paths::SOCKET) => self.socket(&req),
+            (Method::Get, paths::SOCKET) => self.socket(&req).await,
             _ => Response::error("no such board route", 404),
         }
     }
@@ -77,24 +75,29 @@ impl DurableObject for CallBoard {
     async fn alarm(&self) -> Result<Response> {
         self.alarm_armed.set(false);
         let now = now_ms();
-        let app =
-            app::get_or_init(&self.env).map_err(|e| worker::Error::RustError(e.to_string()))?;
+        let app = self.app()?;
         let store = self.store()?;
         reconcile::run(&self.state, store, &app.client, &app.live, now).await?;
+        let next_close = sockets::close_expired(&self.state, now);
         // The alarm that is running may still read as set: set the next one
         // without asking.
-        if !store.is_empty()? {
-            self.set_alarm(&app).await?;
+        let next_look = (!store.is_empty()?).then(|| now + super::alarm_interval_ms(&app.live));
+        if let Some(at) = [next_look, next_close].into_iter().flatten().min() {
+            set_alarm_at(&self.state, at).await?;
+            self.alarm_armed.set(next_look.is_some());
         }
         Response::ok("")
     }
 
     async fn websocket_message(
         &self,
-        _ws: WebSocket,
+        ws: WebSocket,
         _message: WebSocketIncomingMessage,
     ) -> Result<()> {
-        // The socket only listens; `ping` is answered by the auto-response.
+        // The socket only listens: `ping` is answered by the auto-response
+        // without waking the object, and anything else would wake it for
+        // nothing, so it ends the socket.
+        let _ = ws.close(Some(sockets::POLICY_VIOLATION), Some("send only ping"));
         Ok(())
     }
 
@@ -120,6 +123,10 @@ impl DurableObject for CallBoard {
 }
 
 impl CallBoard {
+    fn app(&self) -> Result<Rc<app::EdgeState>> {
+        app::get_or_init(&self.env).map_err(|e| worker::Error::RustError(e.to_string()))
+    }
+
     fn store(&self) -> Result<&Store> {
         self.store
             .as_ref()
@@ -130,25 +137,39 @@ impl CallBoard {
     async fn event(&self, mut req: Request) -> Result<Response> {
         let store = self.store()?;
         let key = req.headers().get(REPLAY_HEADER)?.unwrap_or_default();
+        let known_only = req.headers().get(KNOWN_ONLY_HEADER)?.is_some();
+        let max_calls = req
+            .headers()
+            .get(MAX_CALLS_HEADER)?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(u64::MAX);
         let body = req.bytes().await?;
         let event = WebhookEvent::parse(&body)
             .ok()
             .flatten()
             .ok_or_else(|| worker::Error::RustError("not a webhook the edge checked".into()))?;
         let now = now_ms();
+        let existing = store.load(event.call_id())?;
+        if existing.is_none() && known_only {
+            return outcome(Outcome::Unknown);
+        }
+        if existing.is_none() && store.count()? >= max_calls {
+            console_log!(r#"{{"kind":"board","event":"full","maxCalls":{max_calls}}}"#);
+            return outcome(Outcome::Full);
+        }
         if !store.first_delivery(&key, now)? {
             return outcome(Outcome::Replay);
         }
-        let (tracked, changed) = board::apply(store.load(event.call_id())?, &event);
+        let (tracked, changed) = board::apply(existing, &event);
         if changed {
             store.save(&tracked, now)?;
-            sockets::broadcast(
-                &self.state,
-                &tracked.call,
-                &Message::Call {
-                    call: &tracked.call,
-                },
-            );
+            let text = Message::Call {
+                call: &tracked.call,
+            }
+            .to_json();
+            let window = self.app()?.live.coalesce_ms;
+            self.outbox
+                .send(&self.state, window, sockets::routes(&tracked.call), text);
         } else {
             store.touch(event.call_id(), now)?;
         }
@@ -162,71 +183,68 @@ impl CallBoard {
 
     fn calls(&self, req: &Request) -> Result<Response> {
         let viewer = viewer_of(req)?;
-        let calls = self.store()?.calls()?;
-        let visible = calls.iter().filter(|c| viewer.sees(c)).collect();
+        let calls = self.store()?.calls_for(&viewer, None)?;
         Response::from_json(&Board {
-            calls: visible,
+            calls: calls.iter().collect(),
             now: now_ms(),
         })
     }
 
-    async fn ticket(&self, req: &Request) -> Result<Response> {
-        let viewer = viewer_of(req)?;
-        let now = now_ms();
-        let ticket = tickets::new_ticket()?;
-        self.store()?
-            .put_ticket(&ticket, &viewer, now + TICKET_TTL_MS)?;
-        self.arm_alarm().await?;
-        Response::from_json(&Ticket {
-            ticket,
-            expires_in: TICKET_TTL_MS / 1000,
-        })
-    }
-
-    /// Opens a socket for the ticket's viewer; 401 for a bad ticket.
-    fn socket(&self, req: &Request) -> Result<Response> {
+    /// Opens a socket for a ticket the edge verified, spending its nonce;
+    /// 401 for a nonce spent before. Each request is one log line, so a
+    /// flood that reaches the object can be counted.
+    async fn socket(&self, req: &Request) -> Result<Response> {
         let store = self.store()?;
-        let ticket = req.headers().get(TICKET_HEADER)?.unwrap_or_default();
+        let header = |name| req.headers().get(name).map(Option::unwrap_or_default);
+        let nonce = header(NONCE_HEADER)?;
+        let number = |name| header(name).map(|v| v.parse::<u64>().unwrap_or(0));
+        let (expires, until) = (number(NONCE_EXPIRES_HEADER)?, number(SOCKET_UNTIL_HEADER)?);
         let now = now_ms();
-        let viewer = if tickets::is_well_formed(&ticket) {
-            store.take_ticket(&ticket, now)?
-        } else {
-            None
-        };
-        let Some(viewer) = viewer else {
+        let fresh = tickets::is_nonce(&nonce) && expires >= now && store.spend(&nonce, expires)?;
+        console_log!(
+            r#"{{"kind":"board","event":"socket","outcome":"{}"}}"#,
+            if fresh { "opened" } else { "refused" }
+        );
+        if !fresh {
             return Response::error("invalid ticket", 401);
+        }
+        let viewer = viewer_of(req)?;
+        let calls = store.calls_for(&viewer, Some(board::SNAPSHOT_MAX))?;
+        let summary = store.summary_for(&viewer)?;
+        let Ok(client) = sockets::accept(&self.state, &viewer, &calls, summary, now, until) else {
+            return Response::error("socket not accepted", 503);
         };
-        let client = sockets::accept(&self.state, &viewer, &store.calls()?, now)?;
+        self.arm_alarm().await?;
+        ensure_alarm_by(&self.state, until).await?;
         let headers = worker::Headers::new();
         headers.set(VIEWER_ID_HEADER, &viewer.user_id)?;
         Ok(Response::from_websocket(client)?.with_headers(headers))
     }
 
-    /// Keeps one alarm pending while the board holds anything.
+    /// Keeps one alarm pending, within an interval, while the board holds
+    /// anything (an alarm set for a socket's end may be later than that).
     async fn arm_alarm(&self) -> Result<()> {
-        if self.alarm_armed.get() {
+        if self.alarm_armed.get() || self.store()?.is_empty()? {
             return Ok(());
         }
-        let storage = self.state.storage();
-        if storage.get_alarm().await?.is_none() {
-            if self.store()?.is_empty()? {
-                return Ok(());
-            }
-            let app =
-                app::get_or_init(&self.env).map_err(|e| worker::Error::RustError(e.to_string()))?;
-            return self.set_alarm(&app).await;
-        }
+        let app = self.app()?;
+        ensure_alarm_by(&self.state, now_ms() + super::alarm_interval_ms(&app.live)).await?;
         self.alarm_armed.set(true);
         Ok(())
     }
+}
 
-    async fn set_alarm(&self, app: &EdgeState) -> Result<()> {
-        // An offset from now, not a time.
-        let after = Duration::from_millis(super::alarm_interval_ms(&app.live));
-        self.state.storage().set_alarm(after).await?;
-        self.alarm_armed.set(true);
-        Ok(())
+/// Makes sure the alarm runs at `at_ms` or sooner.
+async fn ensure_alarm_by(state: &State, at_ms: u64) -> Result<()> {
+    match state.storage().get_alarm().await? {
+        Some(set) if u64::try_from(set).unwrap_or(0) <= at_ms => Ok(()),
+        _ => set_alarm_at(state, at_ms).await,
     }
+}
+
+async fn set_alarm_at(state: &State, at_ms: u64) -> Result<()> {
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at_ms as f64));
+    state.storage().set_alarm(ScheduledTime::new(date)).await
 }
 
 fn viewer_of(req: &Request) -> Result<Viewer> {

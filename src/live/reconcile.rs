@@ -1,8 +1,13 @@
 //! The alarm's work: ask Tencent about calls gone quiet (an end webhook can
 //! be lost), forget calls ended long enough ago, and expire replay records
-//! and tickets.
+//! and spent tickets. The checks scale with the backlog: as many as the
+//! shard's share of the app's request budget allows until the next alarm,
+//! a few at a time and paced.
 
-use worker::{console_log, Result, State};
+use std::time::Duration;
+
+use futures_util::future::join_all;
+use worker::{console_log, Delay, Result, State};
 
 use super::sockets;
 use super::store::Store;
@@ -14,8 +19,23 @@ use crate::platform::live_config::LiveConfig;
 
 /// Tencent's "the call does not exist or has already ended".
 const CALL_ENDED: i64 = 101_004;
-/// Keeps one alarm well inside Tencent's per-second limits.
-const MAX_CHECKS_PER_ALARM: u32 = 20;
+/// Of Tencent's 200 requests/s per app, what reconcile may use: half, so
+/// the edge API keeps the rest. Split evenly over the shards.
+const APP_CHECKS_PER_SEC: u64 = 100;
+/// Checks in flight at once.
+const PARALLEL: usize = 8;
+
+/// One shard's checks per second.
+fn checks_per_sec(live: &LiveConfig) -> u64 {
+    (APP_CHECKS_PER_SEC / u64::from(live.shards.max(1))).max(1)
+}
+
+/// How many quiet calls one alarm may check: what the shard's rate allows
+/// until the next alarm.
+pub fn checks_per_alarm(live: &LiveConfig) -> u32 {
+    let secs = super::alarm_interval_ms(live) / 1000;
+    u32::try_from(checks_per_sec(live) * secs.max(1)).unwrap_or(u32::MAX)
+}
 
 pub async fn run<T: Transport, R: Runtime>(
     state: &State,
@@ -25,8 +45,23 @@ pub async fn run<T: Transport, R: Runtime>(
     now_ms: u64,
 ) -> Result<()> {
     let quiet_since = now_ms.saturating_sub(millis(live.reconcile_after));
-    for call_id in store.quiet_calls(quiet_since, MAX_CHECKS_PER_ALARM)? {
-        check(state, store, client, &call_id, now_ms).await?;
+    let quiet = store.quiet_calls(quiet_since, checks_per_alarm(live))?;
+    let per_sec = checks_per_sec(live);
+    for batch in quiet.chunks(PARALLEL) {
+        let started = js_sys::Date::now();
+        let checks = batch
+            .iter()
+            .map(|id| check(state, store, client, id, now_ms));
+        join_all(checks)
+            .await
+            .into_iter()
+            .collect::<Result<Vec<()>>>()?;
+        // Paced: a batch of n takes at least n / per_sec seconds.
+        let least_ms = batch.len() as u64 * 1000 / per_sec;
+        let spent_ms = (js_sys::Date::now() - started).max(0.0) as u64;
+        if spent_ms < least_ms {
+            Delay::from(Duration::from_millis(least_ms - spent_ms)).await;
+        }
     }
     let shown_since = now_ms.saturating_sub(millis(live.keep_ended));
     for call_id in store.ended_before(shown_since)? {
@@ -80,4 +115,24 @@ fn forget(state: &State, store: &Store, call_id: &str) -> Result<()> {
 
 pub fn millis(d: std::time::Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn live(reconcile: u64, shards: u16) -> LiveConfig {
+        LiveConfig::for_tests(reconcile, 600, shards)
+    }
+
+    #[test]
+    fn checks_scale_with_the_interval_within_the_app_budget() {
+        // One shard, an alarm a minute: up to 100/s for 60 s.
+        assert_eq!(checks_per_alarm(&live(120, 1)), 6_000);
+        // Four shards share the budget: together still 100/s.
+        assert_eq!(checks_per_alarm(&live(120, 4)), 1_500);
+        // Alarms every second (2 s quiet period): 100 per alarm, not 20.
+        assert_eq!(checks_per_alarm(&live(2, 1)), 100);
+        assert_eq!(checks_per_alarm(&live(2, 64)), 1);
+    }
 }

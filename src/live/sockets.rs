@@ -2,9 +2,11 @@
 //! what, so a change reaches admins and the call's own participants only,
 //! without waking every socket to ask.
 
+use wasm_bindgen::JsValue;
+use worker::worker_sys::ext::WebSocketExt;
 use worker::{Result, State, WebSocket, WebSocketPair};
 
-use crate::board::{LiveCall, Message, Viewer};
+use crate::board::{LiveCall, Message, Summary, Viewer};
 
 const ADMIN_TAG: &str = "admin";
 /// Sockets one viewer may hold: a few tabs on a few devices. Without a cap
@@ -13,6 +15,11 @@ pub const MAX_SOCKETS_PER_VIEWER: usize = 8;
 /// The close code (application range) of a socket that made way for a newer
 /// one of the same viewer; clients should not reconnect it by themselves.
 pub const REPLACED: u16 = 4008;
+/// The close code of a socket whose ticket's time is up (`min(token expiry,
+/// opened + 1 h)`): the client gets a fresh ticket and reconnects.
+pub const EXPIRED: u16 = 4001;
+/// The close code of a socket that sent something other than `ping`.
+pub const POLICY_VIOLATION: u16 = 1008;
 /// The runtime's limit on a socket tag.
 const MAX_TAG_LEN: usize = 256;
 
@@ -61,35 +68,81 @@ fn make_room(state: &State, viewer: &Viewer) {
     }
 }
 
-/// Accepts a socket for `viewer` and sends it the board it may see.
+/// Accepts a socket for `viewer` until `until_ms`, and sends it the board
+/// it may see (`calls`, already filtered and cut, with `summary` counting
+/// them all). The runtime's accept is called
+/// directly: `worker`'s panics when it fails, which would take the object down.
 pub fn accept(
     state: &State,
     viewer: &Viewer,
     calls: &[LiveCall],
+    summary: Summary,
     now_ms: u64,
+    until_ms: u64,
 ) -> Result<WebSocket> {
     make_room(state, viewer);
     let pair = WebSocketPair::new()?;
-    state.accept_websocket_with_tags(&pair.server, &[&tag_of(viewer), &viewer_tag(viewer)]);
-    let visible = calls.iter().filter(|c| viewer.sees(c)).collect();
+    let tags = vec![
+        JsValue::from(tag_of(viewer)),
+        JsValue::from(viewer_tag(viewer)),
+    ];
+    let raw: &web_sys::WebSocket = pair.server.as_ref();
+    state
+        .as_raw()
+        .accept_websocket_with_tags(raw, tags)
+        .map_err(|_| worker::Error::RustError("the runtime refused the socket".into()))?;
+    // Its end, kept with it across hibernation.
+    raw.serialize_attachment(JsValue::from_f64(until_ms as f64))
+        .map_err(|_| worker::Error::RustError("could not keep the socket's end".into()))?;
     let snapshot = Message::Snapshot {
-        calls: visible,
+        calls: calls.iter().collect(),
         now: now_ms,
+        summary,
     };
     pair.server.send_with_str(snapshot.to_json())?;
     Ok(pair.client)
 }
 
+/// Closes (4001) the sockets whose time is up; the earliest end of the
+/// others, for the next alarm.
+pub fn close_expired(state: &State, now_ms: u64) -> Option<u64> {
+    let sockets = state.as_raw().get_websockets().unwrap_or_default();
+    let mut next: Option<u64> = None;
+    for socket in sockets {
+        let until = socket
+            .deserialize_attachment()
+            .ok()
+            .and_then(|v| v.as_f64())
+            .map_or(0, |ms| ms as u64);
+        if until <= now_ms {
+            let _ = socket.close_with_code_and_reason(EXPIRED, "ticket expired: get a new ticket");
+        } else {
+            next = Some(next.map_or(until, |n| n.min(until)));
+        }
+    }
+    next
+}
+
 /// Sends `message` about `call` to every socket allowed to see the call.
 pub fn broadcast(state: &State, call: &LiveCall, message: &Message) {
     let text = message.to_json();
-    let mut sockets = tagged(state, ADMIN_TAG);
-    for user in call.participants() {
-        sockets.extend(tagged(state, &user_tag(user)));
+    for tag in routes(call) {
+        send_to(state, &tag, &text);
     }
-    for socket in sockets {
+}
+
+/// The routing tags of every socket allowed to see `call`.
+pub fn routes(call: &LiveCall) -> Vec<String> {
+    let mut tags = vec![ADMIN_TAG.to_owned()];
+    tags.extend(call.participants().into_iter().map(user_tag));
+    tags
+}
+
+/// Sends `text` to every socket with `tag`.
+pub fn send_to(state: &State, tag: &str, text: &str) {
+    for socket in tagged(state, tag) {
         // A socket closing under us is not the board's failure.
-        let _ = socket.send_with_str(&text);
+        let _ = socket.send_with_str(text);
     }
 }
 

@@ -1,18 +1,32 @@
-//! The board's SQLite tables in the Durable Object's storage: calls, the
-//! deliveries already applied (replay guard) and the unused socket tickets.
+//! The board's SQLite tables in the Durable Object's storage: calls, who
+//! takes part in which (to answer a member from an index), the deliveries
+//! already applied (replay guard) and the socket tickets already spent.
 
 use worker::{Result, SqlStorage, SqlStorageValue};
 
-use crate::board::{LiveCall, Tracked, Viewer};
+use crate::board::{LiveCall, Summary, Tracked, Viewer};
 
-const SCHEMA: [&str; 3] = [
+const SCHEMA: [&str; 7] = [
     "CREATE TABLE IF NOT EXISTS calls (call_id TEXT PRIMARY KEY, body TEXT NOT NULL, \
      members_at INTEGER NOT NULL, live INTEGER NOT NULL, touched_at INTEGER NOT NULL, \
      ended_seen_at INTEGER)",
+    "CREATE INDEX IF NOT EXISTS calls_by_live ON calls (live, touched_at)",
+    "CREATE TABLE IF NOT EXISTS call_members (user_id TEXT NOT NULL, call_id TEXT NOT NULL, \
+     PRIMARY KEY (user_id, call_id)) WITHOUT ROWID",
+    "CREATE INDEX IF NOT EXISTS call_members_by_call ON call_members (call_id)",
     "CREATE TABLE IF NOT EXISTS seen (key TEXT PRIMARY KEY, at INTEGER NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS tickets (ticket TEXT PRIMARY KEY, viewer TEXT NOT NULL, \
-     expires_at INTEGER NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS spent (nonce TEXT PRIMARY KEY, expires_at INTEGER NOT NULL)",
+    // Tickets live in the ticket itself now (edge-signed); the old table goes.
+    "DROP TABLE IF EXISTS tickets",
 ];
+
+/// Who takes part in a call, from its stored JSON: its members and caller.
+/// Also fills the table for boards stored before it existed.
+const INDEX_MEMBERS: &str = "INSERT OR IGNORE INTO call_members (user_id, call_id) \
+     SELECT json_extract(m.value, '$.userId'), c.call_id FROM calls c, json_each(c.body, '$.members') m \
+     WHERE c.call_id = coalesce(?1, c.call_id) \
+     UNION SELECT json_extract(c.body, '$.caller'), c.call_id FROM calls c \
+     WHERE c.call_id = coalesce(?1, c.call_id) AND json_extract(c.body, '$.caller') IS NOT NULL";
 
 pub struct Store {
     sql: SqlStorage,
@@ -40,6 +54,24 @@ fn integer(row: &Row, i: usize) -> Result<u64> {
     }
 }
 
+/// The `WHERE` that keeps a member to their calls; `?1` is `viewer_binding`.
+fn visible_to(viewer: &Viewer) -> &'static str {
+    if viewer.is_admin {
+        "WHERE ?1 IS NULL"
+    } else {
+        "WHERE call_id IN (SELECT call_id FROM call_members WHERE user_id = ?1)"
+    }
+}
+
+/// The member's id, or NULL for an admin.
+fn viewer_binding(viewer: &Viewer) -> Vec<SqlStorageValue> {
+    vec![if viewer.is_admin {
+        SqlStorageValue::Null
+    } else {
+        viewer.user_id.as_str().into()
+    }]
+}
+
 fn int(value: u64) -> SqlStorageValue {
     SqlStorageValue::from(i64::try_from(value).unwrap_or(i64::MAX))
 }
@@ -49,7 +81,15 @@ impl Store {
         for statement in SCHEMA {
             sql.exec(statement, None)?;
         }
-        Ok(Self { sql })
+        let store = Self { sql };
+        let unindexed = store.rows(
+            "SELECT 1 FROM calls WHERE NOT EXISTS (SELECT 1 FROM call_members) LIMIT 1",
+            Vec::new(),
+        )?;
+        if !unindexed.is_empty() {
+            store.sql.exec(INDEX_MEMBERS, vec![SqlStorageValue::Null])?;
+        }
+        Ok(store)
     }
 
     /// Records a delivery; false when it was already recorded (a replay).
@@ -94,7 +134,19 @@ impl Store {
                 int(now_ms),
             ],
         )?;
+        let id: SqlStorageValue = tracked.call.call_id.as_str().into();
+        self.sql.exec(
+            "DELETE FROM call_members WHERE call_id = ?",
+            vec![id.clone()],
+        )?;
+        self.sql.exec(INDEX_MEMBERS, vec![id])?;
         Ok(())
+    }
+
+    /// Calls on the board: live ones, and ended ones not yet forgotten.
+    pub fn count(&self) -> Result<u64> {
+        let rows = self.rows("SELECT count(*) FROM calls", Vec::new())?;
+        rows.first().map_or(Ok(0), |row| integer(row, 0))
     }
 
     /// Marks a call as heard of without changing it.
@@ -106,15 +158,46 @@ impl Store {
         Ok(())
     }
 
-    /// Every call on the board, newest first.
-    pub fn calls(&self) -> Result<Vec<LiveCall>> {
+    /// The calls `viewer` may see, live first, newest first, the first
+    /// `limit` of them: an admin's are all, a member's come from the
+    /// `call_members` index, not a scan.
+    pub fn calls_for(&self, viewer: &Viewer, limit: Option<u32>) -> Result<Vec<LiveCall>> {
+        let mut bindings = viewer_binding(viewer);
+        bindings.push(i64::from(limit.unwrap_or(u32::MAX)).into());
         let rows = self.rows(
-            "SELECT body FROM calls ORDER BY live DESC, touched_at DESC",
-            Vec::new(),
+            &format!(
+                "SELECT body FROM calls {} ORDER BY live DESC, touched_at DESC LIMIT ?2",
+                visible_to(viewer)
+            ),
+            bindings,
         )?;
         rows.iter()
             .map(|row| Ok(serde_json::from_str(text(row, 0)?)?))
             .collect()
+    }
+
+    /// Counts over every call `viewer` may see.
+    pub fn summary_for(&self, viewer: &Viewer) -> Result<Summary> {
+        let rows = self.rows(
+            &format!(
+                "SELECT count(*), coalesce(sum(live), 0), \
+                 coalesce(sum(json_extract(body, '$.mediaType') = 'Audio'), 0), \
+                 coalesce(sum(json_extract(body, '$.mediaType') = 'Video'), 0) FROM calls {}",
+                visible_to(viewer)
+            ),
+            viewer_binding(viewer),
+        )?;
+        let Some(row) = rows.first() else {
+            return Ok(Summary::default());
+        };
+        let (total, live) = (integer(row, 0)?, integer(row, 1)?);
+        Ok(Summary {
+            total,
+            live,
+            ended: total.saturating_sub(live),
+            audio: integer(row, 2)?,
+            video: integer(row, 3)?,
+        })
     }
 
     /// Live calls not heard of since `before_ms`, oldest first.
@@ -137,6 +220,10 @@ impl Store {
     pub fn delete(&self, call_id: &str) -> Result<()> {
         self.sql
             .exec("DELETE FROM calls WHERE call_id = ?", vec![call_id.into()])?;
+        self.sql.exec(
+            "DELETE FROM call_members WHERE call_id = ?",
+            vec![call_id.into()],
+        )?;
         Ok(())
     }
 
@@ -144,10 +231,8 @@ impl Store {
     pub fn prune(&self, seen_before_ms: u64, now_ms: u64) -> Result<()> {
         self.sql
             .exec("DELETE FROM seen WHERE at < ?", vec![int(seen_before_ms)])?;
-        self.sql.exec(
-            "DELETE FROM tickets WHERE expires_at < ?",
-            vec![int(now_ms)],
-        )?;
+        self.sql
+            .exec("DELETE FROM spent WHERE expires_at < ?", vec![int(now_ms)])?;
         Ok(())
     }
 
@@ -155,34 +240,19 @@ impl Store {
     pub fn is_empty(&self) -> Result<bool> {
         let rows = self.rows(
             "SELECT (SELECT count(*) FROM calls) + (SELECT count(*) FROM seen) \
-             + (SELECT count(*) FROM tickets)",
+             + (SELECT count(*) FROM spent)",
             Vec::new(),
         )?;
         Ok(rows.first().map(|row| integer(row, 0)).transpose()? == Some(0))
     }
 
-    pub fn put_ticket(&self, ticket: &str, viewer: &Viewer, expires_ms: u64) -> Result<()> {
-        self.sql.exec(
-            "INSERT INTO tickets (ticket, viewer, expires_at) VALUES (?, ?, ?)",
-            vec![
-                ticket.into(),
-                serde_json::to_string(viewer)?.into(),
-                int(expires_ms),
-            ],
+    /// Spends a ticket's nonce; false when it was spent before.
+    pub fn spend(&self, nonce: &str, expires_ms: u64) -> Result<bool> {
+        let inserted = self.rows(
+            "INSERT INTO spent (nonce, expires_at) VALUES (?, ?) ON CONFLICT DO NOTHING RETURNING nonce",
+            vec![nonce.into(), int(expires_ms)],
         )?;
-        Ok(())
-    }
-
-    /// The viewer a ticket was issued to, once: the ticket is gone after.
-    pub fn take_ticket(&self, ticket: &str, now_ms: u64) -> Result<Option<Viewer>> {
-        let rows = self.rows(
-            "DELETE FROM tickets WHERE ticket = ? AND expires_at >= ? RETURNING viewer",
-            vec![ticket.into(), int(now_ms)],
-        )?;
-        match rows.first() {
-            Some(row) => Ok(Some(serde_json::from_str(text(row, 0)?)?)),
-            None => Ok(None),
-        }
+        Ok(!inserted.is_empty())
     }
 
     fn ids(&self, query: &str, bindings: Vec<SqlStorageValue>) -> Result<Vec<String>> {

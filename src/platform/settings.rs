@@ -48,6 +48,10 @@ pub mod names {
     pub const LIVE_KEEP_ENDED_SECS: &str = "LIVE_KEEP_ENDED_SECS";
     // Tests only: see api::panic_probe.
     pub const PANIC_PROBE: &str = "PANIC_PROBE";
+    pub const LIVE_SHARDS: &str = "LIVE_SHARDS";
+    pub const LIVE_SHARDS_PREVIOUS: &str = "LIVE_SHARDS_PREVIOUS";
+    pub const LIVE_MAX_CALLS: &str = "LIVE_MAX_CALLS";
+    pub const LIVE_COALESCE_MS: &str = "LIVE_COALESCE_MS";
 }
 
 /// A setting that is missing or invalid. Names the setting, never its value.

@@ -224,7 +224,7 @@ function follow(client, options) {
 }
 
 const callIn = (change, callId) => change.calls.find((c) => c.callId === callId);
-const LIVE_URL = /^ws:\/\/127\.0\.0\.1:\d+\/api\/v1\/live\?ticket=[0-9a-f]{64}$/;
+const LIVE_URL = /^ws:\/\/127\.0\.0\.1:\d+\/api\/v1\/live\?ticket=[0-9a-f]{138,200}$/;
 
 describe('live board through the client', { timeout: 240_000 }, () => {
   let emulator;

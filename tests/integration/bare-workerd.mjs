@@ -18,10 +18,11 @@ const READY_MS = 30_000;
  * removed by `stop()`. `request`, `responses` and `logs()` are those of harness.mjs's
  * `startWorker`, for `assertCleanWorker` and `assertAuditTrail` (`logs()` is workerd.log).
  * `rateLimit`: the RATE_LIMITER binding as wrangler.toml sets it, or `null` for none.
+ * `ipRateLimit`: IP_RATE_LIMITER's, by default `rateLimit`'s.
  * `callBoard`: also bind the CallBoard Durable Object as wrangler.toml does
  * (CALL_BOARD, SQLite storage in the temp dir), which the /api/v1/live routes need.
  */
-export async function startBareWorker({ emulator, vars = {}, rateLimit = { limit: 120, period: 60 }, callBoard = false }, tries = 3) {
+export async function startBareWorker({ emulator, vars = {}, rateLimit = { limit: 120, period: 60 }, ipRateLimit = rateLimit, callBoard = false }, tries = 3) {
   const dir = mkdtempSync(join(tmpdir(), 'soak-workerd-'));
   cpSync(join(ROOT, 'build'), dir, { recursive: true });
   copyFileSync(RATELIMIT_JS, join(dir, 'ratelimit.worker.js'));
@@ -39,6 +40,7 @@ export async function startBareWorker({ emulator, vars = {}, rateLimit = { limit
     modules: buildModules(dir),
     vars: { ...DEFAULT_VARS, TENCENT_API_BASE: emulator.url, ...vars },
     rateLimit,
+    ipRateLimit,
     ...board,
   });
   const proc = startGroup(WORKERD, ['serve', join(dir, 'config.capnp')], { cwd: dir, logFile: join(dir, 'workerd.log') });
@@ -56,7 +58,7 @@ export async function startBareWorker({ emulator, vars = {}, rateLimit = { limit
     if (proc.exited() && tries > 1) {
       // The free port was taken before workerd bound it (another process starting): again.
       await stop();
-      return startBareWorker({ emulator, vars, rateLimit, callBoard }, tries - 1);
+      return startBareWorker({ emulator, vars, rateLimit, ipRateLimit, callBoard }, tries - 1);
     }
     if (Date.now() > deadline || proc.exited()) {
       await stop();

@@ -9,6 +9,8 @@ import { clearMessages, showError } from './messages.js';
 /** How long an ended call stays on the board, fading, before it is left out. */
 export const ENDED_VISIBLE_MS = 60_000;
 const FADED_OPACITY = 0.35;
+/** Rows drawn at a time: a board of thousands stays a page, with "Show more". */
+export const LIVE_PAGE = 100;
 
 const CALL_TYPE = { SingleCall: 'One-to-one', MultiCall: 'Group' };
 
@@ -38,9 +40,12 @@ function memberStatus(m) {
 }
 
 function memberChips(call) {
-  return (call.members ?? []).map((m) => h('span', { class: 'member' },
+  const chips = (call.members ?? []).map((m) => h('span', { class: 'member' },
     h('span', { class: 'member-id' }, m.userId), ' ',
     h('span', { class: `status status-${String(m.status).toLowerCase()}` }, memberStatus(m))));
+  // A call lists 64 members at most; earlier departures are only counted.
+  if (call.leftOmitted > 0) chips.push(h('span', { class: 'member more' }, `+${call.leftOmitted} left`));
+  return chips;
 }
 
 function who(call) {
@@ -58,6 +63,8 @@ export function initLivePanel(client, { openCall, openRecord }) {
   let detail = { error: null, retryAt: null, final: false, clockOffsetMs: 0 };
   let everOpen = false;
   let tick = null;
+  let query = ''; // lower-case: a user id or CallId, or part of one
+  let limit = LIVE_PAGE;
 
   const serverNow = () => Date.now() + (detail.clockOffsetMs ?? 0);
 
@@ -115,8 +122,12 @@ export function initLivePanel(client, { openCall, openRecord }) {
     return row;
   }
 
+  const matches = (c) => !query || c.callId.toLowerCase().includes(query)
+    || (c.caller ?? '').toLowerCase().includes(query)
+    || (c.members ?? []).some((m) => m.userId.toLowerCase().includes(query));
+
   function visibleCalls(now) {
-    return calls.filter((c) => c.state !== 'ended' || now - endedAt(c) < ENDED_VISIBLE_MS);
+    return calls.filter((c) => (c.state !== 'ended' || now - endedAt(c) < ENDED_VISIBLE_MS));
   }
 
   function renderTimes() {
@@ -136,7 +147,11 @@ export function initLivePanel(client, { openCall, openRecord }) {
   // Keyed update: rows are reused and only moved when out of place, so a focused row keeps focus.
   function renderList() {
     const now = serverNow();
-    const shown = visibleCalls(now);
+    const visible = visibleCalls(now);
+    const found = visible.filter(matches);
+    const shown = found.slice(0, limit);
+    $('live-more').hidden = found.length <= shown.length;
+    $('live-more').textContent = `Show more (${found.length - shown.length} not shown)`;
     const keep = new Set(shown.map((c) => c.callId));
     for (const [id, row] of rows) {
       if (!keep.has(id)) {
@@ -158,14 +173,21 @@ export function initLivePanel(client, { openCall, openRecord }) {
       else before = before.nextElementSibling;
     }
     if (!shown.length) {
+      const none = query ? 'No call matches.' : 'No live calls right now.';
       list.append(h('li', { class: 'live-empty' },
-        status === 'open' || everOpen ? 'No live calls right now.' : 'Waiting for the board…'));
+        status === 'open' || everOpen ? none : 'Waiting for the board…'));
     }
     list.classList.toggle('stale', status !== 'open');
 
-    const live = shown.filter((c) => c.state !== 'ended').length;
-    const ended = shown.length - live;
-    const summary = `${plural(live, 'live call')}${ended ? ` · ${ended} ended recently` : ''}`;
+    const live = visible.filter((c) => c.state !== 'ended').length;
+    const ended = visible.length - live;
+    let summary = `${plural(live, 'live call')}${ended ? ` · ${ended} ended recently` : ''}`;
+    // A snapshot carries the newest calls only; the counts cover them all.
+    const total = detail.summary?.total;
+    if (Number.isFinite(total) && total > calls.length) {
+      summary = `${plural(detail.summary.live, 'live call')} · the newest ${calls.length} of ${total} shown`;
+    }
+    if (query) summary += ` · ${plural(found.length, 'match', 'matches')}`;
     const text = status === 'open' ? summary : everOpen ? `${summary} (as last seen)` : '';
     if ($('live-summary').textContent !== text) $('live-summary').textContent = text;
     renderTimes();
@@ -209,6 +231,16 @@ export function initLivePanel(client, { openCall, openRecord }) {
     tick = null;
   }
 
+  $('live-search').addEventListener('input', (e) => {
+    query = e.currentTarget.value.trim().toLowerCase();
+    limit = LIVE_PAGE;
+    renderList();
+  });
+  $('live-more').addEventListener('click', () => {
+    limit += LIVE_PAGE;
+    renderList();
+  });
+
   $('live-reconnect').addEventListener('click', () => {
     clearMessages($('live-message'));
     unsubscribe?.reconnect();
@@ -222,6 +254,7 @@ export function initLivePanel(client, { openCall, openRecord }) {
       stop();
       everOpen = false;
       calls = [];
+      limit = LIVE_PAGE;
       status = 'connecting';
       rows.clear();
       list.replaceChildren();

@@ -6,8 +6,10 @@ import { clearMessages, showError, showNotice } from './messages.js';
 
 const boxes = () => [...document.querySelectorAll('#webhook-form input[name=commands]')];
 
-function fill(url, commands) {
+// The edge never answers the URL's secret `key` (it says `keyed`): a save keeps the stored one.
+function fill(url, commands, keyed = false) {
   $('webhook-url').value = url;
+  $('webhook-keyed').hidden = !keyed;
   const on = new Set(commands);
   boxes().forEach((box) => { box.checked = on.has(box.value); });
 }
@@ -28,7 +30,7 @@ export function initWebhookPanel(client) {
     clearMessages(message);
     try {
       const config = await client.getCallback();
-      fill(config.url, config.commands);
+      fill(config.url, config.commands, config.keyed === true);
       showNotice(message, 'Loaded the current webhook configuration.', 'success');
     } catch (error) {
       if (error.code === 'callback_not_configured') {
@@ -55,8 +57,9 @@ export function initWebhookPanel(client) {
     busy($('webhook-save'), async () => {
       clearMessages(message);
       try {
-        const saved = await client.setCallback({ url, commands });
-        if (saved && typeof saved.url === 'string') fill(saved.url, saved.commands ?? commands);
+        const keepKey = !$('webhook-keyed').hidden && !new URL(url).searchParams.has('key');
+        const saved = await client.setCallback({ url, commands, keepKey });
+        if (saved && typeof saved.url === 'string') fill(saved.url, saved.commands ?? commands, saved.keyed === true);
         showNotice(message, 'Webhook saved.', 'success');
       } catch (error) {
         showError(message, error);

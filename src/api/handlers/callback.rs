@@ -1,4 +1,6 @@
-//! `/api/v1/callback`: the app's one webhook configuration.
+//! `/api/v1/callback`: the app's one webhook configuration. The URL's `key`
+//! parameter (`WEBHOOK_URL_KEY`) is a secret: answers leave it out and say
+//! `"keyed": true`, and a PUT may keep the stored one (`"keepKey": true`).
 
 use callkit_core::models::{CallbackCommand, SetCallback};
 use serde::{Deserialize, Serialize};
@@ -15,8 +17,23 @@ const MAX_URL_LEN: usize = 1024;
 #[serde(rename_all = "camelCase")]
 struct Config<'a> {
     request_id: &'a str,
-    url: &'a str,
+    /// Without its `key` parameter.
+    url: String,
+    /// The stored URL carries a `key` parameter.
+    keyed: bool,
     commands: &'a [CallbackCommand],
+}
+
+impl<'a> Config<'a> {
+    fn new(request_id: &'a str, url: &str, commands: &'a [CallbackCommand]) -> Self {
+        let (url, key) = split_key(url);
+        Self {
+            request_id,
+            url,
+            keyed: key.is_some(),
+            commands,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -24,6 +41,50 @@ struct Config<'a> {
 pub struct PutCallback {
     pub url: String,
     pub commands: Vec<CallbackCommand>,
+    /// Carry the stored URL's `key` over to this URL (which has none).
+    #[serde(default, rename = "keepKey")]
+    pub keep_key: bool,
+}
+
+/// The URL without its `key` query parameters, and the first one's raw
+/// `key=…` text.
+fn split_key(url: &str) -> (String, Option<String>) {
+    let (rest, fragment) = url
+        .split_once('#')
+        .map_or((url, None), |(r, f)| (r, Some(f)));
+    let Some((base, query)) = rest.split_once('?') else {
+        return (url.to_owned(), None);
+    };
+    let is_key = |p: &&str| p.split('=').next() == Some("key");
+    let key = query.split('&').find(is_key).map(str::to_owned);
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|p| !is_key(p) && !p.is_empty())
+        .collect();
+    let mut out = base.to_owned();
+    if !kept.is_empty() {
+        out.push('?');
+        out.push_str(&kept.join("&"));
+    }
+    if let Some(f) = fragment {
+        out.push('#');
+        out.push_str(f);
+    }
+    (out, key)
+}
+
+/// `url` with the `key=…` pair appended to its query.
+fn with_key(url: &str, key: &str) -> String {
+    let (rest, fragment) = url
+        .split_once('#')
+        .map_or((url, None), |(r, f)| (r, Some(f)));
+    let sep = if rest.contains('?') { '&' } else { '?' };
+    let mut out = format!("{rest}{sep}{key}");
+    if let Some(f) = fragment {
+        out.push('#');
+        out.push_str(f);
+    }
+    out
 }
 
 impl PutCallback {
@@ -72,23 +133,30 @@ fn authority_ok(authority: &str) -> bool {
 
 pub async fn get<T: Transport, R: Runtime>(input: Input<'_, T, R>) -> Result<Success, ApiError> {
     let reply = input.client.callbacks().get().await?;
-    let body = Config {
-        request_id: &reply.request_id,
-        url: &reply.data.url,
-        commands: &reply.data.callback_command_list,
-    };
+    let body = Config::new(
+        &reply.request_id,
+        &reply.data.url,
+        &reply.data.callback_command_list,
+    );
     Success::json(200, &body, Some(&reply.request_id))
 }
 
 pub async fn put<T: Transport, R: Runtime>(input: Input<'_, T, R>) -> Result<Success, ApiError> {
     let request: PutCallback = validate::json_body(input.content_type.as_deref(), &input.body)?;
-    let request = request.validate()?;
+    let keep_key = request.keep_key;
+    let mut request = request.validate()?;
+    if keep_key && split_key(&request.url).1.is_none() {
+        let stored = input.client.callbacks().get().await?;
+        if let Some(key) = split_key(&stored.data.url).1 {
+            request.url = with_key(&request.url, &key);
+        }
+    }
     let reply = input.client.callbacks().set(&request).await?;
-    let body = Config {
-        request_id: &reply.request_id,
-        url: &request.url,
-        commands: &request.callback_command_list,
-    };
+    let body = Config::new(
+        &reply.request_id,
+        &request.url,
+        &request.callback_command_list,
+    );
     Success::json(200, &body, Some(&reply.request_id))
 }
 
@@ -157,6 +225,39 @@ mod tests {
         ] {
             assert_eq!(parse(bad).unwrap_err().to_problem().status, 400, "{bad}");
         }
+    }
+}
+
+#[cfg(test)]
+mod key_tests {
+    use super::*;
+
+    #[test]
+    fn the_key_is_split_off_and_put_back() {
+        let (url, key) = split_key("https://e.test/api/v1/webhooks/tencent?key=s3cret&x=1#f");
+        assert_eq!(url, "https://e.test/api/v1/webhooks/tencent?x=1#f");
+        assert_eq!(key.as_deref(), Some("key=s3cret"));
+        assert_eq!(
+            with_key(&url, "key=s3cret"),
+            "https://e.test/api/v1/webhooks/tencent?x=1&key=s3cret#f"
+        );
+        let (url, key) = split_key("https://e.test/hook?key=a&key=b");
+        assert_eq!(
+            (url.as_str(), key.as_deref()),
+            ("https://e.test/hook", Some("key=a"))
+        );
+        assert_eq!(
+            split_key("https://e.test/hook?monkey=1"),
+            ("https://e.test/hook?monkey=1".into(), None)
+        );
+        assert_eq!(
+            split_key("https://e.test/hook"),
+            ("https://e.test/hook".into(), None)
+        );
+        assert_eq!(
+            with_key("https://e.test/hook", "key=k"),
+            "https://e.test/hook?key=k"
+        );
     }
 }
 

@@ -1,29 +1,69 @@
 //! The live board: `GET /api/v1/live/calls`, `POST /api/v1/live/ticket` and
 //! the socket `GET /api/v1/live?ticket=…` (docs/live-board.md).
 
+use serde::Serialize;
+
 use super::Success;
 use crate::api::auth::Identity;
+use crate::api::ip_limit;
 use crate::api::policy::Action;
 use crate::api::problem::ApiError;
 use crate::api::Incoming;
 use crate::board::Viewer;
-use crate::live::{tickets, BoardError, BoardStub};
+use crate::live::tickets::{self, Ticket};
+use crate::live::{Board, BoardError, MAX_SOCKET_MS, TICKET_TTL_MS};
 
-pub async fn calls(board: &BoardStub, identity: &Identity) -> Result<Success, ApiError> {
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Tickets {
+    /// The first shard's: all a board of one shard needs.
+    ticket: String,
+    /// One per shard, in shard order: open a socket with each.
+    tickets: Vec<String>,
+    expires_in: u64,
+}
+
+pub async fn calls(board: &Board<'_>, identity: &Identity) -> Result<Success, ApiError> {
     let json = board.calls(&viewer(identity)).await?;
     Ok(Success::raw(200, json))
 }
 
-pub async fn ticket(board: &BoardStub, identity: &Identity) -> Result<Success, ApiError> {
-    let json = board.ticket(&viewer(identity)).await?;
-    Ok(Success::raw(200, json))
+/// Tickets are signed here, at the edge: issuing them touches no object.
+pub async fn ticket(board: &Board<'_>, identity: &Identity) -> Result<Success, ApiError> {
+    let now = now_ms();
+    let token_end = identity
+        .expires_at()
+        .map_or(u64::MAX, |s| s.saturating_mul(1000));
+    let secret = board.live().ticket_secret.expose().as_bytes();
+    let mut issued = Vec::new();
+    for shard in 0..board.live().shards_to_read() {
+        let ticket = Ticket {
+            nonce: tickets::new_nonce().map_err(|e| ApiError::Internal(e.to_string()))?,
+            expires_ms: now + TICKET_TTL_MS,
+            socket_until_ms: token_end.min(now + MAX_SOCKET_MS),
+            shard,
+            viewer: viewer(identity),
+        };
+        let text = tickets::issue(secret, &ticket)
+            .ok_or_else(|| ApiError::Internal("a user id too long for a ticket".into()))?;
+        issued.push(text);
+    }
+    let body = Tickets {
+        ticket: issued[0].clone(),
+        tickets: issued,
+        expires_in: TICKET_TTL_MS / 1000,
+    };
+    Success::json(200, &body, None)
 }
 
-/// The ticket is the credential here; the board checks and spends it. A
-/// browser page of another origin may not open the socket even with a
-/// ticket (no cross-site WebSocket hijacking): same origin, or one of
-/// `ALLOWED_ORIGINS`, or no `Origin` at all (not a browser).
+/// The ticket is the credential here. The client's address is limited
+/// first; then the ticket's MAC and expiry are checked at the edge, so a
+/// forged one costs no object; its shard spends it once. A browser page of
+/// another origin may not open the socket even with a ticket (no cross-site
+/// WebSocket hijacking): same origin, or one of `ALLOWED_ORIGINS`, or no
+/// `Origin` at all (not a browser).
 pub async fn socket(input: Incoming<'_>) -> Result<Success, ApiError> {
+    ip_limit::check(&input).await?;
     let upgrade = input.header("Upgrade");
     if !upgrade.is_some_and(|u| u.trim().eq_ignore_ascii_case("websocket")) {
         return Err(ApiError::UpgradeRequired);
@@ -35,19 +75,22 @@ pub async fn socket(input: Incoming<'_>) -> Result<Success, ApiError> {
             });
         }
     }
-    let ticket = input
+    let text = input
         .query()
         .into_iter()
         .find(|(k, _)| k == "ticket")
         .map(|(_, v)| v)
         .unwrap_or_default();
-    // Only what the board issues is worth a trip; other text may not even
-    // fit in the header that carries it there.
-    if !tickets::is_well_formed(&ticket) {
-        return Err(BoardError::InvalidTicket.into());
-    }
-    let board = input.board()?;
-    let (response, viewer) = board.socket(input.req, &ticket).await?;
+    let secret = input.app.live.ticket_secret.expose().as_bytes();
+    let ticket = tickets::verify(secret, &text, now_ms())
+        .ok()
+        .filter(|t| t.shard < input.app.live.shards_to_read())
+        .ok_or(BoardError::InvalidTicket)?;
+    let board = input.board();
+    let (response, viewer) = board
+        .shard(ticket.shard)?
+        .socket(input.req, &ticket)
+        .await?;
     input.line.identity = Some(viewer);
     Ok(Success::upgrade(response))
 }
@@ -58,4 +101,8 @@ fn viewer(identity: &Identity) -> Viewer {
         user_id: identity.user_id().to_owned(),
         is_admin: identity.is_admin(),
     }
+}
+
+fn now_ms() -> u64 {
+    js_sys::Date::now() as u64
 }

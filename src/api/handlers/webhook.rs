@@ -4,6 +4,7 @@
 use callkit_core::models::{WebhookAck, WebhookEvent};
 
 use super::Success;
+use crate::api::ip_limit;
 use crate::api::problem::ApiError;
 use crate::api::webhook_proof::{self, Secrets, WebhookQuery};
 use crate::api::Incoming;
@@ -13,6 +14,11 @@ use crate::platform::config::{names, ConfigError};
 /// Webhook bodies are a few hundred bytes; a group call's lists stay far below this.
 pub const MAX_WEBHOOK_BYTES: usize = 64 * 1024;
 
+/// The proof is in the query, so it is checked before the body is read:
+/// an unproven request costs a hash, and takes a slot of its address's
+/// limit (`IP_RATE_LIMITER`), so a flood of them meets 429s. Proven
+/// deliveries are never limited here: Tencent sends every app's webhooks
+/// from few addresses, and a refused one is a call lost from the board.
 pub async fn receive(input: Incoming<'_>) -> Result<Success, ApiError> {
     let live = &input.app.live;
     if !live.receives_webhooks() {
@@ -20,29 +26,40 @@ pub async fn receive(input: Incoming<'_>) -> Result<Success, ApiError> {
             names::WEBHOOK_SECRETS,
         )));
     }
-    let body = input.body(MAX_WEBHOOK_BYTES).await?;
     let query = WebhookQuery::from_pairs(&input.query());
     let secrets = Secrets {
         token: live.callback_token.as_ref(),
         url_key: live.url_key.as_ref(),
     };
-    webhook_proof::check(&secrets, &query, input.now_secs).map_err(ApiError::WebhookRefused)?;
+    if let Err(refusal) = webhook_proof::check(&secrets, &query, input.now_secs) {
+        ip_limit::check(&input).await?;
+        return Err(ApiError::WebhookRefused(refusal));
+    }
     let own = input.app.tencent.client.sdkappid.to_string();
     if query.sdkappid.as_deref().map(str::trim) != Some(own.as_str()) {
         return Err(ApiError::WrongSdkAppId);
     }
+    let body = input.body(MAX_WEBHOOK_BYTES).await?;
     let Some(event) = parse(&body)? else {
         input.line.detail = Some("ignored an unknown CallbackCommand".to_owned());
         return ack();
     };
     input.line.call_id = Some(event.call_id().to_owned());
     let outcome = input
-        .board()?
-        .apply(&body, &webhook_proof::replay_key(&query, &body))
+        .board()
+        .apply(
+            event.call_id(),
+            &body,
+            &webhook_proof::replay_key(&query, &body),
+        )
         .await?;
-    if outcome == Outcome::Replay {
-        input.line.detail = Some("a replayed delivery, not applied again".to_owned());
-    }
+    input.line.detail = match outcome {
+        Outcome::Replay => Some("a replayed delivery, not applied again".to_owned()),
+        Outcome::Full => {
+            Some("the board's shard is full (LIVE_MAX_CALLS): call not shown".to_owned())
+        }
+        _ => None,
+    };
     ack()
 }
 

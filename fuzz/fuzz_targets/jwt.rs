@@ -10,7 +10,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use callkit_core::secret::Secret;
 use callkit_edge::api::auth::claim_path::ClaimPath;
-use callkit_edge::api::auth::config::{JwtAlg, JwtConfig, JwtKeys};
+use callkit_edge::api::auth::config::{AudienceRule, JwtAlg, JwtConfig, JwtKeys};
 use callkit_edge::api::auth::jwt::JwtVerifier;
 use callkit_edge::api::auth::{NoJwks, NoSignatures};
 use hmac::{Hmac, Mac};
@@ -40,7 +40,7 @@ fuzz_target!(|data: &[u8]| {
         alg: JwtAlg::Hs256,
         keys: JwtKeys::Secret(Secret::new(SECRET)),
         issuer: (mode & 1 != 0).then(|| ISSUER.to_owned()),
-        audience: (mode & 2 != 0).then(|| AUDIENCE.to_owned()),
+        audience: (mode & 2 != 0).then(|| AudienceRule::from(AUDIENCE)),
         leeway_secs: LEEWAY,
         admin_claim: None,
         user_claim: ClaimPath::default(),

@@ -68,17 +68,20 @@ export async function snapshotAtScale(s, upstream, adminToken, count) {
     }
   };
   s.progress(`snapshot: loading ${count} live calls`);
-  await Promise.all(Array.from({ length: 32 }, load));
+  await Promise.all(Array.from({ length: 32 }, load)).catch((e) => { throw new Error(`loading the board: ${e.message}`); });
   s.progress('snapshot: GET /live/calls and socket opens');
   const member = mintUserSig('u1', { expire: 3600 });
   let bytes = 0;
+  // Each timed request on a connection of its own (agent: false), as a console's would be.
   const list = await timed(s, 20, async () => {
-    const res = await s.request(`${worker.url}/api/v1/live/calls`, { token: adminToken, agent });
+    s.progress('snapshot: admin GET /live/calls');
+    const res = await s.request(`${worker.url}/api/v1/live/calls`, { token: adminToken });
+    if (res.status !== 200) throw new Error(`GET /live/calls: ${res.status}`);
     bytes = res.body.length;
   });
-  const memberList = await timed(s, 20, () => s.request(`${worker.url}/api/v1/live/calls`, { token: member, agent }));
+  const memberList = await timed(s, 20, () => s.request(`${worker.url}/api/v1/live/calls`, { token: member }));
   const opens = await timed(s, 20, async (i) => {
-    const sock = await s.openSocket(worker, 'bench-admin', adminToken, agent);
+    const sock = await s.openSocket(worker, 'bench-admin', adminToken);
     sock.ws.terminate();
     if (i % 7 === 6) await new Promise((r) => setTimeout(r, 50)); // the per-viewer cap closes the oldest anyway
   });

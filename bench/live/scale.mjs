@@ -22,6 +22,8 @@ export async function shardIngest(s, upstream, adminToken, counts, secs) {
     results.push({
       shards, rate: run.ok / run.elapsed, cpuUs: (cpu * 1000) / run.ok,
       p99: s.quantile(run.latencies, 0.99), lost,
+      failed: Object.fromEntries([...run.failures].map(([status, f]) => [status, { count: f.count, example: f.example }])),
+      wrong: checked.bad.slice(0, 5),
     });
   }
   s.progress('');
@@ -29,6 +31,7 @@ export async function shardIngest(s, upstream, adminToken, counts, secs) {
   s.out('  LIVE_SHARDS  webhooks/s  p99 ms  workerd CPU µs/webhook  lost');
   for (const r of results) {
     s.out(`  ${String(r.shards).padStart(11)} ${s.f0(r.rate).padStart(11)} ${s.f2(r.p99).padStart(7)} ${s.f0(r.cpuUs).padStart(23)} ${String(r.lost).padStart(5)}`);
+    if (r.lost) s.out(`    lost: ${JSON.stringify({ failed: r.failed, wrong: r.wrong }).slice(0, 600)}`);
   }
   s.out();
   return results;

@@ -83,7 +83,8 @@ async fn check<T: Transport, R: Runtime>(
                 return Ok(());
             };
             tracked.call.end(now_ms, EndedBy::Reconcile);
-            store.save(&tracked, now_ms)?;
+            // Ending a call changes statuses, not who takes part.
+            store.save(&tracked, now_ms, false)?;
             sockets::broadcast(
                 state,
                 &tracked.call,

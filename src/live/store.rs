@@ -121,7 +121,9 @@ impl Store {
     }
 
     /// Writes the call as it now stands; `now_ms` marks it as heard of.
-    pub fn save(&self, tracked: &Tracked, now_ms: u64) -> Result<()> {
+    /// `reindex`: who takes part changed, so `call_members` is rewritten
+    /// (most events change a status, not the people).
+    pub fn save(&self, tracked: &Tracked, now_ms: u64, reindex: bool) -> Result<()> {
         let body = serde_json::to_string(&tracked.call)?;
         let live = i64::from(tracked.call.is_live());
         self.sql.exec(
@@ -138,6 +140,9 @@ impl Store {
                 int(now_ms),
             ],
         )?;
+        if !reindex {
+            return Ok(());
+        }
         let id: SqlStorageValue = tracked.call.call_id.as_str().into();
         self.sql.exec(
             "DELETE FROM call_members WHERE call_id = ?",

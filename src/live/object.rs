@@ -78,12 +78,11 @@ impl DurableObject for CallBoard {
 
     async fn alarm(&self) -> Result<Response> {
         self.alarm_armed.set(false);
-        // The alarm forgets calls: count again next time.
-        self.calls_held.set(None);
         let now = now_ms();
         let app = self.app()?;
         let store = self.store()?;
         reconcile::run(&self.state, store, &app.client, &app.live, now).await?;
+        // Reconcile may have forgotten calls: count again next time.
         self.calls_held.set(None);
         let next_close = sockets::close_expired(&self.state, now);
         // The alarm that is running may still read as set: set the next one

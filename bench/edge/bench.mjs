@@ -319,7 +319,8 @@ async function profileColdStarts(upstream) {
       const dir = join(TMP, `coldprof-${kind}`);
       prepareWorker(kind, 'usersig', dir, port, upstream);
       const proc = startGroup(WORKERD, ['serve', join(dir, 'config.capnp'), `--inspector-addr=127.0.0.1:${inspectorPort}`], { cwd: dir, logFile: join(dir, 'workerd.log') });
-      for (let t = 0; !(await fetch(`http://127.0.0.1:${inspectorPort}/json/list`).then((r) => r.ok, () => false)); t++) {
+      const listed = () => fetch(`http://127.0.0.1:${inspectorPort}/json/list`).then((r) => r.json(), () => []);
+      for (let t = 0; (await listed()).length === 0; t++) {
         if (t > 5000 || proc.exited()) die(`workerd's inspector did not answer:\n${tail(join(dir, 'workerd.log'))}`);
         await sleep(2);
       }

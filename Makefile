@@ -39,8 +39,9 @@ test-native:
 test-wasm: toolchain
 	@$(ENV); cargo test -p callkit-edge --target wasm32-unknown-unknown --test wasm
 
+# --test-timeout (10 min, per test and per file): a hang fails instead of stalling the run.
 test-integration:
-	@$(ENV); node --test --test-concurrency=1 --test-timeout=300000 tests/integration/
+	@$(ENV); node --test --test-concurrency=1 --test-timeout=600000 tests/integration/
 
 ## schemathesis (PyPI, into .venv/ by scripts/schemathesis.sh) against the
 ## OpenAPI document the built worker serves, in bare workerd with the emulator,
@@ -50,7 +51,7 @@ test-api-fuzz:
 
 test-browser:
 	@bash scripts/chromium.sh
-	@$(ENV); node --test --test-concurrency=1 --test-timeout=300000 tests/browser/
+	@$(ENV); node --test --test-concurrency=1 --test-timeout=600000 tests/browser/
 
 ## Every fuzz target for FUZZ_SECS seconds (default 60); installs nightly
 ## and cargo-fuzz when missing.

@@ -22,6 +22,8 @@ export async function shardIngest(s, upstream, adminToken, counts, secs) {
     results.push({
       shards, rate: run.ok / run.elapsed, cpuUs: (cpu * 1000) / run.ok,
       p99: s.quantile(run.latencies, 0.99), lost,
+      failed: Object.fromEntries([...run.failures].map(([status, f]) => [status, { count: f.count, example: f.example }])),
+      wrong: checked.bad.slice(0, 5),
     });
   }
   s.progress('');
@@ -29,6 +31,7 @@ export async function shardIngest(s, upstream, adminToken, counts, secs) {
   s.out('  LIVE_SHARDS  webhooks/s  p99 ms  workerd CPU µs/webhook  lost');
   for (const r of results) {
     s.out(`  ${String(r.shards).padStart(11)} ${s.f0(r.rate).padStart(11)} ${s.f2(r.p99).padStart(7)} ${s.f0(r.cpuUs).padStart(23)} ${String(r.lost).padStart(5)}`);
+    if (r.lost) s.out(`    lost: ${JSON.stringify({ failed: r.failed, wrong: r.wrong }).slice(0, 600)}`);
   }
   s.out();
   return results;
@@ -68,17 +71,20 @@ export async function snapshotAtScale(s, upstream, adminToken, count) {
     }
   };
   s.progress(`snapshot: loading ${count} live calls`);
-  await Promise.all(Array.from({ length: 32 }, load));
+  await Promise.all(Array.from({ length: 32 }, load)).catch((e) => { throw new Error(`loading the board: ${e.message}`); });
   s.progress('snapshot: GET /live/calls and socket opens');
   const member = mintUserSig('u1', { expire: 3600 });
   let bytes = 0;
+  // Each timed request on a connection of its own (agent: false), as a console's would be.
   const list = await timed(s, 20, async () => {
-    const res = await s.request(`${worker.url}/api/v1/live/calls`, { token: adminToken, agent });
+    s.progress('snapshot: admin GET /live/calls');
+    const res = await s.request(`${worker.url}/api/v1/live/calls`, { token: adminToken });
+    if (res.status !== 200) throw new Error(`GET /live/calls: ${res.status}`);
     bytes = res.body.length;
   });
-  const memberList = await timed(s, 20, () => s.request(`${worker.url}/api/v1/live/calls`, { token: member, agent }));
+  const memberList = await timed(s, 20, () => s.request(`${worker.url}/api/v1/live/calls`, { token: member }));
   const opens = await timed(s, 20, async (i) => {
-    const sock = await s.openSocket(worker, 'bench-admin', adminToken, agent);
+    const sock = await s.openSocket(worker, 'bench-admin', adminToken);
     sock.ws.terminate();
     if (i % 7 === 6) await new Promise((r) => setTimeout(r, 50)); // the per-viewer cap closes the oldest anyway
   });

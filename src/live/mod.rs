@@ -3,6 +3,7 @@
 //! shard. The model it serves is `crate::board`.
 
 mod coalesce;
+mod join_all;
 mod object;
 mod reconcile;
 pub mod shards;
@@ -12,7 +13,7 @@ pub mod tickets;
 
 pub use object::CallBoard;
 
-use futures_util::future::join_all;
+use join_all::join_all;
 use js_sys::Uint8Array;
 use worker::{Env, Request, Response, Stub};
 

@@ -32,6 +32,9 @@ pub struct CallBoard {
     alarm_armed: Cell<bool>,
     /// Changes waiting to go out together (`LIVE_COALESCE_MS`).
     outbox: Rc<Outbox>,
+    /// Calls in storage, counted once per wake-up, then kept up to date:
+    /// counting on every new call would scan the table each time.
+    calls_held: Cell<Option<u64>>,
 }
 
 #[derive(Serialize)]
@@ -59,6 +62,7 @@ impl DurableObject for CallBoard {
             store,
             alarm_armed: Cell::new(false),
             outbox: Rc::default(),
+            calls_held: Cell::new(None),
         }
     }
 
@@ -78,6 +82,8 @@ impl DurableObject for CallBoard {
         let app = self.app()?;
         let store = self.store()?;
         reconcile::run(&self.state, store, &app.client, &app.live, now).await?;
+        // Reconcile may have forgotten calls: count again next time.
+        self.calls_held.set(None);
         let next_close = sockets::close_expired(&self.state, now);
         // The alarm that is running may still read as set: set the next one
         // without asking.
@@ -127,6 +133,15 @@ impl CallBoard {
         app::get_or_init(&self.env).map_err(|e| worker::Error::RustError(e.to_string()))
     }
 
+    fn call_count(&self) -> Result<u64> {
+        if let Some(n) = self.calls_held.get() {
+            return Ok(n);
+        }
+        let n = self.store()?.count()?;
+        self.calls_held.set(Some(n));
+        Ok(n)
+    }
+
     fn store(&self) -> Result<&Store> {
         self.store
             .as_ref()
@@ -150,10 +165,11 @@ impl CallBoard {
             .ok_or_else(|| worker::Error::RustError("not a webhook the edge checked".into()))?;
         let now = now_ms();
         let existing = store.load(event.call_id())?;
+        let people_before = existing.as_ref().map(|t| participants(&t.call));
         if existing.is_none() && known_only {
             return outcome(Outcome::Unknown);
         }
-        if existing.is_none() && store.count()? >= max_calls {
+        if existing.is_none() && self.call_count()? >= max_calls {
             console_log!(r#"{{"kind":"board","event":"full","maxCalls":{max_calls}}}"#);
             return outcome(Outcome::Full);
         }
@@ -162,7 +178,11 @@ impl CallBoard {
         }
         let (tracked, changed) = board::apply(existing, &event);
         if changed {
-            store.save(&tracked, now)?;
+            let reindex = people_before != Some(participants(&tracked.call));
+            store.save(&tracked, now, reindex)?;
+            if people_before.is_none() {
+                self.calls_held.set(self.calls_held.get().map(|n| n + 1));
+            }
             let text = Message::Call {
                 call: &tracked.call,
             }
@@ -245,6 +265,13 @@ async fn ensure_alarm_by(state: &State, at_ms: u64) -> Result<()> {
 async fn set_alarm_at(state: &State, at_ms: u64) -> Result<()> {
     let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at_ms as f64));
     state.storage().set_alarm(ScheduledTime::new(date)).await
+}
+
+/// Who takes part in a call, as the member index holds them.
+fn participants(call: &board::LiveCall) -> Vec<String> {
+    let mut people: Vec<String> = call.participants().into_iter().map(str::to_owned).collect();
+    people.sort_unstable();
+    people
 }
 
 fn viewer_of(req: &Request) -> Result<Viewer> {

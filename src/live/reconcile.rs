@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use futures_util::future::join_all;
+use super::join_all::join_all;
 use worker::{console_log, Delay, Result, State};
 
 use super::sockets;
@@ -83,7 +83,8 @@ async fn check<T: Transport, R: Runtime>(
                 return Ok(());
             };
             tracked.call.end(now_ms, EndedBy::Reconcile);
-            store.save(&tracked, now_ms)?;
+            // Ending a call changes statuses, not who takes part.
+            store.save(&tracked, now_ms, false)?;
             sockets::broadcast(
                 state,
                 &tracked.call,

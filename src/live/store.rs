@@ -21,12 +21,16 @@ const SCHEMA: [&str; 7] = [
 ];
 
 /// Who takes part in a call, from its stored JSON: its members and caller.
-/// Also fills the table for boards stored before it existed.
+/// `{calls}` is `calls` filtered: one call (through its key, never a scan on
+/// the webhook path), or all of them for a board stored before the table.
 const INDEX_MEMBERS: &str = "INSERT OR IGNORE INTO call_members (user_id, call_id) \
-     SELECT json_extract(m.value, '$.userId'), c.call_id FROM calls c, json_each(c.body, '$.members') m \
-     WHERE c.call_id = coalesce(?1, c.call_id) \
-     UNION SELECT json_extract(c.body, '$.caller'), c.call_id FROM calls c \
-     WHERE c.call_id = coalesce(?1, c.call_id) AND json_extract(c.body, '$.caller') IS NOT NULL";
+     SELECT json_extract(m.value, '$.userId'), c.call_id FROM {calls} c, json_each(c.body, '$.members') m \
+     UNION SELECT json_extract(c.body, '$.caller'), c.call_id FROM {calls} c \
+     WHERE json_extract(c.body, '$.caller') IS NOT NULL";
+
+fn index_members(calls: &str) -> String {
+    INDEX_MEMBERS.replace("{calls}", calls)
+}
 
 pub struct Store {
     sql: SqlStorage,
@@ -87,7 +91,7 @@ impl Store {
             Vec::new(),
         )?;
         if !unindexed.is_empty() {
-            store.sql.exec(INDEX_MEMBERS, vec![SqlStorageValue::Null])?;
+            store.sql.exec(&index_members("calls"), None)?;
         }
         Ok(store)
     }
@@ -117,7 +121,9 @@ impl Store {
     }
 
     /// Writes the call as it now stands; `now_ms` marks it as heard of.
-    pub fn save(&self, tracked: &Tracked, now_ms: u64) -> Result<()> {
+    /// `reindex`: who takes part changed, so `call_members` is rewritten
+    /// (most events change a status, not the people).
+    pub fn save(&self, tracked: &Tracked, now_ms: u64, reindex: bool) -> Result<()> {
         let body = serde_json::to_string(&tracked.call)?;
         let live = i64::from(tracked.call.is_live());
         self.sql.exec(
@@ -134,12 +140,18 @@ impl Store {
                 int(now_ms),
             ],
         )?;
+        if !reindex {
+            return Ok(());
+        }
         let id: SqlStorageValue = tracked.call.call_id.as_str().into();
         self.sql.exec(
             "DELETE FROM call_members WHERE call_id = ?",
             vec![id.clone()],
         )?;
-        self.sql.exec(INDEX_MEMBERS, vec![id])?;
+        self.sql.exec(
+            &index_members("(SELECT call_id, body FROM calls WHERE call_id = ?1)"),
+            vec![id],
+        )?;
         Ok(())
     }
 

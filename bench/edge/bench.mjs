@@ -4,7 +4,7 @@
 //
 // Usage: node bench/edge/bench.mjs [BUILD_DIR]   (run.sh sets BENCH_TMP)
 
-import { cpSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -17,7 +17,7 @@ import { writeNginxConfig, upstreamBodies, JWKS_PATH } from './nginx.mjs';
 import { freePort, sleep, startGroup, stopAll } from './procs.mjs';
 import { BUILD, ROOT, benchSession, die, envInt, Fatal } from './session.mjs';
 import { wrk } from './wrk.mjs';
-import { profileWhile } from './profile.mjs';
+import { profileWhile, summarizeAll } from './profile.mjs';
 import * as tok from './tokens.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -29,6 +29,7 @@ const WARMUP_SECS = int('BENCH_WARMUP_SECS', 2);
 const COLD_RUNS = Math.max(1, int('BENCH_COLD_RUNS', 5));
 const ONLY = process.env.BENCH_ROUTES ? new RegExp(process.env.BENCH_ROUTES) : null;
 const PROFILE = process.env.BENCH_PROFILE === '1';
+const PROFILE_COLD = process.env.BENCH_PROFILE === 'cold';
 const NGINX = process.env.NGINX || '/usr/sbin/nginx';
 /** BENCH_BASELINE: a second build, timed in the same interleaved rounds, for A/B of one change. */
 const BASELINE = process.env.BENCH_BASELINE ? resolve(ROOT, process.env.BENCH_BASELINE) : null;
@@ -74,6 +75,7 @@ const COLD = {
   compile: 'wasm probe: compile',
   instantiate: 'wasm probe: +instantiate',
   rust: 'callkit-edge',
+  ...(BASELINE && { base: 'baseline' }),
   js: 'JS reference',
 };
 
@@ -114,14 +116,22 @@ async function startWorkerd(name, dir, port, inspectorPort) {
   return { name, url, proc, dir, first, inspectorPort };
 }
 
-/** Polls health every 2 ms; returns the ms from spawn to the first 200 and that request's own ms. */
+/**
+ * Polls health every 2 ms; returns the ms from spawn to the first 200, that request's own ms, and
+ * workerd's CPU ms before it (start-up: modules compiled and evaluated) and for it.
+ */
 async function waitHealthy(url, proc, timeoutMs, dir) {
   const deadline = proc.started + timeoutMs;
   for (;;) {
     if (proc.exited()) die(`workerd exited (${JSON.stringify(proc.exited())}):\n${tail(join(dir, 'workerd.log'))}`);
     const sent = performance.now();
+    const cpuBefore = cpuNs(proc.pid);
     const res = await get(`${url}/api/v1/health`).catch(() => null);
-    if (res?.status === 200) return { readyMs: performance.now() - proc.started, requestMs: performance.now() - sent };
+    if (res?.status === 200) {
+      const requestMs = performance.now() - sent;
+      const cpu = { startCpuMs: cpuBefore / 1e6, requestCpuMs: (cpuNs(proc.pid) - cpuBefore) / 1e6 };
+      return { readyMs: performance.now() - proc.started, requestMs, ...cpu };
+    }
     if (res) die(`${url}/api/v1/health answered ${res.status}: ${res.body}`);
     if (performance.now() > deadline) die(`workerd not ready in ${timeoutMs} ms:\n${tail(join(dir, 'workerd.log'))}`);
     await sleep(2);
@@ -231,6 +241,19 @@ const median = (xs) => {
 
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' })) || 100;
 
+/** CPU ns a process's threads have run so far (schedstat: ns, where stat counts 10 ms ticks). */
+function cpuNs(pid) {
+  let ns = 0;
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      ns += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      /* the thread ended */
+    }
+  }
+  return ns;
+}
+
 /** CPU ms (user + system, all threads) a process has used so far, from /proc. */
 function cpuMs(pid) {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
@@ -279,6 +302,45 @@ async function profileRoutes(instances, tokens, list) {
       out();
     }
   }
+}
+
+/**
+ * BENCH_PROFILE=cold: a CPU profile of each worker's first request (GET
+ * /api/v1/health) in a fresh workerd, started once its inspector answers,
+ * summed over BENCH_COLD_RUNS processes.
+ */
+async function profileColdStarts(upstream) {
+  out(`CPU profiles of the first request in a fresh workerd (${COLD_RUNS} runs each; shares of non-idle samples)\n`);
+  for (const kind of ['rust', ...(BASELINE ? ['base'] : []), 'js']) {
+    const profiles = [];
+    for (let i = 0; i < COLD_RUNS; i++) {
+      progress(`cold profile ${i + 1}/${COLD_RUNS}: ${COLD[kind]}`);
+      const [port, inspectorPort] = [await freePort(), await freePort()];
+      const dir = join(TMP, `coldprof-${kind}`);
+      prepareWorker(kind, 'usersig', dir, port, upstream);
+      const proc = startGroup(WORKERD, ['serve', join(dir, 'config.capnp'), `--inspector-addr=127.0.0.1:${inspectorPort}`], { cwd: dir, logFile: join(dir, 'workerd.log') });
+      const listed = () => fetch(`http://127.0.0.1:${inspectorPort}/json/list`).then((r) => r.json(), () => []);
+      for (let t = 0; (await listed()).length === 0; t++) {
+        if (t > 5000 || proc.exited()) die(`workerd's inspector did not answer:\n${tail(join(dir, 'workerd.log'))}`);
+        await sleep(2);
+      }
+      const first = async () => {
+        for (let t = 0; ; t++) {
+          const res = await get(`http://127.0.0.1:${port}/api/v1/health`).catch(() => null);
+          if (res?.status === 200) return;
+          if (res || t > 5000) die(`no first 200 from ${COLD[kind]}`);
+          await sleep(2);
+        }
+      };
+      profiles.push((await profileWhile(ROOT, inspectorPort, first)).profile);
+      await proc.stop();
+    }
+    const { categories, top, samples } = summarizeAll(profiles);
+    out(`${COLD[kind]} (${samples} samples of 200 µs): ${categories.map(([c, v]) => `${c} ${(v * 100).toFixed(0)}%`).join(', ')}`);
+    for (const [fn, v] of top) out(`    ${(v * 100).toFixed(1).padStart(5)}%  ${fn}`);
+    out();
+  }
+  progress('');
 }
 
 async function coldStarts(upstream) {
@@ -345,16 +407,19 @@ function reportSummary(rows) {
 
 function reportCold(cold) {
   out(`cold start: fresh workerd process → first 200 from GET /api/v1/health (median of ${COLD_RUNS})`);
-  out(`  ${'worker'.padEnd(26)} ${'spawn→200 ms'.padStart(12)} ${'vs pass'.padStart(8)} ${'1st req ms'.padStart(11)} ${'2nd req ms'.padStart(11)}`);
+  out(`  ${'worker'.padEnd(26)} ${'spawn→200 ms'.padStart(12)} ${'vs pass'.padStart(8)} ${'1st req ms'.padStart(11)} ${'2nd req ms'.padStart(11)} │ ${'start CPU ms'.padStart(12)} ${'1st req CPU ms'.padStart(14)}`);
   const floor = median(cold.pass.map((x) => x.readyMs));
   for (const kind of Object.keys(COLD)) {
     const ready = median(cold[kind].map((x) => x.readyMs));
     const extra = kind === 'pass' ? '' : `+${f0(ready - floor)}`;
-    out(`  ${COLD[kind].padEnd(26)} ${f0(ready).padStart(12)} ${extra.padStart(8)} ${f2(median(cold[kind].map((x) => x.requestMs))).padStart(11)} ${f2(median(cold[kind].map((x) => x.secondMs))).padStart(11)}`);
+    const mid = (key) => f2(median(cold[kind].map((x) => x[key])));
+    out(`  ${COLD[kind].padEnd(26)} ${f0(ready).padStart(12)} ${extra.padStart(8)} ${mid('requestMs').padStart(11)} ${mid('secondMs').padStart(11)} │ ${mid('startCpuMs').padStart(12)} ${mid('requestCpuMs').padStart(14)}`);
   }
   out('  (spawn→200 includes the 1st request. workerd compiles and evaluates every module before it listens; the probes');
   out('   import index_bg.wasm alone, the second also instantiates it with stubbed imports; callkit-edge\'s 1st request');
-  out('   builds its per-isolate state and compiles, lazily, the wasm functions it calls)');
+  out('   builds its per-isolate state and compiles, lazily, the wasm functions it calls. The CPU columns are workerd\'s');
+  out('   own CPU time, all threads, from /proc/<pid>/task/*/schedstat: before the 1st request, and for it; they move');
+  out('   far less than the wall-clock ones when the machine is busy)');
   out();
 }
 
@@ -426,6 +491,12 @@ async function main() {
   const instances = await startInstances(upstream, list);
   await checkRoutes(instances, tokens, list);
   out(`checked: every route answers 200 on every worker; the JS reference answers what callkit-edge answers; UserSigs minted by either are accepted by the other\n`);
+  if (PROFILE_COLD) {
+    for (const inst of Object.values(instances)) await inst.proc.stop();
+    await profileColdStarts(upstream);
+    save({ profile: 'cold' });
+    return 0;
+  }
   if (PROFILE) {
     await profileRoutes(instances, tokens, list);
     save({ profile: true });

@@ -46,20 +46,25 @@ function category({ functionName: name, url }) {
 }
 
 /** `{ categories: [[name, share]], top: [[function, share]] }`, shares of all samples but idle. */
-export function summarize(profile) {
-  const nodes = new Map(profile.nodes.map((n) => [n.id, n.callFrame]));
+export const summarize = (profile) => summarizeAll([profile]);
+
+/** The same over several profiles' samples together. */
+export function summarizeAll(profiles) {
   const byCat = new Map();
   const byFn = new Map();
   let total = 0;
-  for (const id of profile.samples) {
-    const frame = nodes.get(id);
-    const cat = category(frame);
-    if (cat === 'idle') continue;
-    total += 1;
-    byCat.set(cat, (byCat.get(cat) ?? 0) + 1);
-    const fn = `${frame.functionName || '(anonymous)'}${frame.url ? ` ${frame.url.split('/').pop()}` : ''}`;
-    byFn.set(fn, (byFn.get(fn) ?? 0) + 1);
+  for (const profile of profiles) {
+    const nodes = new Map(profile.nodes.map((n) => [n.id, n.callFrame]));
+    for (const id of profile.samples) {
+      const frame = nodes.get(id);
+      const cat = category(frame);
+      if (cat === 'idle') continue;
+      total += 1;
+      byCat.set(cat, (byCat.get(cat) ?? 0) + 1);
+      const fn = `${frame.functionName || '(anonymous)'}${frame.url ? ` ${frame.url.split('/').pop()}` : ''}`;
+      byFn.set(fn, (byFn.get(fn) ?? 0) + 1);
+    }
   }
   const shares = (m, n) => [...m].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, v]) => [k, v / total]);
-  return { categories: shares(byCat, 10), top: shares(byFn, Number(process.env.BENCH_PROFILE_TOP ?? 12)) };
+  return { categories: shares(byCat, 10), top: shares(byFn, Number(process.env.BENCH_PROFILE_TOP ?? 12)), samples: total };
 }

@@ -6,7 +6,9 @@
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use callkit_core::usersig::{decode, mint, verify, Expected, SigFields};
+use callkit_core::usersig::{
+    decode, encode_tencent_base64, mint, verify, zlib_store, Expected, SigFields,
+};
 use hmac::{Hmac, Mac};
 use libfuzzer_sys::fuzz_target;
 use sha2::Sha256;
@@ -89,34 +91,7 @@ fn minted(mode: u8, text: &str) -> String {
     )
 }
 
-/// `json` as a UserSig: zlib with stored blocks, then Tencent's base64.
+/// `json` as a UserSig, the way the official Go library packs one.
 fn packed(json: &[u8]) -> String {
-    let mut zlib = vec![0x78, 0x01];
-    let mut blocks = json.chunks(0xffff).peekable();
-    if blocks.peek().is_none() {
-        zlib.extend([1, 0, 0, 0xff, 0xff]);
-    }
-    while let Some(block) = blocks.next() {
-        let len = u16::try_from(block.len()).expect("a stored block");
-        zlib.push(u8::from(blocks.peek().is_none()));
-        zlib.extend(len.to_le_bytes());
-        zlib.extend((!len).to_le_bytes());
-        zlib.extend(block);
-    }
-    let (mut a, mut b) = (1u32, 0u32);
-    for byte in json {
-        a = (a + u32::from(*byte)) % 65_521;
-        b = (b + a) % 65_521;
-    }
-    zlib.extend(((b << 16) | a).to_be_bytes());
-    STANDARD
-        .encode(zlib)
-        .chars()
-        .map(|c| match c {
-            '+' => '*',
-            '/' => '-',
-            '=' => '_',
-            other => other,
-        })
-        .collect()
+    encode_tencent_base64(&zlib_store(json))
 }

@@ -12,12 +12,15 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { chromium } from 'playwright-core';
+import WebSocket from 'ws';
 import {
   ROOT,
+  assertAuditTrail,
   assertCleanWorker,
   sleep,
   startEmulator,
   startWorker,
+  within,
 } from '../integration/harness.mjs';
 import { mintUserSig, verifyUserSig } from '../integration/tokens.mjs';
 import { EMULATOR_OPTIONS, WORKER_VARS, configureBoard, eventually, liveStackSecrets } from './live-stack.mjs';
@@ -65,8 +68,10 @@ after(async () => {
 // ------------------------------------------------------------ helpers
 
 /**
- * Records every /api/ answer `page` receives in `worker.responses`, as
- * `worker.request` does, for the sweep; `closePage` waits for the bodies.
+ * Records every answer of the worker's own that `page` receives (all of /api/,
+ * and the problem+json of a path that is neither a route nor an asset, such as
+ * /dev-tokens.json) in `worker.responses`, as `worker.request` does, for the
+ * sweep and the audit trail; `closePage` waits for the bodies.
  * `answersRecorded()` waits until no read is pending (reads that start while it
  * waits included), and is called just before the page closes: a request of the
  * page's own timers (the call lookup's refresh, a board reconnect) that
@@ -77,10 +82,12 @@ function recordApiAnswers(page) {
   let closing = false;
   page.on('requestfinished', (request) => {
     const url = new URL(request.url());
-    if (!url.pathname.startsWith('/api/')) return;
     reads.push((async () => {
       try {
         const response = await request.response();
+        const own = url.pathname.startsWith('/api/') ||
+          (await response.headerValue('content-type'))?.startsWith('application/problem+json');
+        if (!own) return;
         const auth = (await request.allHeaders()).authorization;
         worker.responses.push({
           method: request.method(),
@@ -212,6 +219,18 @@ async function boardCalls() {
   return res.json.calls;
 }
 
+/** A live socket of the bearer of `token`, opened from Node with a ticket (as another window would). */
+async function openUserSocket(token) {
+  const ticket = await worker.request('POST', '/api/v1/live/ticket', { token });
+  assert.equal(ticket.status, 200, ticket.text);
+  const ws = new WebSocket(`${worker.url.replace(/^http/, 'ws')}/api/v1/live?ticket=${ticket.json.ticket}`);
+  await within(new Promise((resolve, reject) => {
+    ws.once('open', resolve);
+    ws.once('error', reject);
+  }), UI_TIMEOUT, 'a socket to open');
+  return ws;
+}
+
 /** Seconds in a formatted duration ("1 min 5 s", "12 s"). */
 function seconds(text) {
   const m = text.match(/(?:(\d+) min )?(\d+) s/);
@@ -221,7 +240,7 @@ function seconds(text) {
 
 // ------------------------------------------------------------ tests
 
-describe('console', { timeout: TEST_TIMEOUT * 17 }, () => {
+describe('console', { timeout: TEST_TIMEOUT * 18 }, () => {
   test('shows health signed out, then signs in with a pasted admin token', { timeout: TEST_TIMEOUT }, async () => {
     const page = await openConsole();
     const health = (await worker.request('GET', '/api/v1/health')).json;
@@ -269,7 +288,7 @@ describe('console', { timeout: TEST_TIMEOUT * 17 }, () => {
 
   test('looks up a live call, follows it live, and says when it ended', { timeout: TEST_TIMEOUT }, async () => {
     const { callId } = await emulator.control.createCall({ caller: 'alice', callees: ['bob'], mediaType: 'Video', roomId: 'room-e2e' });
-    const page = await openConsole();
+    const page = await openConsole({ fakeClock: true });
     await signIn(page, admin, 'administrator');
     await lookUp(page, callId);
     await page.locator('#call-live').filter({ hasText: 'Live' }).waitFor();
@@ -290,9 +309,14 @@ describe('console', { timeout: TEST_TIMEOUT * 17 }, () => {
     assert.equal(await page.locator('#call-end').isDisabled(), true);
     await shot(page, '04-call-ended-upstream');
 
-    // Polling stopped: no further get_call_info reaches the emulator.
+    // Polling stopped: three refresh periods pass on the page's clock, and the page asks nothing.
+    const lookups = [];
+    page.on('request', (r) => { if (new URL(r.url()).pathname === `/api/v1/calls/${callId}`) lookups.push(r.url()); });
     const before = (await counters()).received.get_call_info;
-    await sleep(4_000);
+    await page.clock.runFor(3 * 3_000 + 500);
+    // A request the page sends after the timers ran: one they started would have gone out before it.
+    assert.equal(await page.evaluate(async () => (await fetch('/api/v1/health')).status), 200);
+    assert.deepEqual(lookups, [], 'refresh stops after the 404');
     assert.equal((await counters()).received.get_call_info, before, 'refresh stops after the 404');
     await closePage(page);
   });
@@ -715,6 +739,39 @@ describe('console', { timeout: TEST_TIMEOUT * 17 }, () => {
     await closePage(page);
   });
 
+  test('a ninth socket of the same user closes the page\'s with 4008: it says so and does not reconnect until asked', { timeout: TEST_TIMEOUT }, async () => {
+    const user = 'frank';
+    const token = mintUserSig(user);
+    const page = await openConsole({ fakeClock: true });
+    const ticketRequests = [];
+    page.on('request', (r) => { if (r.url().endsWith('/api/v1/live/ticket')) ticketRequests.push(r.url()); });
+    await signIn(page, token, user);
+    await boardOpen(page);
+    const ticketsBefore = ticketRequests.length;
+    // Eight more sockets of frank's, from elsewhere: the page's, the oldest, makes way.
+    const others = [];
+    try {
+      for (let i = 0; i < 8; i += 1) others.push(await openUserSocket(token));
+      await page.locator('#live-connection[data-state=closed]').waitFor();
+      assert.equal(await page.locator('#live-connection').innerText(), 'Disconnected');
+      assert.match(await page.locator('#live-message').innerText(), /Opened elsewhere/);
+      assert.equal(await page.locator('#live-reconnect').isVisible(), true, 'a way to take it back');
+      await shot(page, '28-live-board-replaced');
+      // Minutes pass on the page's clock: it never asks for a ticket to reconnect by itself.
+      await page.clock.runFor(5 * 60_000);
+      assert.equal(await page.evaluate(async () => (await fetch('/api/v1/health')).status), 200);
+      assert.equal(ticketRequests.length, ticketsBefore, 'reconnected by itself');
+      assert.equal(await page.locator('#live-connection').getAttribute('data-state'), 'closed');
+      // Asked, it takes the board back (and another socket of frank's makes way).
+      await page.locator('#live-reconnect').click();
+      await boardOpen(page);
+      assert.equal(ticketRequests.length, ticketsBefore + 1);
+    } finally {
+      for (const ws of others) ws.close();
+    }
+    await closePage(page);
+  });
+
   test('the start-call form starts a call that then appears on the board', { timeout: TEST_TIMEOUT }, async () => {
     await configureBoard(worker, boardAdmin);
     const page = await openConsole();
@@ -826,6 +883,12 @@ describe('console', { timeout: TEST_TIMEOUT * 17 }, () => {
     const secrets = liveStackSecrets(worker, emulator);
     const fromPages = worker.responses.filter((r) => r.fromPage).length;
     assert.ok(fromPages > 30, `only ${fromPages} answers to the pages recorded`);
+    // Each answer has its own line. Lines no recorded answer accounts for: the emulator's
+    // webhooks, the sockets, a path no route serves (null: Chromium's own request for
+    // /favicon.ico, which Playwright does not report), and what a closing page's timers sent
+    // after its answers were read (a board reconnect's ticket, the call lookup's refresh).
+    const external = ['receive_webhook', 'live_socket', null, 'live_ticket', 'get_call'];
+    await assertAuditTrail(worker, 'worker', 5_000, { external });
     const checked = await assertCleanWorker(worker, secrets, 'worker');
     assert.ok(checked > 150, `only ${checked} answers recorded`);
     // The socket tickets the pages were given travel in socket URLs: none may reach a log.

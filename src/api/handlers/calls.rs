@@ -124,7 +124,7 @@ pub struct StartCall {
     pub robot: String,
     pub callees: Vec<String>,
     pub media_type: MediaType,
-    #[serde(default = "default_timeout_ms")]
+    #[serde(default = "default_timeout_ms", deserialize_with = "whole")]
     pub timeout_ms: u32,
     pub user_data: Option<String>,
     pub room_id: Option<String>,
@@ -142,10 +142,49 @@ fn room_id_type_number<'de, D: serde::Deserializer<'de>>(
         return Ok(None);
     };
     value
-        .as_u64()
+        .as_number()
+        .and_then(whole_number)
+        .and_then(|n| u64::try_from(n).ok())
         .and_then(RoomIdType::from_u64)
         .map(Some)
         .ok_or_else(|| serde::de::Error::custom("`roomIdType` must be 1 or 2"))
+}
+
+/// A number JSON Schema counts as an `integer`, as the OpenAPI document
+/// says: `158315.0` is 158315 (serde alone refuses it for an integer type).
+fn whole_number(n: &serde_json::Number) -> Option<i64> {
+    n.as_i64().or_else(|| {
+        n.as_f64()
+            .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e18)
+            .map(|f| f as i64)
+    })
+}
+
+const NOT_AN_INTEGER: &str = "invalid type: expected an integer in range";
+
+fn whole<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: TryFrom<i64>,
+{
+    let n = serde_json::Number::deserialize(deserializer)?;
+    whole_number(&n)
+        .and_then(|v| T::try_from(v).ok())
+        .ok_or_else(|| serde::de::Error::custom(NOT_AN_INTEGER))
+}
+
+fn whole_opt<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: TryFrom<i64>,
+{
+    match Option::<serde_json::Number>::deserialize(deserializer)? {
+        None => Ok(None),
+        Some(n) => whole_number(&n)
+            .and_then(|v| T::try_from(v).ok())
+            .map(Some)
+            .ok_or_else(|| serde::de::Error::custom(NOT_AN_INTEGER)),
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -154,6 +193,7 @@ pub struct OfflinePush {
     pub title: Option<String>,
     pub desc: Option<String>,
     pub ext: Option<String>,
+    #[serde(default, deserialize_with = "whole_opt")]
     pub push_flag: Option<i64>,
 }
 
@@ -285,6 +325,31 @@ mod tests {
         assert_eq!(end_right(&info, "bob"), EndRight::Invited);
         assert_eq!(end_right(&info, "carol"), EndRight::Hidden);
         assert_eq!(end_right(&info, "ALICE"), EndRight::Hidden);
+    }
+
+    #[test]
+    fn integers_written_with_a_zero_fraction_are_integers() {
+        // JSON Schema's `integer` (the OpenAPI document's) includes 158315.0.
+        let req = parse(
+            r#"{"robot":"bot1","callees":["alice"],"mediaType":"Audio","timeoutMs":158315.0,"roomIdType":2.0,"offlinePush":{"pushFlag":1.0}}"#,
+        )
+        .unwrap();
+        assert_eq!(req.timeout, 158_315);
+        assert_eq!(req.call_info.room_id_type, Some(RoomIdType::String));
+        assert_eq!(req.offline_push_info.unwrap().push_flag, Some(1));
+        for bad in [
+            r#""timeoutMs":158315.5"#,
+            r#""timeoutMs":-1"#,
+            r#""timeoutMs":"30000""#,
+            r#""roomIdType":1.5"#,
+        ] {
+            let body =
+                format!(r#"{{"robot":"bot1","callees":["alice"],"mediaType":"Audio",{bad}}}"#);
+            let Err(ApiError::BadRequest { code, .. }) = parse(&body) else {
+                panic!("{bad} accepted");
+            };
+            assert_eq!(code, "invalid_field", "{bad}");
+        }
     }
 
     #[test]

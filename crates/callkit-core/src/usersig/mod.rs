@@ -9,7 +9,7 @@ mod error;
 mod mint;
 mod verify;
 
-pub use codec::{MAX_JSON_LEN, MAX_USERSIG_LEN};
+pub use codec::{encode_tencent_base64, zlib_store, MAX_JSON_LEN, MAX_USERSIG_LEN};
 pub use decode::{decode, DecodedUserSig};
 pub use error::UserSigError;
 pub use mint::{hmac_content, mint, mint_now, mint_with, sign, SigFields, SigningKey};

@@ -12,6 +12,7 @@ import { initRecordsPanel } from './records-panel.js';
 import { initWebhookPanel } from './webhook-panel.js';
 import { initLivePanel } from './live-panel.js';
 import { initStartCallPanel } from './start-call-panel.js';
+import { initHistoryPanel } from './history-panel.js';
 
 const client = new CallKitEdgeClient({ token: getToken });
 
@@ -35,6 +36,8 @@ const panels = [
   initWebhookPanel(client),
 ];
 initHealthPanel(client);
+const historyPanel = initHistoryPanel(client);
+panels.push(historyPanel);
 
 async function renderSession(token) {
   const signedIn = Boolean(token);
@@ -47,6 +50,7 @@ async function renderSession(token) {
   }
   $('session-status').textContent = 'Signed in';
   livePanel.start();
+  historyPanel.start();
   const who = await describeToken(token);
   if (getToken() === token && who) $('session-status').textContent = `Signed in as ${who.identity}`;
 }

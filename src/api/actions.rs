@@ -55,6 +55,13 @@ pub enum Action {
     LiveCalls,
     LiveTicket,
     LiveSocket,
+    ListHistory,
+    HistoryStats,
+    ExportHistory,
+    StartBackfill,
+    BackfillStatus,
+    GetHistoryCall,
+    EraseHistoryUser,
 }
 
 /// One row of the table. `path` uses OpenAPI's `{param}` syntax.
@@ -102,7 +109,7 @@ const fn row(
 
 use Method::{Delete, Get, Post, Put};
 
-pub const TABLE: [Spec; 15] = [
+pub const TABLE: [Spec; 22] = [
     row(
         Action::Health,
         "health",
@@ -222,6 +229,62 @@ pub const TABLE: [Spec; 15] = [
         "/api/v1/live",
         PROVEN,
         "follow the live call board",
+    ),
+    row(
+        Action::ListHistory,
+        "list_history",
+        Get,
+        "/api/v1/history",
+        MEMBER,
+        "read the call history",
+    ),
+    row(
+        Action::HistoryStats,
+        "history_stats",
+        Get,
+        "/api/v1/history/stats",
+        MEMBER,
+        "read call statistics",
+    ),
+    row(
+        Action::ExportHistory,
+        "export_history",
+        Get,
+        "/api/v1/history/export",
+        ADMIN,
+        "export the call history",
+    ),
+    row(
+        Action::StartBackfill,
+        "start_backfill",
+        Post,
+        "/api/v1/history/backfill",
+        ADMIN,
+        "import Tencent's call records into the history",
+    ),
+    row(
+        Action::BackfillStatus,
+        "backfill_status",
+        Get,
+        "/api/v1/history/backfill",
+        ADMIN,
+        "read the history import's progress",
+    ),
+    row(
+        Action::GetHistoryCall,
+        "get_history_call",
+        Get,
+        "/api/v1/history/{callId}",
+        MEMBER,
+        "read this call's history",
+    ),
+    row(
+        Action::EraseHistoryUser,
+        "erase_history_user",
+        Delete,
+        "/api/v1/history/users/{userId}",
+        ADMIN,
+        "erase a user from the call history",
     ),
 ];
 

@@ -7,6 +7,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use super::auth::Identity;
+use super::handlers::history::HistoryInput;
 use super::handlers::{self, Input, Success};
 use super::problem::ApiError;
 use super::{health, openapi, Incoming};
@@ -26,6 +27,8 @@ pub enum Serve {
     Public(for<'a> fn(Incoming<'a>) -> Reply<'a>),
     Board(for<'a> fn(&'a BoardStub, &'a Identity) -> Reply<'a>),
     Upstream(for<'a> fn(EdgeInput<'a>) -> Reply<'a>),
+    /// The call ledger in D1 (and the board object, for the backfill).
+    History(for<'a> fn(HistoryInput<'a>) -> Reply<'a>),
 }
 
 pub fn serve(action: Action) -> Serve {
@@ -49,5 +52,14 @@ pub fn serve(action: Action) -> Serve {
         Action::SetCallback => Serve::Upstream(|i| Box::pin(handlers::callback::put(i))),
         Action::DeleteCallback => Serve::Upstream(|i| Box::pin(handlers::callback::delete(i))),
         Action::MintUserSig => Serve::Upstream(|i| Box::pin(handlers::usersig::mint(i))),
+        Action::ListHistory => Serve::History(|i| Box::pin(handlers::history::list(i))),
+        Action::HistoryStats => Serve::History(|i| Box::pin(handlers::history::stats(i))),
+        Action::ExportHistory => Serve::History(|i| Box::pin(handlers::history::export(i))),
+        Action::StartBackfill => Serve::History(|i| Box::pin(handlers::history::start_backfill(i))),
+        Action::BackfillStatus => {
+            Serve::History(|i| Box::pin(handlers::history::backfill_progress(i)))
+        }
+        Action::GetHistoryCall => Serve::History(|i| Box::pin(handlers::history::one(i))),
+        Action::EraseHistoryUser => Serve::History(|i| Box::pin(handlers::history::erase(i))),
     }
 }

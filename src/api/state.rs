@@ -10,6 +10,7 @@ use super::policy::Policy;
 use super::router::Router;
 use crate::platform::config::TencentConfig;
 use crate::platform::fetch_transport::FetchTransport;
+use crate::ledger::LedgerConfig;
 use crate::platform::live_config::LiveConfig;
 use crate::platform::runtime::WorkerRuntime;
 
@@ -24,4 +25,5 @@ pub struct EdgeState {
     pub cors: Cors,
     pub router: Router,
     pub live: LiveConfig,
+    pub ledger: LedgerConfig,
 }

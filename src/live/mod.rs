@@ -29,6 +29,7 @@ mod paths {
     pub const CALLS: &str = "/calls";
     pub const TICKETS: &str = "/tickets";
     pub const SOCKET: &str = "/socket";
+    pub const BACKFILL: &str = "/ledger/backfill";
 }
 const ORIGIN: &str = "https://call-board";
 const VIEWER_HEADER: &str = "X-Board-Viewer";
@@ -39,6 +40,8 @@ const VIEWER_ID_HEADER: &str = "X-Board-Viewer-Id";
 /// `applied`, `unchanged` or `replay`: a header, since reading a body back
 /// costs the webhook path about a tenth of its time.
 const OUTCOME_HEADER: &str = "X-Board-Outcome";
+/// `from-to` (ms) of a backfill the edge checked.
+const BACKFILL_HEADER: &str = "X-Ledger-Backfill";
 
 /// How often the alarm looks at the board while it holds anything.
 pub fn alarm_interval_ms(live: &LiveConfig) -> u64 {
@@ -124,6 +127,25 @@ impl BoardStub {
     pub async fn ticket(&self, viewer: &Viewer) -> Result<String, BoardError> {
         let mut response = self
             .send(paths::TICKETS, "POST", viewer_headers(viewer)?, None)
+            .await?;
+        Ok(response.text().await?)
+    }
+
+    /// Starts the ledger's backfill over `[from, to]` (ms), unless one is
+    /// under way; its progress as the JSON the API answers.
+    pub async fn start_backfill(&self, from: u64, to: u64) -> Result<String, BoardError> {
+        let window = format!("{from}-{to}");
+        let headers = headers(&[(BACKFILL_HEADER, &window)])?;
+        let mut response = self
+            .send(paths::BACKFILL, "POST", headers, None)
+            .await?;
+        Ok(response.text().await?)
+    }
+
+    /// The backfill's progress, as the JSON the API answers.
+    pub async fn backfill_progress(&self) -> Result<String, BoardError> {
+        let mut response = self
+            .send(paths::BACKFILL, "GET", headers(&[])?, None)
             .await?;
         Ok(response.text().await?)
     }

@@ -14,11 +14,18 @@ use worker::{
 
 use super::store::Store;
 use super::{
-    paths, reconcile, sockets, tickets, Outcome, OUTCOME_HEADER, REPLAY_HEADER, TICKET_HEADER,
+    paths, reconcile, sockets, tickets, Outcome, BACKFILL_HEADER, OUTCOME_HEADER, REPLAY_HEADER, TICKET_HEADER,
     TICKET_TTL_MS, VIEWER_HEADER, VIEWER_ID_HEADER,
 };
 use crate::app::{self, EdgeState};
 use crate::board::{self, Message, Viewer};
+use crate::ledger::{self, backfill, outbox, Update};
+
+/// How long ledger updates gather before the alarm writes them to D1.
+const LEDGER_BATCH_MS: u64 = 500;
+/// The wait after a failed write (D1 down) before trying again.
+const LEDGER_RETRY_MS: u64 = 5_000;
+
 
 #[durable_object]
 pub struct CallBoard {
@@ -27,6 +34,10 @@ pub struct CallBoard {
     store: Option<Store>,
     /// An alarm is known to be set; checked against storage once per wake-up.
     alarm_armed: Cell<bool>,
+    /// The alarm is due soon enough for the ledger's queue.
+    ledger_armed: Cell<bool>,
+    /// The last ledger drain failed (D1 down): wait longer before the next.
+    ledger_failing: Cell<bool>,
 }
 
 #[derive(Serialize)]
@@ -60,6 +71,8 @@ impl DurableObject for CallBoard {
             env,
             store,
             alarm_armed: Cell::new(false),
+            ledger_armed: Cell::new(false),
+            ledger_failing: Cell::new(false),
         }
     }
 
@@ -70,20 +83,24 @@ impl DurableObject for CallBoard {
             (Method::Get, paths::CALLS) => self.calls(&req),
             (Method::Post, paths::TICKETS) => self.ticket(&req).await,
             (Method::Get, paths::SOCKET) => self.socket(&req),
+            (Method::Post, paths::BACKFILL) => self.start_backfill(req).await,
+            (Method::Get, paths::BACKFILL) => self.backfill_progress(),
             _ => Response::error("no such board route", 404),
         }
     }
 
     async fn alarm(&self) -> Result<Response> {
         self.alarm_armed.set(false);
+        self.ledger_armed.set(false);
         let now = now_ms();
         let app =
             app::get_or_init(&self.env).map_err(|e| worker::Error::RustError(e.to_string()))?;
         let store = self.store()?;
         reconcile::run(&self.state, store, &app.client, &app.live, now).await?;
+        self.drain_ledger(store, &app, now).await;
         // The alarm that is running may still read as set: set the next one
         // without asking.
-        if !store.is_empty()? {
+        if !store.is_empty()? || outbox::pending(store.sql())? {
             self.set_alarm(&app).await?;
         }
         Response::ok("")
@@ -139,9 +156,12 @@ impl CallBoard {
         if !store.first_delivery(&key, now)? {
             return outcome(Outcome::Replay);
         }
-        let (tracked, changed) = board::apply(store.load(event.call_id())?, &event);
+        let before = store.load(event.call_id())?;
+        let (tracked, changed) = board::apply(before.clone(), &event);
         if changed {
             store.save(&tracked, now)?;
+            let update = Update::from_board(before.as_ref(), &tracked, Some(&event));
+            outbox::push(store.sql(), &update, now)?;
             sockets::broadcast(
                 &self.state,
                 &tracked.call,
@@ -151,6 +171,9 @@ impl CallBoard {
             );
         } else {
             store.touch(event.call_id(), now)?;
+        }
+        if changed {
+            self.arm_ledger_alarm().await?;
         }
         self.arm_alarm().await?;
         outcome(if changed {
@@ -221,11 +244,78 @@ impl CallBoard {
     }
 
     async fn set_alarm(&self, app: &EdgeState) -> Result<()> {
+        let mut after = super::alarm_interval_ms(&app.live);
+        if outbox::pending(self.store()?.sql())? {
+            after = after.min(self.ledger_delay_ms());
+            self.ledger_armed.set(true);
+        }
         // An offset from now, not a time.
-        let after = Duration::from_millis(super::alarm_interval_ms(&app.live));
-        self.state.storage().set_alarm(after).await?;
+        self.state
+            .storage()
+            .set_alarm(Duration::from_millis(after))
+            .await?;
         self.alarm_armed.set(true);
         Ok(())
+    }
+
+    /// Brings the alarm forward so queued ledger updates reach D1 soon,
+    /// batched with whatever else arrives meanwhile.
+    async fn arm_ledger_alarm(&self) -> Result<()> {
+        if self.ledger_armed.get() {
+            return Ok(());
+        }
+        let after = Duration::from_millis(self.ledger_delay_ms());
+        self.state.storage().set_alarm(after).await?;
+        self.ledger_armed.set(true);
+        self.alarm_armed.set(true);
+        Ok(())
+    }
+
+    fn ledger_delay_ms(&self) -> u64 {
+        if self.ledger_failing.get() {
+            LEDGER_RETRY_MS
+        } else {
+            LEDGER_BATCH_MS
+        }
+    }
+
+    /// The ledger's step of the alarm. A failure (D1 down) is logged and
+    /// retried later: the updates stay queued, the board goes on.
+    async fn drain_ledger(&self, store: &Store, app: &EdgeState, now: u64) {
+        let outcome = ledger::drain::run(&self.env, store.sql(), &app.client, now).await;
+        self.ledger_failing.set(outcome.is_err());
+        match outcome {
+            Ok(d) if d.updates > 0 || d.fetched > 0 => console_log!(
+                "{}",
+                serde_json::json!({"kind": "ledger", "event": "drained", "updates": d.updates, "statements": d.statements, "records": d.fetched})
+            ),
+            Ok(_) => {}
+            Err(e) => console_error!(
+                "{}",
+                serde_json::json!({"kind": "ledger", "event": "drain failed", "detail": e.to_string()})
+            ),
+        }
+    }
+
+    /// Starts a backfill over the window (ms) the edge checked, sent as
+    /// `from-to` in a header: no URL parsing in the object.
+    async fn start_backfill(&self, req: Request) -> Result<Response> {
+        let window = req.headers().get(BACKFILL_HEADER)?.unwrap_or_default();
+        let (from, to) = window
+            .split_once('-')
+            .and_then(|(f, t)| Some((f.parse::<u64>().ok()?, t.parse::<u64>().ok()?)))
+            .ok_or_else(|| worker::Error::RustError("backfill without a window".into()))?;
+        let store = self.store()?;
+        let progress = backfill::start(store.sql(), from, to, now_ms())
+            .map_err(|e| worker::Error::RustError(e.to_string()))?;
+        self.arm_ledger_alarm().await?;
+        Response::from_json(&progress)
+    }
+
+    fn backfill_progress(&self) -> Result<Response> {
+        let progress =
+            backfill::load(self.store()?.sql()).map_err(|e| worker::Error::RustError(e.to_string()))?;
+        Response::from_json(&progress)
     }
 }
 

@@ -8,6 +8,7 @@ use super::sockets;
 use super::store::Store;
 use super::REPLAY_WINDOW_MS;
 use crate::board::{EndedBy, Message};
+use crate::ledger::{outbox, Update};
 use callkit_core::client::{Client, Runtime, Transport};
 
 use crate::platform::live_config::LiveConfig;
@@ -47,8 +48,11 @@ async fn check<T: Transport, R: Runtime>(
             let Some(mut tracked) = store.load(call_id)? else {
                 return Ok(());
             };
+            let before = tracked.clone();
             tracked.call.end(now_ms, EndedBy::Reconcile);
             store.save(&tracked, now_ms)?;
+            let update = Update::from_board(Some(&before), &tracked, None);
+            outbox::push(store.sql(), &update, now_ms)?;
             sockets::broadcast(
                 state,
                 &tracked.call,

@@ -49,7 +49,13 @@ impl Store {
         for statement in SCHEMA {
             sql.exec(statement, None)?;
         }
+        crate::ledger::outbox::open(&sql)?;
         Ok(Self { sql })
+    }
+
+    /// The same storage, for the ledger's queue (`crate::ledger::outbox`).
+    pub fn sql(&self) -> &SqlStorage {
+        &self.sql
     }
 
     /// Records a delivery; false when it was already recorded (a replay).

@@ -43,6 +43,8 @@ pub mod names {
     pub const WEBHOOK_SECRETS: &str = "TENCENT_CALLBACK_TOKEN or WEBHOOK_URL_KEY";
     pub const LIVE_RECONCILE_AFTER_SECS: &str = "LIVE_RECONCILE_AFTER_SECS";
     pub const LIVE_KEEP_ENDED_SECS: &str = "LIVE_KEEP_ENDED_SECS";
+    // The call ledger.
+    pub const HISTORY_RETENTION_DAYS: &str = "HISTORY_RETENTION_DAYS";
 }
 
 /// A setting that is missing or invalid. Names the setting, never its value.

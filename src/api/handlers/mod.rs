@@ -4,6 +4,7 @@
 
 pub mod callback;
 pub mod calls;
+pub mod history;
 pub mod live;
 pub mod records;
 pub mod usersig;
@@ -46,6 +47,14 @@ impl Success {
         Self {
             upgrade: Some(response),
             ..Self::raw(101, String::new())
+        }
+    }
+
+    /// A response built already (the export's stream), answered as it is.
+    pub fn stream(response: web_sys::Response) -> Self {
+        Self {
+            upgrade: Some(response),
+            ..Self::raw(200, String::new())
         }
     }
 

@@ -320,7 +320,7 @@ describe('History panel', { timeout: TEST_TIMEOUT * 8 }, () => {
     const page = await signedIn('hist-admin5');
     await filterBy(page, { period: '90' });
     const downloading = page.waitForEvent('download');
-    await page.getByRole('button', { name: 'Download CSV' }).click();
+    await page.getByRole('button', { name: 'Export CSV' }).click();
     const download = await downloading;
     assert.match(download.suggestedFilename(), /^call-history-\d{4}-\d{2}-\d{2}\.csv$/);
     const csv = await readFile(await download.path(), 'utf8');
@@ -339,7 +339,7 @@ describe('History panel', { timeout: TEST_TIMEOUT * 8 }, () => {
     assert.equal(await page.locator('#history-scope').innerText(), 'My calls');
     assert.equal(await page.locator('#history-user').inputValue(), 'alice');
     assert.equal(await page.locator('#history-user').getAttribute('readonly'), '');
-    assert.equal(await page.getByRole('button', { name: 'Download CSV' }).count(), 0);
+    assert.equal(await page.getByRole('button', { name: 'Export CSV' }).count(), 0);
     await filterBy(page, { period: '90', limit: 100 });
     const texts = await page.locator('#history-rows tr[data-call-id]').allInnerTexts();
     assert.ok(texts.length >= 3, `alice has ${texts.length} calls in 90 days`);

@@ -76,6 +76,11 @@ export function initHistoryStats() {
   $('history-legend').replaceChildren(...RESULTS.map((r) => h('li', {},
     h('span', { class: 'swatch', style: { backgroundColor: RESULT_COLOURS[r] }, 'aria-hidden': 'true' }), r)));
   new ResizeObserver(() => { if (days.length) draw(); }).observe($('history-chart'));
+  // The table scrolls sideways on a phone, so the keyboard must reach it, but only while shown.
+  $('history-stats-details').addEventListener('toggle', (e) => {
+    if (e.currentTarget.open) $('history-stats-scroll').tabIndex = 0;
+    else $('history-stats-scroll').removeAttribute('tabindex');
+  });
 
   return {
     show,

@@ -4,7 +4,7 @@ SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 ENV := source scripts/env.sh
 
-.PHONY: build dev test test-deploy test-native test-wasm test-integration test-api-fuzz test-browser test-fuzz fuzz soak bench bench-edge bench-live bench-history toolchain emulator
+.PHONY: build dev test test-deploy test-native test-wasm test-integration test-api-fuzz test-browser test-fuzz fuzz soak bench bench-edge bench-live toolchain emulator
 
 toolchain:
 	@bash scripts/toolchain.sh
@@ -84,5 +84,6 @@ bench-live:
 ## The call ledger (D1) under Miniflare: ended calls/s through signed webhooks,
 ## then 1,000,000 calls seeded through SQL: page and stats latency, export
 ## rows/s and memory. Measures build/ as it is.
+.PHONY: bench-history
 bench-history:
 	@bash bench/history/run.sh

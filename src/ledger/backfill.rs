@@ -6,7 +6,7 @@
 
 use callkit_core::client::{Client, Runtime, Transport};
 use callkit_core::models::{CallRecord, GetRecordByFilter};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use worker::SqlStorage;
 
 use super::db::{text, Ledger, Result};
@@ -21,7 +21,7 @@ const PAGES_PER_STEP: u32 = 10;
 /// Tencent's record window.
 pub const WINDOW_MS: u64 = 7 * 86_400_000;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum State {
     Idle,
@@ -30,8 +30,26 @@ pub enum State {
     Failed,
 }
 
+impl State {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Idle => "idle",
+            State::Running => "running",
+            State::Done => "done",
+            State::Failed => "failed",
+        }
+    }
+
+    pub fn parse(word: &str) -> Self {
+        [State::Running, State::Done, State::Failed]
+            .into_iter()
+            .find(|s| s.as_str() == word)
+            .unwrap_or(State::Idle)
+    }
+}
+
 /// The progress, exactly as `GET /api/v1/history/backfill` answers it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Progress {
     pub state: State,
@@ -77,16 +95,11 @@ impl Progress {
 }
 
 pub fn load(sql: &SqlStorage) -> Result<Progress> {
-    match outbox::backfill(sql)? {
-        Some(body) => Ok(serde_json::from_str(&body).unwrap_or_else(|_| Progress::idle())),
-        None => Ok(Progress::idle()),
-    }
+    Ok(outbox::backfill(sql)?.unwrap_or_else(Progress::idle))
 }
 
 fn save(sql: &SqlStorage, progress: &Progress) -> Result<()> {
-    let body = serde_json::to_string(progress).unwrap_or_default();
-    outbox::save_backfill(sql, &body)?;
-    Ok(())
+    Ok(outbox::save_backfill(sql, progress)?)
 }
 
 /// Starts a run over `[from, to]` unless one is under way; its progress.

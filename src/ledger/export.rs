@@ -2,8 +2,11 @@
 //! streamed. Each chunk is one keyset page read when the client pulls for
 //! more, so the worker holds one page at a time whatever the row count.
 
-use futures_util::stream::{self, Stream};
-use futures_util::StreamExt;
+use js_sys::futures::{spawn_local, JsFuture};
+use js_sys::Uint8Array;
+use wasm_bindgen::JsValue;
+use web_sys::{Headers, ResponseInit, TransformStream, WritableStreamDefaultWriter};
+use worker::console_error;
 
 use super::csv;
 use super::db::{Ledger, LedgerError, Result};
@@ -62,12 +65,11 @@ impl Reader {
     }
 }
 
-/// The first chunk is read before answering, so a D1 that is down gets a
-/// 503 rather than a 200 cut short.
-pub async fn stream(
-    ledger: Ledger,
-    q: ExportQuery,
-) -> Result<impl Stream<Item = std::result::Result<Vec<u8>, worker::Error>> + 'static> {
+/// The export as a response whose body a task writes page by page: each
+/// write waits until the client has read the last one, so one page at a
+/// time is held. The first page is read before answering, so a D1 that is
+/// down gets a 503 rather than a 200 cut short.
+pub async fn respond(ledger: Ledger, q: ExportQuery) -> Result<web_sys::Response> {
     let query = ListQuery {
         window: q.window,
         user: None,
@@ -90,19 +92,40 @@ pub async fn stream(
         Format::Ndjson => Vec::new(),
     };
     first.extend(reader.next_chunk().await?.unwrap_or_default());
-    let rest = stream::unfold(reader, |mut reader| async move {
-        match reader.next_chunk().await {
-            Ok(Some(chunk)) => Some((Ok(chunk), reader)),
-            Ok(None) => None,
-            Err(e) => {
-                reader.done = true;
-                Some((Err(worker::Error::RustError(failed(&e))), reader))
-            }
-        }
-    });
-    Ok(stream::once(async move { Ok(first) }).chain(rest))
+    let pipe = TransformStream::new().map_err(js_failed)?;
+    let writer = pipe.writable().get_writer().map_err(js_failed)?;
+    spawn_local(write_all(reader, writer, first));
+    let headers = Headers::new().map_err(js_failed)?;
+    let disposition = format!("attachment; filename=\"{}\"", file_name(q.format));
+    for (name, value) in [("Content-Type", content_type(q.format)), ("Content-Disposition", &disposition)] {
+        headers.set(name, value).map_err(js_failed)?;
+    }
+    let init = ResponseInit::new();
+    init.set_status(200);
+    init.set_headers(&headers);
+    web_sys::Response::new_with_opt_readable_stream_and_init(Some(&pipe.readable()), &init)
+        .map_err(js_failed)
 }
 
-fn failed(e: &LedgerError) -> String {
-    format!("export stopped: {e}")
+async fn write_all(mut reader: Reader, writer: WritableStreamDefaultWriter, first: Vec<u8>) {
+    let mut chunk = Some(first);
+    while let Some(bytes) = chunk {
+        let written = JsFuture::from(writer.write_with_chunk(&Uint8Array::from(&bytes[..]))).await;
+        chunk = match (written, reader.next_chunk().await) {
+            (Ok(_), Ok(next)) => next,
+            (Ok(_), Err(e)) => {
+                // The client sees a cut-short body; the log says why.
+                console_error!("{}", serde_json::json!({"kind": "ledger", "event": "export stopped", "detail": e.to_string()}));
+                let _ = writer.abort();
+                return;
+            }
+            // The client went away.
+            (Err(_), _) => return,
+        };
+    }
+    let _ = writer.close();
+}
+
+fn js_failed(_: JsValue) -> LedgerError {
+    LedgerError::Failed("could not set up the export stream".into())
 }

@@ -4,12 +4,8 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use callkit_core::models::{CallResult, CallType, MediaType};
 use callkit_core::user_id::is_valid_user_id;
-use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
-
-use super::update::word;
 
 /// The year 9999: a larger time is a typo, not a query.
 pub const MAX_MS: u64 = 253_402_300_799_999;
@@ -89,16 +85,23 @@ fn time(key: &str, value: &str) -> Result<u64, Refused> {
         .ok_or_else(|| invalid(format!("`{key}` must be Unix milliseconds, 0 to {MAX_MS}.")))
 }
 
-fn enum_word<T: DeserializeOwned + serde::Serialize>(
-    key: &str,
-    value: &str,
-    allowed: &str,
-) -> Result<String, Refused> {
-    serde_json::from_value::<T>(serde_json::Value::String(value.to_owned()))
-        .ok()
-        .and_then(|v| word(&v))
-        .ok_or_else(|| invalid(format!("`{key}` must be one of {allowed}.")))
+/// `value` if it is one of `allowed`, spelled as the API spells it.
+fn one_of(key: &str, value: &str, allowed: &[&str]) -> Result<String, Refused> {
+    allowed
+        .contains(&value)
+        .then(|| value.to_owned())
+        .ok_or_else(|| invalid(format!("`{key}` must be one of {}.", allowed.join(", "))))
 }
+
+pub const RESULTS: [&str; 7] = [
+    "Cancel",
+    "Reject",
+    "NotAnswer",
+    "NormalEnd",
+    "CallBusy",
+    "Interrupt",
+    "Offline",
+];
 
 /// Clamps `[from, to)` to the retention and to now.
 fn window(from: Option<u64>, to: Option<u64>, default_from: u64, oldest: u64, now: u64) -> Window {
@@ -129,9 +132,9 @@ pub fn list(
             "from" => from = Some(time(key, value)?),
             "to" => to = Some(time(key, value)?),
             "user" => user = Some(user_id(value)?),
-            "result" => result = Some(enum_word::<CallResult>(key, value, "Cancel, Reject, NotAnswer, NormalEnd, CallBusy, Interrupt, Offline")?),
-            "mediaType" => media_type = Some(enum_word::<MediaType>(key, value, "Audio, Video")?),
-            "callType" => call_type = Some(enum_word::<CallType>(key, value, "SingleCall, MultiCall")?),
+            "result" => result = Some(one_of(key, value, &RESULTS)?),
+            "mediaType" => media_type = Some(one_of(key, value, &["Audio", "Video"])?),
+            "callType" => call_type = Some(one_of(key, value, &["SingleCall", "MultiCall"])?),
             "limit" => {
                 limit = value
                     .parse()

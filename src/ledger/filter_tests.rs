@@ -36,7 +36,7 @@ fn defaults_clamps_and_a_members_own_calls() {
     let beyond_7_days = list(&q(&[("from", &old.to_string())]), &ADMIN, OLDEST, NOW).unwrap();
     assert_eq!(beyond_7_days.window.from, old, "no 7-day cap");
     let f = list(
-        &q(&[("result", "NormalEnd"), ("mediaType", "video"), ("callType", "MultiCall"), ("limit", "100")]),
+        &q(&[("result", "NormalEnd"), ("mediaType", "Video"), ("callType", "MultiCall"), ("limit", "100")]),
         &ADMIN,
         OLDEST,
         NOW,
@@ -59,6 +59,7 @@ fn every_bad_parameter_is_a_400_and_others_users_a_403() {
         ("result", "Won"),
         ("mediaType", "Hologram"),
         ("callType", "Single"),
+        ("mediaType", "video"),
         ("user", ""),
         ("user", &"x".repeat(33)),
         ("page", "2"),
@@ -114,6 +115,15 @@ fn stats_buckets_offsets_and_their_limit() {
     }
     let too_many = stats(&q(&[("bucket", "hour"), ("from", &(NOW - 60 * DAY_MS).to_string())]), OLDEST, NOW);
     assert_eq!(too_many.unwrap_err().code, "invalid_query");
+}
+
+#[test]
+fn the_result_words_are_the_records() {
+    for word in RESULTS {
+        let parsed: callkit_core::models::CallResult =
+            serde_json::from_value(serde_json::Value::String(word.into())).unwrap();
+        assert_eq!(crate::ledger::update::word(&parsed).as_deref(), Some(word));
+    }
 }
 
 #[test]

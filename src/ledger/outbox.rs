@@ -5,6 +5,7 @@
 
 use worker::{Result, SqlStorage, SqlStorageValue};
 
+use super::backfill::{Progress, State};
 use super::update::Update;
 
 pub const SCHEMA: [&str; 3] = [
@@ -13,7 +14,9 @@ pub const SCHEMA: [&str; 3] = [
     "CREATE TABLE IF NOT EXISTS ledger_fetch (call_id TEXT PRIMARY KEY, due_at INTEGER NOT NULL, \
      attempts INTEGER NOT NULL, give_up_at INTEGER NOT NULL)",
     "CREATE TABLE IF NOT EXISTS ledger_backfill (id INTEGER PRIMARY KEY CHECK (id = 1), \
-     body TEXT NOT NULL)",
+     state TEXT NOT NULL, from_ms INTEGER, to_ms INTEGER, pages INTEGER NOT NULL, \
+     records INTEGER NOT NULL, added INTEGER NOT NULL, merged INTEGER NOT NULL, \
+     started_at INTEGER, updated_at INTEGER, finished_at INTEGER, error TEXT)",
 ];
 
 /// Tencent makes a record queryable about 5 s after the end.
@@ -128,17 +131,51 @@ pub fn fetch_done(sql: &SqlStorage, call_id: &str) -> Result<()> {
     Ok(())
 }
 
-/// The backfill's progress as stored (JSON), if one ever ran.
-pub fn backfill(sql: &SqlStorage) -> Result<Option<String>> {
-    let rows = rows(sql, "SELECT body FROM ledger_backfill WHERE id = 1", Vec::new())?;
-    Ok(rows.first().map(|row| text(row, 0).to_owned()))
+/// The backfill's progress, if one ever ran.
+pub fn backfill(sql: &SqlStorage) -> Result<Option<Progress>> {
+    let rows = rows(
+        sql,
+        "SELECT state, from_ms, to_ms, pages, records, added, merged, started_at, updated_at, \
+         finished_at, error FROM ledger_backfill WHERE id = 1",
+        Vec::new(),
+    )?;
+    let Some(row) = rows.first() else {
+        return Ok(None);
+    };
+    let opt = |i: usize| matches!(row.get(i), Some(SqlStorageValue::Integer(_))).then(|| integer(row, i));
+    Ok(Some(Progress {
+        state: State::parse(text(row, 0)),
+        from: opt(1),
+        to: opt(2),
+        pages: u32::try_from(integer(row, 3)).unwrap_or(u32::MAX),
+        records: integer(row, 4),
+        added: integer(row, 5),
+        merged: integer(row, 6),
+        started_at: opt(7),
+        updated_at: opt(8),
+        finished_at: opt(9),
+        error: Some(text(row, 10)).filter(|e| !e.is_empty()).map(str::to_owned),
+    }))
 }
 
-pub fn save_backfill(sql: &SqlStorage, body: &str) -> Result<()> {
+pub fn save_backfill(sql: &SqlStorage, p: &Progress) -> Result<()> {
+    let opt = |v: Option<u64>| v.map_or(SqlStorageValue::Null, int);
     sql.exec(
-        "INSERT INTO ledger_backfill (id, body) VALUES (1, ?1) \
-         ON CONFLICT (id) DO UPDATE SET body = ?1",
-        vec![body.into()],
+        "INSERT OR REPLACE INTO ledger_backfill (id, state, from_ms, to_ms, pages, records, added, \
+         merged, started_at, updated_at, finished_at, error) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        vec![
+            p.state.as_str().into(),
+            opt(p.from),
+            opt(p.to),
+            int(u64::from(p.pages)),
+            int(p.records),
+            int(p.added),
+            int(p.merged),
+            opt(p.started_at),
+            opt(p.updated_at),
+            opt(p.finished_at),
+            p.error.as_deref().map_or(SqlStorageValue::Null, SqlStorageValue::from),
+        ],
     )?;
     Ok(())
 }
@@ -148,7 +185,7 @@ pub fn pending(sql: &SqlStorage) -> Result<bool> {
     let rows = rows(
         sql,
         "SELECT (SELECT count(*) FROM ledger_outbox) + (SELECT count(*) FROM ledger_fetch) \
-         + (SELECT count(*) FROM ledger_backfill WHERE body LIKE '%\"state\":\"running\"%')",
+         + (SELECT count(*) FROM ledger_backfill WHERE state = 'running')",
         Vec::new(),
     )?;
     Ok(rows.first().is_some_and(|row| integer(row, 0) > 0))

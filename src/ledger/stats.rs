@@ -2,9 +2,8 @@
 //! many were answered, the count of each result, and talk time (sum, and
 //! p50/p95 by nearest rank over window functions).
 
-use std::collections::BTreeMap;
-
 use serde::Serialize;
+use serde_json::{Map, Value};
 use wasm_bindgen::JsValue;
 
 use super::db::{int, text, Ledger, Result, Row};
@@ -58,7 +57,8 @@ pub struct Bucket {
     pub calls: u64,
     pub answered: u64,
     pub answer_rate: f64,
-    pub results: BTreeMap<String, u64>,
+    /// Result → count; serde_json's map, which the bundle has already.
+    pub results: Map<String, Value>,
     pub talk_ms: Talk,
 }
 
@@ -100,7 +100,7 @@ fn buckets(rows: &[Row], q: &StatsQuery) -> Vec<Bucket> {
                 calls: 0,
                 answered: 0,
                 answer_rate: 0.0,
-                results: BTreeMap::new(),
+                results: Map::new(),
                 talk_ms: Talk {
                     sum: 0,
                     p50: row.int(5),
@@ -113,8 +113,9 @@ fn buckets(rows: &[Row], q: &StatsQuery) -> Vec<Bucket> {
         bucket.calls += calls;
         bucket.answered += row.int(3).unwrap_or(0);
         bucket.talk_ms.sum += row.int(4).unwrap_or(0);
+        // One row per (bucket, result): each result comes once per bucket.
         if let Some(result) = row.text(1) {
-            *bucket.results.entry(result).or_default() += calls;
+            bucket.results.insert(result, Value::from(calls));
         }
         bucket.answer_rate = bucket.answered as f64 / bucket.calls.max(1) as f64;
     }

@@ -90,20 +90,8 @@ pub async fn stats(input: HistoryInput<'_>) -> Result<Success, ApiError> {
 pub async fn export(input: HistoryInput<'_>) -> Result<Success, ApiError> {
     let now = input.now_ms();
     let query = filter::export(&input.incoming.query(), input.oldest(), now).map_err(refused)?;
-    let body = export::stream(input.ledger()?, query).await?;
-    let response = worker::Response::from_stream(body)
-        .and_then(|r| {
-            let headers = r.headers();
-            headers.set("Content-Type", export::content_type(query.format))?;
-            let name = export::file_name(query.format);
-            headers.set(
-                "Content-Disposition",
-                &format!("attachment; filename=\"{name}\""),
-            )?;
-            Ok(r)
-        })
-        .map_err(|e| ApiError::Internal(format!("could not stream the export: {e}")))?;
-    Ok(Success::stream(response.into()))
+    let response = export::respond(input.ledger()?, query).await?;
+    Ok(Success::stream(response))
 }
 
 /// `{"from","to"}` in ms, both optional.

@@ -1,6 +1,7 @@
 // One call of the ledger with its member timeline (GET /history/{callId}).
 
 import { $, fillFacts, h } from './dom.js';
+import { detailSection } from './detail-section.js';
 import { formatDuration, formatTime } from './format.js';
 import { clearMessages, showError } from './messages.js';
 
@@ -52,23 +53,14 @@ function timelineItem(entry) {
 }
 
 export function initHistoryDetail(client) {
-  let opener = null;
-  const section = $('history-detail');
-
-  function hide() {
-    section.hidden = true;
-    if (opener?.isConnected) opener.focus();
-    opener = null;
-  }
+  const section = detailSection('history-detail', 'history-detail-close');
 
   async function show(callId, from) {
-    opener = from;
     clearMessages($('history-detail-message'));
     $('history-detail-heading').textContent = 'Call';
     fillFacts($('history-detail-facts'), [['CallId', callId]]);
     $('history-timeline').replaceChildren();
-    section.hidden = false;
-    section.focus();
+    section.open(from);
     try {
       const { call, timeline } = await client.getHistoryCall(callId);
       $('history-detail-heading').textContent = `Call · ${call.caller ?? 'unknown'} → ${call.members.filter((m) => m !== call.caller).join(', ') || '—'}`;
@@ -80,7 +72,5 @@ export function initHistoryDetail(client) {
     }
   }
 
-  $('history-detail-close').addEventListener('click', hide);
-  section.addEventListener('keydown', (e) => { if (e.key === 'Escape') hide(); });
-  return { show, hide: () => { section.hidden = true; opener = null; } };
+  return { show, hide: section.forget };
 }

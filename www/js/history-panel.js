@@ -4,7 +4,7 @@
 import { $, busy, h } from './dom.js';
 import { formatDuration, formatTime, localDay } from './format.js';
 import { clearMessages, showError, showNotice } from './messages.js';
-import { RESULT_COLOURS } from './records-chart.js';
+import { RESULT_COLOURS, RESULTS } from './records-chart.js';
 import { getToken } from './session.js';
 import { describeToken } from './token-identity.js';
 import { initHistoryDetail } from './history-detail.js';
@@ -47,10 +47,10 @@ export function initHistoryPanel(client) {
   let filter = null; // the submitted filter, without cursor
   let cursors = [null]; // cursors[i] opens page i + 1
   let page = 0;
-  let role = null; // 'admin' | 'member' | null (not known)
   const detail = initHistoryDetail(client);
   const stats = initHistoryStats();
 
+  $('history-result').append(...RESULTS.map((r) => h('option', {}, r)));
   const customFields = [...document.querySelectorAll('#history-form .history-custom')];
   $('history-period').addEventListener('change', () => {
     const custom = $('history-period').value === 'custom';
@@ -160,6 +160,7 @@ export function initHistoryPanel(client) {
   // else. A member sees their own calls only, so their view is fixed to themselves.
   async function learnRole() {
     const who = await describeToken(getToken() ?? '');
+    let role = null; // 'admin' | 'member' | null (not known)
     try {
       const progress = await client.backfillStatus();
       role = 'admin';
@@ -202,7 +203,6 @@ export function initHistoryPanel(client) {
     reset() {
       filter = null;
       cursors = [null];
-      role = null;
       $('history-body').hidden = true;
       $('history-rows').replaceChildren();
       $('history-user').readOnly = false;

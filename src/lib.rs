@@ -33,14 +33,16 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
 
 async fn ledger_retention(env: &Env) {
     let Ok(app) = app::get_or_init(env) else {
-        worker::console_error!(r#"{{"kind":"ledger","event":"retention skipped: configuration invalid"}}"#);
+        let line = ledger::log::Line::new("retention skipped: configuration invalid");
+        worker::console_error!("{}", line.to_json());
         return;
     };
     let now = js_sys::Date::now() as u64;
     if let Err(e) = ledger::retention::prune(env, &app.ledger, now).await {
-        worker::console_error!(
-            "{}",
-            serde_json::json!({"kind": "ledger", "event": "retention failed", "detail": e.to_string()})
-        );
+        let line = ledger::log::Line {
+            detail: Some(e.to_string()),
+            ..ledger::log::Line::new("retention failed")
+        };
+        worker::console_error!("{}", line.to_json());
     }
 }

@@ -7,6 +7,7 @@ use callkit_core::client::{Client, Runtime, Transport};
 use worker::{console_log, Env, SqlStorage};
 
 use super::db::{Ledger, Result};
+use super::log::Line;
 use super::update::{RecordSource, Update};
 use super::{backfill, outbox, write};
 
@@ -71,10 +72,12 @@ async fn fetch_records<T: Transport, R: Runtime>(
                 outbox::retry_fetch(sql, &due.call_id, now_ms + backoff_ms(due.attempts))?;
             }
             Err(e) => {
-                console_log!(
-                    "{}",
-                    serde_json::json!({"kind": "ledger", "record": "gave up", "callId": due.call_id, "detail": e.to_string()})
-                );
+                let line = Line {
+                    call_id: Some(&due.call_id),
+                    detail: Some(e.to_string()),
+                    ..Line::new("record fetch gave up")
+                };
+                console_log!("{}", line.to_json());
                 outbox::fetch_done(sql, &due.call_id)?;
             }
         }

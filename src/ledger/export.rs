@@ -11,6 +11,7 @@ use worker::console_error;
 use super::csv;
 use super::db::{Ledger, LedgerError, Result};
 use super::filter::{Cursor, ExportQuery, Format, ListQuery};
+use super::log::Line;
 use super::read::{after, cursor_of};
 use super::view::HistoryCall;
 
@@ -115,7 +116,11 @@ async fn write_all(mut reader: Reader, writer: WritableStreamDefaultWriter, firs
             (Ok(_), Ok(next)) => next,
             (Ok(_), Err(e)) => {
                 // The client sees a cut-short body; the log says why.
-                console_error!("{}", serde_json::json!({"kind": "ledger", "event": "export stopped", "detail": e.to_string()}));
+                let line = Line {
+                    detail: Some(e.to_string()),
+                    ..Line::new("export stopped")
+                };
+                console_error!("{}", line.to_json());
                 let _ = writer.abort();
                 return;
             }

@@ -16,6 +16,7 @@ pub mod drain;
 pub mod erase;
 pub mod export;
 pub mod filter;
+pub mod log;
 pub mod outbox;
 pub mod read;
 pub mod retention;

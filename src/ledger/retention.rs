@@ -5,6 +5,7 @@ use worker::{console_log, Env};
 
 use super::config::LedgerConfig;
 use super::db::{int, Ledger, Result};
+use super::log::Line;
 
 /// Calls per batch, and batches per run: a run ends in bounded time, and
 /// the next trigger goes on where it stopped.
@@ -38,9 +39,11 @@ pub async fn prune(env: &Env, config: &LedgerConfig, now_ms: u64) -> Result<u64>
             break;
         }
     }
-    console_log!(
-        "{}",
-        serde_json::json!({"kind": "ledger", "event": "retention", "pruned": pruned, "retentionDays": config.retention_days})
-    );
+    let line = Line {
+        pruned: Some(pruned),
+        retention_days: Some(config.retention_days),
+        ..Line::new("retention")
+    };
+    console_log!("{}", line.to_json());
     Ok(pruned)
 }

@@ -19,6 +19,7 @@ use super::{
 };
 use crate::app::{self, EdgeState};
 use crate::board::{self, Message, Viewer};
+use crate::ledger::log::Line;
 use crate::ledger::{self, backfill, outbox, Update};
 
 /// How long ledger updates gather before the alarm writes them to D1.
@@ -285,15 +286,23 @@ impl CallBoard {
         let outcome = ledger::drain::run(&self.env, store.sql(), &app.client, now).await;
         self.ledger_failing.set(outcome.is_err());
         match outcome {
-            Ok(d) if d.updates > 0 || d.fetched > 0 => console_log!(
-                "{}",
-                serde_json::json!({"kind": "ledger", "event": "drained", "updates": d.updates, "statements": d.statements, "records": d.fetched})
-            ),
+            Ok(d) if d.updates > 0 || d.fetched > 0 => {
+                let line = Line {
+                    updates: Some(d.updates),
+                    statements: Some(d.statements),
+                    records: Some(d.fetched),
+                    ..Line::new("drained")
+                };
+                console_log!("{}", line.to_json());
+            }
             Ok(_) => {}
-            Err(e) => console_error!(
-                "{}",
-                serde_json::json!({"kind": "ledger", "event": "drain failed", "detail": e.to_string()})
-            ),
+            Err(e) => {
+                let line = Line {
+                    detail: Some(e.to_string()),
+                    ..Line::new("drain failed")
+                };
+                console_error!("{}", line.to_json());
+            }
         }
     }
 

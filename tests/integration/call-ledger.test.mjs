@@ -436,7 +436,7 @@ describe('erasure and retention', () => {
     assert.equal(res.status, 200, await res.text());
     await waitFor('pruned', () => get('/api/v1/history/ledger-old-1'), (r) => r.status === 404);
     assert.equal((await get('/api/v1/history/ledger-recent-1')).status, 200);
-    assert.match(worker.logs(), /"event":"retention","kind":"ledger","pruned":1,/);
+    assert.match(worker.logs(), /"kind":"ledger","event":"retention","pruned":1,/);
   });
 });
 
@@ -456,7 +456,7 @@ describe('D1 down, then back', () => {
     assert.equal(board.status, 200, board.text);
     for (const id of ids) assert.ok(board.json.calls.some((c) => c.callId === id && c.state === 'ended'), `${id} on the board`);
     await sleep(6_000);
-    assert.match(worker.logs(), /"event":"drain failed","kind":"ledger"/, 'the drain was tried and failed');
+    assert.match(worker.logs(), /"kind":"ledger","event":"drain failed"/, 'the drain was tried and failed');
 
     await worker.restart({ ledgerDown: false });
     const rows = await waitFor('caught up', () => historyOf('down-a'), (c) => c.length === ids.length && c.every((x) => x.state === 'ended'), 60_000);

@@ -94,12 +94,18 @@ pub async fn export(input: HistoryInput<'_>) -> Result<Success, ApiError> {
     Ok(Success::stream(response))
 }
 
-/// `{"from","to"}` in ms, both optional.
+/// `{"from","to"}` in ms, both optional (but never `null`).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct BackfillBody {
-    from: Option<u64>,
-    to: Option<u64>,
+    #[serde(default = "unset")]
+    from: u64,
+    #[serde(default = "unset")]
+    to: u64,
+}
+
+fn unset() -> u64 {
+    u64::MAX
 }
 
 pub async fn start_backfill(input: HistoryInput<'_>) -> Result<Success, ApiError> {
@@ -107,10 +113,18 @@ pub async fn start_backfill(input: HistoryInput<'_>) -> Result<Success, ApiError
     let raw = input.incoming.body(validate::MAX_BODY_BYTES).await?;
     let content_type = input.incoming.header("Content-Type");
     let body: BackfillBody = validate::json_body(content_type.as_deref(), &raw)?;
+    let set = |v: u64| (v != unset()).then_some(v);
+    let (from, to) = (set(body.from), set(body.to));
+    if [from, to].into_iter().flatten().any(|v| v > filter::MAX_MS) {
+        return Err(ApiError::bad_request(
+            "invalid_field",
+            format!("`from` and `to` are Unix ms, 0 to {}.", filter::MAX_MS),
+        ));
+    }
     let now = input.now_ms();
     let oldest = now.saturating_sub(WINDOW_MS);
-    let from = body.from.unwrap_or(oldest).max(oldest);
-    let to = body.to.unwrap_or(now).min(now);
+    let from = from.unwrap_or(oldest).max(oldest);
+    let to = to.unwrap_or(now).min(now);
     let progress = input.incoming.board()?.start_backfill(from, to).await?;
     Ok(Success::raw(202, progress))
 }

@@ -208,7 +208,7 @@ describe('History panel', { timeout: TEST_TIMEOUT * 8 }, () => {
     const shown = await rowIds(page);
     const expected = (await allCalls(tokens['hist-admin'], { from: String(Date.now() - 30 * DAY) })).slice(0, 20).map((c) => c.callId);
     assert.deepEqual(shown, expected, 'the first page is the ledger\'s newest 20 of the last 30 days');
-    const in30 = oldCalls.filter((c) => c.daysAgo < 30);
+    for (const c of oldCalls) assert.equal(shown.includes(c.callId), false, 'older calls are further down or out of range');
     await shot(page, '01-admin-30-days');
 
     // 90 days: every old call, and none of them in the last 7 days.
@@ -218,7 +218,6 @@ describe('History panel', { timeout: TEST_TIMEOUT * 8 }, () => {
     await filterBy(page, { period: '7' });
     const ids7 = await rowIds(page);
     for (const c of oldCalls) assert.ok(!ids7.includes(c.callId), `${c.daysAgo} days ago is not in the last 7 days`);
-    assert.ok(in30.length >= 2);
 
     // user + result + media: alice's answered video calls over 90 days.
     await filterBy(page, { period: '90', user: 'alice', result: 'NormalEnd', media: 'Video' });

@@ -15,9 +15,9 @@ use crate::api::cors::Cors;
 use crate::api::policy::Policy;
 use crate::api::router::Router;
 pub use crate::api::state::{EdgeClient, EdgeState};
+use crate::ledger::LedgerConfig;
 use crate::platform::config::{names, ConfigError, TencentConfig};
 use crate::platform::fetch_transport::FetchTransport;
-use crate::ledger::LedgerConfig;
 use crate::platform::live_config::LiveConfig;
 use crate::platform::runtime::WorkerRuntime;
 

@@ -75,7 +75,10 @@ fn ledger_problem(e: &LedgerError) -> Problem {
             503,
             "misconfigured",
             "Service misconfigured",
-            format!("setting {} is required but not set. The operator must bind the D1 database.", crate::ledger::db::BINDING),
+            format!(
+                "setting {} is required but not set. The operator must bind the D1 database.",
+                crate::ledger::db::BINDING
+            ),
         ),
         LedgerError::Failed(_) => {
             let mut p = Problem::new(

@@ -8,9 +8,9 @@ use super::auth::Authenticator;
 use super::cors::Cors;
 use super::policy::Policy;
 use super::router::Router;
+use crate::ledger::LedgerConfig;
 use crate::platform::config::TencentConfig;
 use crate::platform::fetch_transport::FetchTransport;
-use crate::ledger::LedgerConfig;
 use crate::platform::live_config::LiveConfig;
 use crate::platform::runtime::WorkerRuntime;
 

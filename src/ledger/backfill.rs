@@ -153,14 +153,25 @@ async fn page<T: Transport, R: Runtime>(
         Err(e) if e.api_code() == Some(101_050) => Vec::new(),
         Err(e) => {
             progress.state = State::Failed;
-            progress.error = Some(if e.api_code().is_some() { "upstream_error" } else { "upstream_unreachable" }.to_owned());
+            progress.error = Some(
+                if e.api_code().is_some() {
+                    "upstream_error"
+                } else {
+                    "upstream_unreachable"
+                }
+                .to_owned(),
+            );
             progress.finished_at = Some(now_ms);
             return Ok(());
         }
     };
     let known = known(ledger, &list).await?;
     for record in &list {
-        outbox::push(sql, &Update::from_record(record, RecordSource::Backfill), now_ms)?;
+        outbox::push(
+            sql,
+            &Update::from_record(record, RecordSource::Backfill),
+            now_ms,
+        )?;
     }
     progress.pages += 1;
     progress.records += list.len() as u64;

@@ -68,7 +68,10 @@ impl Ledger {
         if statements.is_empty() {
             return Ok(Vec::new());
         }
-        let list: Array = statements.iter().map(|s| JsValue::from(s.inner())).collect();
+        let list: Array = statements
+            .iter()
+            .map(|s| JsValue::from(s.inner()))
+            .collect();
         let db: &JsValue = self.db.as_ref();
         let results = call(db, "batch", &list).await?;
         let changes = |r: JsValue| {
@@ -95,7 +98,11 @@ async fn call(target: &JsValue, method: &str, arg: &JsValue) -> Result<JsValue> 
         .map_err(failed)?
         .dyn_into()
         .map_err(failed)?;
-    let promise: Promise = function.call1(target, arg).map_err(failed)?.dyn_into().map_err(failed)?;
+    let promise: Promise = function
+        .call1(target, arg)
+        .map_err(failed)?
+        .dyn_into()
+        .map_err(failed)?;
     JsFuture::from(promise).await.map_err(failed)
 }
 

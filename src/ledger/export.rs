@@ -98,7 +98,10 @@ pub async fn respond(ledger: Ledger, q: ExportQuery) -> Result<web_sys::Response
     spawn_local(write_all(reader, writer, first));
     let headers = Headers::new().map_err(js_failed)?;
     let disposition = format!("attachment; filename=\"{}\"", file_name(q.format));
-    for (name, value) in [("Content-Type", content_type(q.format)), ("Content-Disposition", &disposition)] {
+    for (name, value) in [
+        ("Content-Type", content_type(q.format)),
+        ("Content-Disposition", &disposition),
+    ] {
         headers.set(name, value).map_err(js_failed)?;
     }
     let init = ResponseInit::new();

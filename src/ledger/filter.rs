@@ -164,7 +164,9 @@ pub fn list(
         media_type.as_deref().unwrap_or_default(),
         call_type.as_deref().unwrap_or_default(),
     ]);
-    let cursor = cursor.map(|c| decode_cursor(&c, &fingerprint)).transpose()?;
+    let cursor = cursor
+        .map(|c| decode_cursor(&c, &fingerprint))
+        .transpose()?;
     Ok(ListQuery {
         window: window(from, to, oldest, oldest, now),
         user,
@@ -183,7 +185,10 @@ fn fingerprint(parts: &[&str]) -> String {
 }
 
 pub fn encode_cursor(cursor: &Cursor, fingerprint: &str) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{}:{fingerprint}:{}", cursor.started_at, cursor.call_id))
+    URL_SAFE_NO_PAD.encode(format!(
+        "{}:{fingerprint}:{}",
+        cursor.started_at, cursor.call_id
+    ))
 }
 
 fn decode_cursor(raw: &str, fingerprint: &str) -> Result<Cursor, Refused> {
@@ -236,7 +241,8 @@ pub struct StatsQuery {
 
 /// `GET /api/v1/history/stats`.
 pub fn stats(pairs: &[(String, String)], oldest: u64, now: u64) -> Result<StatsQuery, Refused> {
-    let (mut from, mut to, mut bucket, mut tz) = (None, None, Bucket::Day, (0, "+00:00".to_owned()));
+    let (mut from, mut to, mut bucket, mut tz) =
+        (None, None, Bucket::Day, (0, "+00:00".to_owned()));
     for (key, value) in pairs {
         match key.as_str() {
             "from" => from = Some(time(key, value)?),
@@ -280,11 +286,20 @@ fn offset(value: &str) -> Result<(i64, String), Refused> {
     }
     let hours: i64 = value[1..3].parse().map_err(|_| refused())?;
     let minutes: i64 = value[4..6].parse().map_err(|_| refused())?;
-    if hours > 14 || minutes > 59 || !value[1..3].bytes().chain(value[4..6].bytes()).all(|b| b.is_ascii_digit()) {
+    if hours > 14
+        || minutes > 59
+        || !value[1..3]
+            .bytes()
+            .chain(value[4..6].bytes())
+            .all(|b| b.is_ascii_digit())
+    {
         return Err(refused());
     }
     let sign = if bytes[0] == b'-' { -1 } else { 1 };
-    Ok((sign * (hours * HOUR_MS as i64 + minutes * 60_000), value.to_owned()))
+    Ok((
+        sign * (hours * HOUR_MS as i64 + minutes * 60_000),
+        value.to_owned(),
+    ))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

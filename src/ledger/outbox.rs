@@ -90,7 +90,10 @@ pub fn take(sql: &SqlStorage, limit: u32) -> Result<(String, usize, u64)> {
 
 /// Forgets the updates D1 has taken.
 pub fn ack(sql: &SqlStorage, up_to_seq: u64) -> Result<()> {
-    sql.exec("DELETE FROM ledger_outbox WHERE seq <= ?", vec![int(up_to_seq)])?;
+    sql.exec(
+        "DELETE FROM ledger_outbox WHERE seq <= ?",
+        vec![int(up_to_seq)],
+    )?;
     Ok(())
 }
 
@@ -127,7 +130,10 @@ pub fn retry_fetch(sql: &SqlStorage, call_id: &str, due_ms: u64) -> Result<()> {
 }
 
 pub fn fetch_done(sql: &SqlStorage, call_id: &str) -> Result<()> {
-    sql.exec("DELETE FROM ledger_fetch WHERE call_id = ?", vec![call_id.into()])?;
+    sql.exec(
+        "DELETE FROM ledger_fetch WHERE call_id = ?",
+        vec![call_id.into()],
+    )?;
     Ok(())
 }
 
@@ -142,7 +148,8 @@ pub fn backfill(sql: &SqlStorage) -> Result<Option<Progress>> {
     let Some(row) = rows.first() else {
         return Ok(None);
     };
-    let opt = |i: usize| matches!(row.get(i), Some(SqlStorageValue::Integer(_))).then(|| integer(row, i));
+    let opt =
+        |i: usize| matches!(row.get(i), Some(SqlStorageValue::Integer(_))).then(|| integer(row, i));
     Ok(Some(Progress {
         state: State::parse(text(row, 0)),
         from: opt(1),
@@ -154,7 +161,9 @@ pub fn backfill(sql: &SqlStorage) -> Result<Option<Progress>> {
         started_at: opt(7),
         updated_at: opt(8),
         finished_at: opt(9),
-        error: Some(text(row, 10)).filter(|e| !e.is_empty()).map(str::to_owned),
+        error: Some(text(row, 10))
+            .filter(|e| !e.is_empty())
+            .map(str::to_owned),
     }))
 }
 

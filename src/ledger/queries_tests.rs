@@ -28,10 +28,23 @@ fn list(user: Option<&str>) -> ListQuery {
 }
 
 fn queries() -> Value {
-    let page = json!([1_700_000_000_000u64, 1_800_000_000_000u64, "c-9", "NormalEnd", "Video", "SingleCall", 21]);
+    let page = json!([
+        1_700_000_000_000u64,
+        1_800_000_000_000u64,
+        "c-9",
+        "NormalEnd",
+        "Video",
+        "SingleCall",
+        21
+    ]);
     let mut page_user = page.clone();
     page_user.as_array_mut().unwrap().push(json!("alice"));
-    let stats_params = json!([1_700_000_000_000u64, 1_800_000_000_000u64, 28_800_000, 86_400_000]);
+    let stats_params = json!([
+        1_700_000_000_000u64,
+        1_800_000_000_000u64,
+        28_800_000,
+        86_400_000
+    ]);
     let mut stats_user = stats_params.clone();
     stats_user.as_array_mut().unwrap().push(json!("alice"));
     let cutoff = json!([1_700_000_000_000u64, 500]);

@@ -59,7 +59,11 @@ pub fn page_params(q: &ListQuery, upper: u64, after: Option<&Cursor>, limit: u32
 }
 
 pub fn page_sql(q: &ListQuery) -> String {
-    let from = if q.user.is_some() { PAGE_USER } else { PAGE_ALL };
+    let from = if q.user.is_some() {
+        PAGE_USER
+    } else {
+        PAGE_ALL
+    };
     format!("SELECT {SELECT_CALL} {from}")
 }
 
@@ -126,7 +130,9 @@ pub struct OneCall {
 /// The call if `viewer` may see it (`None`: an admin, who sees every call).
 pub async fn one(ledger: &Ledger, call_id: &str, viewer: Option<&str>) -> Result<Option<OneCall>> {
     let sql = format!("SELECT {SELECT_CALL} {ONE_CALL}");
-    let rows = ledger.rows(&sql, &[text(call_id), opt_text(viewer)]).await?;
+    let rows = ledger
+        .rows(&sql, &[text(call_id), opt_text(viewer)])
+        .await?;
     let Some(row) = rows.first() else {
         return Ok(None);
     };

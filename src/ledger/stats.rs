@@ -109,7 +109,9 @@ fn buckets(rows: &[Row], q: &StatsQuery) -> Vec<Bucket> {
                 },
             });
         }
-        let Some(bucket) = out.last_mut() else { continue };
+        let Some(bucket) = out.last_mut() else {
+            continue;
+        };
         let calls = row.int(2).unwrap_or(0);
         bucket.calls += calls;
         bucket.answered += row.int(3).unwrap_or(0);

@@ -89,7 +89,11 @@ pub fn word<T: Serialize>(value: &T) -> Option<String> {
 impl Update {
     /// The ledger's part of a board change from `before` to `after`;
     /// `event` is the webhook that made it (none for a reconcile).
-    pub fn from_board(before: Option<&Tracked>, after: &Tracked, event: Option<&WebhookEvent>) -> Self {
+    pub fn from_board(
+        before: Option<&Tracked>,
+        after: &Tracked,
+        event: Option<&WebhookEvent>,
+    ) -> Self {
         let call = &after.call;
         let old = before.map(|t| &t.call);
         let (fact_rank, end_rank) = match call.ended_by {
@@ -206,7 +210,12 @@ fn timeline_of(old: Option<&LiveCall>, call: &LiveCall) -> Vec<Entry> {
             MemberStatus::Calling => "joined",
             MemberStatus::Left => "left",
         };
-        out.push(entry(m.changed_at, &m.user_id, event, m.last_action.clone()));
+        out.push(entry(
+            m.changed_at,
+            &m.user_id,
+            event,
+            m.last_action.clone(),
+        ));
     }
     let was_live = old.is_none_or(LiveCall::is_live);
     if let (false, true, Some(at)) = (call.is_live(), was_live, call.ended_at) {

@@ -76,14 +76,20 @@ fn a_call_becomes_a_started_joined_left_ended_timeline() {
         events(&updates[0]),
         vec![s("alice", "started", None), s("bob", "invited", None)]
     );
-    assert_eq!(events(&updates[1]), vec![s("bob", "joined", Some("Answer"))]);
+    assert_eq!(
+        events(&updates[1]),
+        vec![s("bob", "joined", Some("Answer"))]
+    );
     assert_eq!(updates[1].accepted_at, Some(1_003_000));
     assert_eq!(updates[1].fact_rank, fact::NONE);
     let ended = &updates[2];
     assert!(events(ended).contains(&s("", "ended", Some("NormalEnd"))));
     assert!(events(ended).contains(&s("bob", "left", Some("Answer"))));
     assert_eq!(ended.accepted_at, Some(1_003_000), "the end's AcceptTime");
-    assert_eq!((ended.fact_rank, ended.end_rank), (fact::WEBHOOK, end::WEBHOOK));
+    assert_eq!(
+        (ended.fact_rank, ended.end_rank),
+        (fact::WEBHOOK, end::WEBHOOK)
+    );
     assert_eq!(ended.result.as_deref(), Some("NormalEnd"));
     assert_eq!(ended.members, vec!["alice", "bob"]);
     assert!(ended.is_ended() && ended.record_src.is_none());

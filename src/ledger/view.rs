@@ -65,7 +65,11 @@ impl HistoryCall {
             .unwrap_or_default();
         Self {
             call_id: row.text(0).unwrap_or_default(),
-            state: if end_rank > end::NONE { "ended" } else { "live" },
+            state: if end_rank > end::NONE {
+                "ended"
+            } else {
+                "live"
+            },
             members,
             caller,
             media_type: row.text(2),
@@ -89,7 +93,6 @@ impl HistoryCall {
 pub fn talk_ms(accepted_at: Option<u64>, ended_at: Option<u64>) -> Option<u64> {
     Some(ended_at?.saturating_sub(accepted_at?))
 }
-
 
 #[cfg(test)]
 mod tests {

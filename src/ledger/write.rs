@@ -25,14 +25,33 @@ fn fact(column: &str) -> String {
 
 pub(crate) fn upsert_calls() -> String {
     let columns = [
-        "call_id", "caller", "media_type", "call_type", "result", "started_at", "accepted_at",
-        "ended_at", "room_id", "group_id", "fact_rank", "start_src", "end_rank", "record_src",
+        "call_id",
+        "caller",
+        "media_type",
+        "call_type",
+        "result",
+        "started_at",
+        "accepted_at",
+        "ended_at",
+        "room_id",
+        "group_id",
+        "fact_rank",
+        "start_src",
+        "end_rank",
+        "record_src",
     ];
     let values: Vec<String> = columns.iter().map(|c| field(c)).collect();
-    let facts: Vec<String> = ["caller", "media_type", "call_type", "result", "accepted_at", "ended_at"]
-        .iter()
-        .map(|c| fact(c))
-        .collect();
+    let facts: Vec<String> = [
+        "caller",
+        "media_type",
+        "call_type",
+        "result",
+        "accepted_at",
+        "ended_at",
+    ]
+    .iter()
+    .map(|c| fact(c))
+    .collect();
     format!(
         "INSERT INTO calls ({}) SELECT {} FROM json_each(?1) AS batch WHERE true \
          ON CONFLICT (call_id) DO UPDATE SET {}, \

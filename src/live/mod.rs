@@ -136,9 +136,7 @@ impl BoardStub {
     pub async fn start_backfill(&self, from: u64, to: u64) -> Result<String, BoardError> {
         let window = format!("{from}-{to}");
         let headers = headers(&[(BACKFILL_HEADER, &window)])?;
-        let mut response = self
-            .send(paths::BACKFILL, "POST", headers, None)
-            .await?;
+        let mut response = self.send(paths::BACKFILL, "POST", headers, None).await?;
         Ok(response.text().await?)
     }
 

@@ -14,8 +14,8 @@ use worker::{
 
 use super::store::Store;
 use super::{
-    paths, reconcile, sockets, tickets, Outcome, BACKFILL_HEADER, OUTCOME_HEADER, REPLAY_HEADER, TICKET_HEADER,
-    TICKET_TTL_MS, VIEWER_HEADER, VIEWER_ID_HEADER,
+    paths, reconcile, sockets, tickets, Outcome, BACKFILL_HEADER, OUTCOME_HEADER, REPLAY_HEADER,
+    TICKET_HEADER, TICKET_TTL_MS, VIEWER_HEADER, VIEWER_ID_HEADER,
 };
 use crate::app::{self, EdgeState};
 use crate::board::{self, Message, Viewer};
@@ -26,7 +26,6 @@ use crate::ledger::{self, backfill, outbox, Update};
 const LEDGER_BATCH_MS: u64 = 500;
 /// The wait after a failed write (D1 down) before trying again.
 const LEDGER_RETRY_MS: u64 = 5_000;
-
 
 #[durable_object]
 pub struct CallBoard {
@@ -322,8 +321,8 @@ impl CallBoard {
     }
 
     fn backfill_progress(&self) -> Result<Response> {
-        let progress =
-            backfill::load(self.store()?.sql()).map_err(|e| worker::Error::RustError(e.to_string()))?;
+        let progress = backfill::load(self.store()?.sql())
+            .map_err(|e| worker::Error::RustError(e.to_string()))?;
         Response::from_json(&progress)
     }
 }

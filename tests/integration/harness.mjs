@@ -824,7 +824,7 @@ async function edgeRoutes() {
     const doc = JSON.parse(await readFile(join(ROOT, 'src', 'api', 'openapi.json'), 'utf8'));
     const out = [];
     for (const [path, ops] of Object.entries(doc.paths)) {
-      const pattern = new RegExp(`^${path.replace(/\{callId\}/g, '(?<callId>[^/]+)').replace(/\./g, '\\.')}$`);
+      const pattern = new RegExp(`^${path.replace(/\{(\w+)\}/g, '(?<$1>[^/]+)').replace(/\./g, '\\.')}$`);
       for (const [method, op] of Object.entries(ops)) {
         out.push({ method: method.toUpperCase(), pattern, action: op['x-callkit-action'] });
       }

@@ -228,10 +228,12 @@ async function send(req, as = adminToken()) {
 /**
  * A schema-valid request is served (2xx), finds no such call or record (404),
  * or is refused by Tencent (400 `upstream_*`): any other documented status
- * (500, say) is a failure too. Two answers no schema can rule out: the socket
+ * (500, say) is a failure too. Answers no schema can rule out: the socket
  * route's request cannot carry `Upgrade` from fetch (400 `upgrade_required`),
  * and a webhook's `SdkAppid` may be another app's (400 `wrong_sdkappid`) and
- * its `key` not the secret (401 `webhook_unauthenticated`).
+ * its `key` not the secret (401 `webhook_unauthenticated`). A third: a history
+ * cursor the edge did not make (400 `invalid_cursor`), which no schema can
+ * tell from one it did.
  */
 function assertServed(res, op, label, req) {
   assertDocumented(res, op, label);
@@ -244,7 +246,8 @@ function assertServed(res, op, label, req) {
     (res.status === 400 && code.startsWith('upstream_')) ||
     (action === 'live_socket' && res.status === 400 && code === 'upgrade_required') ||
     (action === 'receive_webhook' && res.status === 400 && code === 'wrong_sdkappid' && query.get('SdkAppid') !== '1400000000') ||
-    (action === 'receive_webhook' && res.status === 401 && code === 'webhook_unauthenticated' && query.get('key') !== WEBHOOK_URL_KEY);
+    (action === 'receive_webhook' && res.status === 401 && code === 'webhook_unauthenticated' && query.get('key') !== WEBHOOK_URL_KEY) ||
+    (action === 'list_history' && res.status === 400 && code === 'invalid_cursor' && query.has('cursor'));
   assert.ok(served, `${label}: a schema-valid request answered ${res.status} ${code}: ${res.text.slice(0, 300)}`);
 }
 

@@ -347,7 +347,7 @@ function report(ing, rd) {
       if (r.failed) out(`    ${r.failed} deliveries not answered 200`);
     }
     out(`  records fetched from the upstream after the ends (get_record_by_callid): ${f0(ing.fetches)}`);
-    out('  (ended calls/s: calls whose end is in D1, over the time from the first delivery to the last one landing; rows/call: SQLite total_changes(), rows inserted or updated; statements/call: from the drain\'s log lines, 0 when it logs none)');
+    out('  (ended calls/s: calls whose end is in D1, over the time from the first delivery to the last one landing; rows/call: SQLite total_changes(), rows inserted or updated; statements/call: from the drain\'s log lines, a lower bound: workerd\'s stdout is buffered and lines of a round can arrive late)');
     const best = Math.max(...ing.rounds.map((r) => r.callsPerSec));
     rows.push(['ingest, ended calls/s into D1 (best round)', f0(best), `≥ ${f0(TARGET.callsPerSec)}`, best / TARGET.callsPerSec, true]);
     // What the rate would be with a core to itself: the machine is shared, so workerd's own

@@ -15,6 +15,7 @@ import { ROOT, benchSession, die, envInt, Fatal } from '../edge/session.mjs';
 import { DEMO_KEY, DEMO_SDKAPPID, mintUserSig } from '../edge/tokens.mjs';
 import { callScript, rng, webhookPath } from '../live/webhooks.mjs';
 import { seedCalls, SEED_USERS } from './seed.mjs';
+import { heapProbe } from './heap.mjs';
 import { startLedgerWorker } from './stack.mjs';
 
 const INGEST_SECS = Math.max(1, envInt('BENCH_INGEST_SECS', 10));
@@ -259,6 +260,9 @@ async function timeQueries(worker, query, count = QUERIES) {
 
 /** Streams the export of every call; rows/s and the workerd process's memory meanwhile. */
 async function exportAll(worker, pid, token) {
+  const heap = await heapProbe(worker.inspectorPort, 'callkit-edge');
+  // The inspector answers between the isolate's tasks: before and after, not along the way.
+  const heapBefore = await heap.usage();
   const before = rssKb(pid);
   const peak = { ...before };
   const sampler = setInterval(() => {
@@ -283,7 +287,9 @@ async function exportAll(worker, pid, token) {
   });
   clearInterval(sampler);
   if (res.status !== 200) die(`export answered ${res.status}: ${res.body.slice(0, 300)}`);
-  return { rows: rows - 1, bytes, secs: res.ms / 1000, before, peak, along };
+  const heapAfter = await heap.usage();
+  heap.close();
+  return { rows: rows - 1, bytes, secs: res.ms / 1000, before, peak, along, heap: { title: heap.title, before: heapBefore.usedSize + heapBefore.backingStorageSize, after: heapAfter.usedSize + heapAfter.backingStorageSize } };
 }
 
 async function read() {
@@ -341,7 +347,7 @@ function report(ing, rd) {
       if (r.failed) out(`    ${r.failed} deliveries not answered 200`);
     }
     out(`  records fetched from the upstream after the ends (get_record_by_callid): ${f0(ing.fetches)}`);
-    out('  (ended calls/s: calls whose end is in D1, over the time from the first delivery to the last one landing; rows/call: SQLite total_changes(), rows inserted or updated; statements/call: from the drain\'s log lines, 0 when it logs none)');
+    out('  (ended calls/s: calls whose end is in D1, over the time from the first delivery to the last one landing; rows/call: SQLite total_changes(), rows inserted or updated; statements/call: from the drain\'s log lines, a lower bound: workerd\'s stdout is buffered and lines of a round can arrive late)');
     const best = Math.max(...ing.rounds.map((r) => r.callsPerSec));
     rows.push(['ingest, ended calls/s into D1 (best round)', f0(best), `≥ ${f0(TARGET.callsPerSec)}`, best / TARGET.callsPerSec, true]);
     // What the rate would be with a core to itself: the machine is shared, so workerd's own
@@ -365,8 +371,11 @@ function report(ing, rd) {
     out(`  export: ${f0(e.rows)} rows, ${f1(e.bytes / 1048576)} MiB of CSV in ${f1(e.secs)} s = ${f0(e.rows / e.secs)} rows/s`);
     out(`    workerd RSS ${mb(e.before.all)} MiB before, peak ${mb(e.peak.all)} MiB; of it anonymous (heaps) ${mb(e.before.anon)} → peak ${mb(e.peak.anon)} MiB, the rest file pages (D1's SQLite runs in the same process and maps its file)`);
     out(`    anonymous MiB as the rows went by: ${e.along.map(([n, kb]) => `${f0(n / 1000)}k ${mb(kb)}`).join(', ')}`);
+    const isolate = (x) => `the Worker's isolate (${x.heap.title}), JS heap used + ArrayBuffers: ${f1(x.heap.before / 1048576)} MiB before, ${f1(x.heap.after / 1048576)} MiB after`;
+    out(`    ${isolate(e)}`);
     const a = e.again;
     out(`  the same export again: ${f0(a.rows / a.secs)} rows/s; anonymous ${mb(a.before.anon)} → peak ${mb(a.peak.anon)} MiB: ${a.along.map(([n, kb]) => `${f0(n / 1000)}k ${mb(kb)}`).join(', ')}`);
+    out(`    ${isolate(a)}`);
     rows.push(['member page p99, ms', f2(quantile(rd.member.sorted, 0.99)), `≤ ${TARGET.pageP99}`, quantile(rd.member.sorted, 0.99) / TARGET.pageP99, false]);
     rows.push(['admin filtered page p99, ms', f2(quantile(rd.adminPage.sorted, 0.99)), `≤ ${TARGET.pageP99}`, quantile(rd.adminPage.sorted, 0.99) / TARGET.pageP99, false]);
     rows.push(['30-day daily stats p99, ms', f2(quantile(rd.stats.sorted, 0.99)), `≤ ${TARGET.statsP99}`, quantile(rd.stats.sorted, 0.99) / TARGET.statsP99, false]);

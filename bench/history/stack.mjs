@@ -48,13 +48,15 @@ export async function migrate(db) {
 
 /**
  * Starts a frozen copy of the build (build/ may be rebuilt meanwhile) under `dir`, its
- * storage in `storageDir`. Returns `{ url, mf, db, stop, log() }`; `log()` is workerd's output.
+ * storage in `storageDir`. Returns `{ url, mf, db, inspectorPort, stop, log() }`; `log()` is
+ * workerd's output.
  */
 export async function startLedgerWorker(dir, { vars, storageDir }) {
   mkdirSync(dir, { recursive: true });
   cpSync(BUILD, dir, { recursive: true });
   let output = '';
   const port = await freePort();
+  const inspectorPort = await freePort();
   const mf = new Miniflare({
     name: 'callkit-edge',
     modulesRoot: dir,
@@ -70,6 +72,7 @@ export async function startLedgerWorker(dir, { vars, storageDir }) {
     durableObjectsPersist: join(storageDir, 'do'),
     d1Persist: join(storageDir, 'd1'),
     unsafeDirectSockets: [{ host: '127.0.0.1', port }],
+    inspectorPort,
     handleRuntimeStdio(stdout, stderr) {
       for (const stream of [stdout, stderr]) stream.on('data', (chunk) => { output += chunk; });
     },
@@ -78,5 +81,5 @@ export async function startLedgerWorker(dir, { vars, storageDir }) {
   const url = (await mf.unsafeGetDirectURL()).href.replace(/\/$/, '');
   const db = await mf.getD1Database('CALL_LEDGER');
   await migrate(db);
-  return { url, mf, db, log: () => output, stop: () => mf.dispose() };
+  return { url, mf, db, inspectorPort, log: () => output, stop: () => mf.dispose() };
 }

@@ -117,7 +117,8 @@ dev_config() {
     /^[[:space:]]*\[\[?[[:space:]]*[A-Za-z0-9_.-]+[[:space:]]*\]\]?[[:space:]]*(#.*)?$/ { t = $0; sub(/#.*/, "", t); gsub(/[][[:space:]]/, "", t); table = t }
     table == "build" { next }
     (table == "" && /^[[:space:]]*main[[:space:]]*=/) ||
-    (table == "assets" && /^[[:space:]]*directory[[:space:]]*=/) {
+    (table == "assets" && /^[[:space:]]*directory[[:space:]]*=/) ||
+    (table == "d1_databases" && /^[[:space:]]*migrations_dir[[:space:]]*=/) {
       match($0, /"[^"]*"/)
       path = substr($0, RSTART + 1, RLENGTH - 2)
       if (path !~ /^\//) path = root "/" path
@@ -149,6 +150,13 @@ start_wrangler() {
   # The emulator starts empty every time, so the board must too: a call
   # left live by the last run would stay on it until the reconcile alarm.
   rm -rf "$dev_dir/state"
+  # The call ledger's tables, in the local D1 under the same state dir.
+  CI=true wrangler d1 migrations apply CALL_LEDGER --local --config "$dev_dir/wrangler.toml" \
+    --persist-to "$PWD/$dev_dir/state" > "$dev_dir/migrations.log" 2>&1 || {
+    cat "$dev_dir/migrations.log" >&2
+    echo "dev.sh: could not apply the call ledger's migrations" >&2
+    exit 1
+  }
   # With an --env-file, wrangler reads no .dev.vars of its own: pass it.
   setsid wrangler dev --config "$dev_dir/wrangler.toml" --ip 127.0.0.1 --port "$DEV_PORT" \
     --assets "$PWD/$assets" --persist-to "$PWD/$dev_dir/state" \
@@ -192,6 +200,20 @@ configure_callback() {
   fi
 }
 
+# Imports the emulator's 7 days of records into the call ledger, as the
+# demo admin, so the History panel has data at once. Sets $backfill_note.
+start_backfill() {
+  local status
+  status=$(printf 'Authorization: Bearer %s\n' "$admin_token" |
+    curl -sS -o "$dev_dir/backfill.json" -w '%{http_code}' -X POST -H @- \
+      "http://127.0.0.1:$DEV_PORT/api/v1/history/backfill") || status=000
+  if [ "$status" = 202 ]; then
+    backfill_note="importing the last 7 days (GET /api/v1/history/backfill)"
+  else
+    backfill_note="NOT started: POST /api/v1/history/backfill answered $status (see $dev_dir/backfill.json)"
+  fi
+}
+
 if [ ! -f .dev.vars ]; then
   sed "s|^TENCENT_API_BASE=.*|TENCENT_API_BASE=http://$EMULATOR_LISTEN|" .dev.vars.example > .dev.vars
   echo "wrote .dev.vars for the emulator's demo app (see .dev.vars.example)"
@@ -210,6 +232,7 @@ write_assets
 dev_config
 start_wrangler
 configure_callback
+start_backfill
 traffic_note="about $DEV_SIMULATE_CALLS simulated calls a minute among alice, bob, carol, dave, erin"
 [ "$DEV_SIMULATE_CALLS" = 0 ] && traffic_note="off (DEV_SIMULATE_CALLS=0)"
 
@@ -221,6 +244,7 @@ cat <<INFO
     emulator    http://$EMULATOR_LISTEN/_emulator/health  (control API, see crates/callkit-emulator/README.md)
     webhooks    $callback_note
     traffic     $traffic_note
+    history     $backfill_note
 
   Sign-in tokens (Authorization: Bearer <token>), valid 24 h:
     admin  ops-admin      $admin_token

@@ -10,10 +10,11 @@
 pub mod api;
 pub mod app;
 pub mod board;
+pub mod ledger;
 pub mod live;
 pub mod platform;
 
-use worker::{event, Context, Env, Result};
+use worker::{event, Context, Env, Result, ScheduleContext, ScheduledEvent};
 
 /// The raw `web_sys` request and response: `worker`'s wrappers would read
 /// and copy fields (`cf`, the path, a headers wrapper) no route uses.
@@ -21,4 +22,27 @@ use worker::{event, Context, Env, Result};
 async fn fetch(req: web_sys::Request, env: Env, _ctx: Context) -> Result<web_sys::Response> {
     let state = app::get_or_init(&env);
     api::handle(req, env, state).await
+}
+
+/// Cron Triggers. One dispatcher for every schedule (the lead merges other
+/// modules' jobs here); the ledger's retention runs on each.
+#[event(scheduled)]
+async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    ledger_retention(&env).await;
+}
+
+async fn ledger_retention(env: &Env) {
+    let Ok(app) = app::get_or_init(env) else {
+        let line = ledger::log::Line::new("retention skipped: configuration invalid");
+        worker::console_error!("{}", line.to_json());
+        return;
+    };
+    let now = js_sys::Date::now() as u64;
+    if let Err(e) = ledger::retention::prune(env, &app.ledger, now).await {
+        let line = ledger::log::Line {
+            detail: Some(e.to_string()),
+            ..ledger::log::Line::new("retention failed")
+        };
+        worker::console_error!("{}", line.to_json());
+    }
 }

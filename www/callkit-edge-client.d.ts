@@ -166,6 +166,115 @@ export interface LiveCalls {
   now: number;
 }
 
+/** The call ledger (docs/call-ledger.md). Every time is Unix milliseconds. */
+export interface HistoryFilter {
+  /** Unix ms (or a Date); default: the start of the retention (earlier is raised to it). */
+  from?: number | Date;
+  /** Unix ms (or a Date), exclusive; default now. */
+  to?: number | Date;
+  /** Admins: any user; members: only themselves (else 403 `history_user_forbidden`). */
+  user?: string;
+  result?: CallResult;
+  mediaType?: 'Audio' | 'Video';
+  callType?: CallType;
+  /** 1..100, default 20. */
+  limit?: number;
+  /** `nextCursor` of the previous page, with the same filters. */
+  cursor?: string;
+}
+
+export interface HistoryCall {
+  callId: string;
+  state: 'live' | 'ended';
+  /** `"[erased]"` after the caller's erasure. */
+  caller: string | null;
+  /** The caller first, then the others by name. */
+  members: string[];
+  mediaType: 'Audio' | 'Video' | null;
+  callType: CallType | null;
+  result: CallResult | null;
+  startedAt: number;
+  acceptedAt: number | null;
+  endedAt: number | null;
+  talkMs: number | null;
+  roomId: string;
+  groupId: string;
+  sources: {
+    start: 'webhook' | 'record';
+    end: 'webhook' | 'reconcile' | 'record' | null;
+    record: 'fetch' | 'backfill' | null;
+  };
+}
+
+export interface HistoryPage {
+  calls: HistoryCall[];
+  nextCursor: string | null;
+  from: number;
+  to: number;
+}
+
+export interface HistoryTimelineEntry {
+  at: number;
+  /** `null` for the call's own events (`ended`). */
+  userId: string | null;
+  event: 'started' | 'invited' | 'joined' | 'left' | 'ended';
+  reason: string | null;
+  source: 'webhook' | 'record';
+}
+
+export interface HistoryCallDetail {
+  call: HistoryCall;
+  timeline: HistoryTimelineEntry[];
+}
+
+export interface HistoryStatsQuery {
+  from?: number | Date;
+  to?: number | Date;
+  bucket?: 'hour' | 'day';
+  /** `+HH:MM`, `-HH:MM` or `Z`. */
+  tz?: string;
+}
+
+export interface HistoryStatsBucket {
+  start: number;
+  calls: number;
+  answered: number;
+  /** 0..1 */
+  answerRate: number;
+  results: Partial<Record<CallResult, number>>;
+  talkMs: { sum: number; p50: number | null; p95: number | null };
+}
+
+export interface HistoryStats {
+  from: number;
+  to: number;
+  bucket: 'hour' | 'day';
+  tz: string;
+  buckets: HistoryStatsBucket[];
+}
+
+export interface BackfillProgress {
+  state: 'idle' | 'running' | 'done' | 'failed';
+  from: number | null;
+  to: number | null;
+  pages: number;
+  records: number;
+  added: number;
+  merged: number;
+  startedAt: number | null;
+  updatedAt: number | null;
+  finishedAt: number | null;
+  error: string | null;
+}
+
+export interface HistoryErased {
+  userId: string;
+  calls: number;
+  members: number;
+  timeline: number;
+  callers: number;
+}
+
 export interface LiveTicket {
   /** One use, for `GET /api/v1/live?ticket=…`: the first shard's. */
   ticket: string;
@@ -266,6 +375,14 @@ export class CallKitEdgeClient {
   me(): Promise<Me>;
   liveCalls(): Promise<LiveCalls>;
   liveTicket(): Promise<LiveTicket>;
+  listHistory(filter?: HistoryFilter): Promise<HistoryPage>;
+  getHistoryCall(callId: string): Promise<HistoryCallDetail>;
+  historyStats(query?: HistoryStatsQuery): Promise<HistoryStats>;
+  /** CSV (default) or NDJSON; admins only. */
+  exportHistory(query?: { from?: number | Date; to?: number | Date; format?: 'csv' | 'ndjson' }): Promise<Blob>;
+  startBackfill(range?: { from?: number | Date; to?: number | Date }): Promise<BackfillProgress>;
+  backfillStatus(): Promise<BackfillProgress>;
+  eraseHistoryUser(userId: string): Promise<HistoryErased>;
   /**
    * Follows the live board over WebSockets (one per shard), opened with fresh tickets on every
    * (re)connect, at once when a socket's ticket time is up (close code 4001);

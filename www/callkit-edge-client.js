@@ -54,6 +54,21 @@ function toUnixSeconds(value) {
  * `minDelayMs`, capped at `maxDelayMs`, with jitter (a random 50-100 % of that), so many
  * clients that lost the edge together do not come back in step.
  */
+function toUnixMillis(value) {
+  return value instanceof Date ? value.getTime() : value;
+}
+
+// `?k=v&…` of the keys that are set (Dates as Unix ms), or ''.
+function historyQuery(values, keys) {
+  const query = new URLSearchParams();
+  for (const key of keys) {
+    const value = toUnixMillis(values[key]);
+    if (value !== undefined && value !== null && value !== '') query.set(key, String(value));
+  }
+  const qs = query.toString();
+  return qs ? `?${qs}` : '';
+}
+
 function reconnectDelay(attempt, { minDelayMs = 1000, maxDelayMs = 30_000, random = Math.random } = {}) {
   const ceiling = Math.min(maxDelayMs, minDelayMs * 2 ** Math.min(attempt, 30));
   return Math.round(ceiling * (0.5 + random() / 2));
@@ -156,6 +171,37 @@ export class CallKitEdgeClient {
 
   /** One-use, 30 s tickets to open the live sockets with, one per shard: `{ ticket, tickets, expiresIn }`. */
   liveTicket() { return this.#request('POST', '/live/ticket'); }
+
+  /** A page of the call ledger, newest first: `{ calls, nextCursor, from, to }` (docs/call-ledger.md). */
+  listHistory(filter = {}) {
+    return this.#request('GET', `/history${historyQuery(filter, ['from', 'to', 'user', 'result', 'mediaType', 'callType', 'limit', 'cursor'])}`);
+  }
+
+  /** One call of the ledger with its member timeline: `{ call, timeline }`. */
+  getHistoryCall(callId) { return this.#request('GET', `/history/${encodeURIComponent(callId)}`); }
+
+  /** Per hour or day: calls, answered, results and talk time. */
+  historyStats(query = {}) {
+    return this.#request('GET', `/history/stats${historyQuery(query, ['from', 'to', 'bucket', 'tz'])}`);
+  }
+
+  /** Every call of a range, as a Blob of CSV (default) or NDJSON. Admins only. */
+  exportHistory(query = {}) {
+    return this.#request('GET', `/history/export${historyQuery(query, ['from', 'to', 'format'])}`, { blob: true });
+  }
+
+  /** Imports Tencent's last 7 days into the ledger; answers the progress. Admins only. */
+  startBackfill(range = {}) {
+    const body = {};
+    for (const key of ['from', 'to']) if (range[key] != null) body[key] = toUnixMillis(range[key]);
+    return this.#request('POST', '/history/backfill', { body });
+  }
+
+  /** The backfill's progress. Admins only. */
+  backfillStatus() { return this.#request('GET', '/history/backfill'); }
+
+  /** Erasure: removes a user from every call of the ledger; answers the counts. Admins only. */
+  eraseHistoryUser(userId) { return this.#request('DELETE', `/history/users/${encodeURIComponent(userId)}`); }
 
   /**
    * Follows the live calls over WebSockets, one per shard of the board (one ticket each).
@@ -398,7 +444,7 @@ export class CallKitEdgeClient {
     }
   }
 
-  async #send(method, path, { body, auth = true }, forceRefresh) {
+  async #send(method, path, { body, auth = true, blob = false }, forceRefresh) {
     const headers = { Accept: 'application/json, application/problem+json' };
     if (auth) {
       const token = await this.#bearer(forceRefresh);
@@ -422,6 +468,7 @@ export class CallKitEdgeClient {
       throw error;
     }
 
+    if (blob && response.ok) return response.blob();
     const text = await response.text().catch(() => '');
     let json = null;
     try { json = text ? JSON.parse(text) : null; } catch { json = null; }

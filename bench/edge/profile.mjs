@@ -5,10 +5,13 @@
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
-/** Samples the worker behind `inspectorPort` while `load()` runs; returns the summary (and the raw `profile`). */
-export async function profileWhile(root, inspectorPort, load) {
+/**
+ * A DevTools protocol session with one of the isolates behind `inspectorPort` (`pick` chooses
+ * among the `/json/list` targets; the first by default): `{ target, send(method, params), close() }`.
+ */
+export async function inspectorSession(root, inspectorPort, pick = (targets) => targets[0]) {
   const WebSocket = globalThis.WebSocket ?? createRequire(join(root, 'package.json'))('ws'); // node 20: wrangler's ws
-  const [target] = await (await fetch(`http://127.0.0.1:${inspectorPort}/json/list`)).json();
+  const target = pick(await (await fetch(`http://127.0.0.1:${inspectorPort}/json/list`)).json());
   const ws = new WebSocket(target.webSocketDebuggerUrl);
   await new Promise((resolve, reject) => {
     ws.onopen = resolve;
@@ -26,12 +29,18 @@ export async function profileWhile(root, inspectorPort, load) {
       pending.set(++next, resolve);
       ws.send(JSON.stringify({ id: next, method, params }));
     });
+  return { target, send, close: () => ws.close() };
+}
+
+/** Samples the worker behind `inspectorPort` while `load()` runs; returns the summary (and the raw `profile`). */
+export async function profileWhile(root, inspectorPort, load) {
+  const { send, close } = await inspectorSession(root, inspectorPort);
   await send('Profiler.enable');
   await send('Profiler.setSamplingInterval', { interval: 200 });
   await send('Profiler.start');
   await load();
   const { profile } = await send('Profiler.stop');
-  ws.close();
+  close();
   return { ...summarize(profile), profile };
 }
 

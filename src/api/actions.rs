@@ -56,6 +56,13 @@ pub enum Action {
     LiveTicket,
     LiveSocket,
     Me,
+    ListHistory,
+    HistoryStats,
+    ExportHistory,
+    StartBackfill,
+    BackfillStatus,
+    GetHistoryCall,
+    EraseHistoryUser,
 }
 
 /// One row of the table. `path` uses OpenAPI's `{param}` syntax.
@@ -103,7 +110,7 @@ const fn row(
 
 use Method::{Delete, Get, Post, Put};
 
-pub const TABLE: [Spec; 16] = [
+pub const TABLE: [Spec; 23] = [
     row(
         Action::Health,
         "health",
@@ -231,6 +238,62 @@ pub const TABLE: [Spec; 16] = [
         "/api/v1/me",
         SELF,
         "see who you are signed in as",
+    ),
+    row(
+        Action::ListHistory,
+        "list_history",
+        Get,
+        "/api/v1/history",
+        MEMBER,
+        "read the call history",
+    ),
+    row(
+        Action::HistoryStats,
+        "history_stats",
+        Get,
+        "/api/v1/history/stats",
+        MEMBER,
+        "read call statistics",
+    ),
+    row(
+        Action::ExportHistory,
+        "export_history",
+        Get,
+        "/api/v1/history/export",
+        ADMIN,
+        "export the call history",
+    ),
+    row(
+        Action::StartBackfill,
+        "start_backfill",
+        Post,
+        "/api/v1/history/backfill",
+        ADMIN,
+        "import Tencent's call records into the history",
+    ),
+    row(
+        Action::BackfillStatus,
+        "backfill_status",
+        Get,
+        "/api/v1/history/backfill",
+        ADMIN,
+        "read the history import's progress",
+    ),
+    row(
+        Action::GetHistoryCall,
+        "get_history_call",
+        Get,
+        "/api/v1/history/{callId}",
+        MEMBER,
+        "read this call's history",
+    ),
+    row(
+        Action::EraseHistoryUser,
+        "erase_history_user",
+        Delete,
+        "/api/v1/history/users/{userId}",
+        ADMIN,
+        "erase a user from the call history",
     ),
 ];
 

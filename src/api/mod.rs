@@ -26,6 +26,7 @@ use worker::{console_log, Env, Result};
 
 use self::audit::AuditLine;
 use self::auth::Identity;
+use self::handlers::history::HistoryInput;
 use self::handlers::{Input, Success};
 use self::policy::{Action, Decision, Rule};
 use self::problem::ApiError;
@@ -111,6 +112,15 @@ async fn route(
         Serve::SignedIn(handler) => {
             let (identity, _) = sign_in(action, &mut request).await?;
             handler(app, &identity).await
+        }
+        Serve::History(handler) => {
+            let (identity, own_calls_only) = sign_in(action, &mut request).await?;
+            handler(HistoryInput {
+                incoming: request,
+                identity,
+                own_calls_only,
+            })
+            .await
         }
         Serve::Upstream(handler) => {
             let (identity, needs_membership) = sign_in(action, &mut request).await?;
@@ -225,6 +235,10 @@ impl Incoming<'_> {
         query_pairs(self.url)
     }
 
+    pub fn path(&self) -> &str {
+        path_of(self.url)
+    }
+
     pub async fn body(&self, limit: usize) -> std::result::Result<Vec<u8>, ApiError> {
         read_body(self.req, limit).await
     }
@@ -257,9 +271,17 @@ fn finish(
             upgrade: Some(socket),
             ..
         }) => {
-            line.set_status(101);
+            line.set_status(socket.status());
             line.latency_ms = (js_sys::Date::now() - started).max(0.0) as u64;
             console_log!("{}", line.to_json());
+            // A stream (not a 101) gets the headers every answer has.
+            if socket.status() != 101 {
+                let target = socket.headers();
+                for (name, value) in headers {
+                    target.set(name, &value)?;
+                }
+                target.set("Cache-Control", "no-store")?;
+            }
             return Ok(socket);
         }
         Ok(success) => {

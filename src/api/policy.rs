@@ -218,6 +218,32 @@ mod tests {
     }
 
     #[test]
+    fn history_defaults_members_to_their_own_calls_and_the_rest_to_admins() {
+        let p = Policy::default();
+        let (u, a) = (user(), admin());
+        for action in [
+            Action::ListHistory,
+            Action::HistoryStats,
+            Action::GetHistoryCall,
+        ] {
+            assert_eq!(p.decide(action, &u), Decision::NeedsMembership);
+            assert_eq!(p.decide(action, &a), Decision::Allow);
+        }
+        for action in [
+            Action::ExportHistory,
+            Action::StartBackfill,
+            Action::BackfillStatus,
+            Action::EraseHistoryUser,
+        ] {
+            assert_eq!(p.decide(action, &u), Decision::Deny);
+            assert_eq!(p.decide(action, &a), Decision::Allow);
+        }
+        let off = Policy::parse("export_history=off,list_history=admin").unwrap();
+        assert_eq!(off.rule(Action::ExportHistory), Rule::Off);
+        assert_eq!(off.decide(Action::ListHistory, &u), Decision::Deny);
+    }
+
+    #[test]
     fn overrides_apply() {
         let p =
             Policy::parse(" end_call=admin, start_call=off ,get_record=ADMIN,mint_usersig=admin,")

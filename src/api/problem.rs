@@ -9,6 +9,7 @@ use super::actions::Method;
 use super::auth::AuthError;
 use super::policy::Action;
 use super::webhook_proof::Refusal;
+use crate::ledger::LedgerError;
 use crate::live::BoardError;
 use crate::platform::config::ConfigError;
 
@@ -53,6 +54,43 @@ pub enum ApiError {
     Board(BoardError),
     /// Something we did not expect; the detail goes to the log only.
     Internal(String),
+    /// The call ledger's database failed or is not bound.
+    Ledger(LedgerError),
+    /// A member asked for someone else's call history.
+    HistoryUserForbidden,
+}
+
+impl From<LedgerError> for ApiError {
+    fn from(e: LedgerError) -> Self {
+        ApiError::Ledger(e)
+    }
+}
+
+/// How long a client waits before asking the ledger again.
+const LEDGER_RETRY_AFTER_SECS: u32 = 5;
+
+fn ledger_problem(e: &LedgerError) -> Problem {
+    match e {
+        LedgerError::Missing => Problem::new(
+            503,
+            "misconfigured",
+            "Service misconfigured",
+            format!(
+                "setting {} is required but not set. The operator must bind the D1 database.",
+                crate::ledger::db::BINDING
+            ),
+        ),
+        LedgerError::Failed(_) => {
+            let mut p = Problem::new(
+                503,
+                "history_unavailable",
+                "History unavailable",
+                "The call history cannot be read right now. Try again shortly.",
+            );
+            p.retry_after_secs = Some(LEDGER_RETRY_AFTER_SECS);
+            p
+        }
+    }
 }
 
 impl From<ClientError> for ApiError {
@@ -173,6 +211,13 @@ impl ApiError {
             Self::UpgradeRequired => upgrade_required(),
             Self::Board(e) => board_problem(e),
             Self::Internal(_) => internal(),
+            Self::Ledger(e) => ledger_problem(e),
+            Self::HistoryUserForbidden => Problem::new(
+                403,
+                "history_user_forbidden",
+                "Not allowed",
+                "Members may only read their own call history.",
+            ),
         }
     }
 
@@ -183,6 +228,7 @@ impl ApiError {
                 Some(detail.clone())
             }
             Self::Upstream(e) => Some(e.to_string()),
+            Self::Ledger(e) => Some(e.to_string()),
             _ => None,
         }
     }

@@ -105,6 +105,35 @@ mod tests {
     }
 
     #[test]
+    fn history_routes_win_over_a_call_id() {
+        let router = Router::new();
+        let action = |method, path| match router.resolve(method, path) {
+            Resolved::Found { action, .. } => Some(action),
+            _ => None,
+        };
+        assert_eq!(
+            action("GET", "/api/v1/history/stats"),
+            Some(Action::HistoryStats)
+        );
+        assert_eq!(
+            action("GET", "/api/v1/history/export"),
+            Some(Action::ExportHistory)
+        );
+        assert_eq!(
+            action("POST", "/api/v1/history/backfill"),
+            Some(Action::StartBackfill)
+        );
+        assert_eq!(
+            action("GET", "/api/v1/history/c-1"),
+            Some(Action::GetHistoryCall)
+        );
+        assert_eq!(
+            action("DELETE", "/api/v1/history/users/bob"),
+            Some(Action::EraseHistoryUser)
+        );
+    }
+
+    #[test]
     fn unknown_paths_are_not_found() {
         let router = Router::new();
         for path in [

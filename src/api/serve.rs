@@ -7,6 +7,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use super::auth::Identity;
+use super::handlers::history::HistoryInput;
 use super::handlers::{self, Input, Success};
 use super::problem::ApiError;
 use super::state::EdgeState;
@@ -29,6 +30,8 @@ pub enum Serve {
     Upstream(for<'a> fn(EdgeInput<'a>) -> Reply<'a>),
     /// Answered from the caller's identity alone.
     SignedIn(for<'a> fn(&'a EdgeState, &'a Identity) -> Reply<'a>),
+    /// The call ledger in D1 (and the board object, for the backfill).
+    History(for<'a> fn(HistoryInput<'a>) -> Reply<'a>),
 }
 
 pub fn serve(action: Action) -> Serve {
@@ -56,5 +59,14 @@ pub fn serve(action: Action) -> Serve {
         Action::Me => Serve::SignedIn(|app, who| {
             Box::pin(async move { handlers::me::me(who, app.auth.provider()) })
         }),
+        Action::ListHistory => Serve::History(|i| Box::pin(handlers::history::list(i))),
+        Action::HistoryStats => Serve::History(|i| Box::pin(handlers::history::stats(i))),
+        Action::ExportHistory => Serve::History(|i| Box::pin(handlers::history::export(i))),
+        Action::StartBackfill => Serve::History(|i| Box::pin(handlers::history::start_backfill(i))),
+        Action::BackfillStatus => {
+            Serve::History(|i| Box::pin(handlers::history::backfill_progress(i)))
+        }
+        Action::GetHistoryCall => Serve::History(|i| Box::pin(handlers::history::one(i))),
+        Action::EraseHistoryUser => Serve::History(|i| Box::pin(handlers::history::erase(i))),
     }
 }

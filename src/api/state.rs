@@ -8,6 +8,7 @@ use super::auth::Authenticator;
 use super::cors::Cors;
 use super::policy::Policy;
 use super::router::Router;
+use crate::ledger::LedgerConfig;
 use crate::platform::config::TencentConfig;
 use crate::platform::fetch_transport::FetchTransport;
 use crate::platform::live_config::LiveConfig;
@@ -24,4 +25,5 @@ pub struct EdgeState {
     pub cors: Cors,
     pub router: Router,
     pub live: LiveConfig,
+    pub ledger: LedgerConfig,
 }

@@ -36,6 +36,7 @@ mod paths {
     pub const EVENT: &str = "/event";
     pub const CALLS: &str = "/calls";
     pub const SOCKET: &str = "/socket";
+    pub const BACKFILL: &str = "/ledger/backfill";
 }
 const ORIGIN: &str = "https://call-board";
 const VIEWER_HEADER: &str = "X-Board-Viewer";
@@ -63,6 +64,8 @@ const UPGRADE_HEADERS: [&str; 5] = [
     "Sec-WebSocket-Protocol",
     "Sec-WebSocket-Extensions",
 ];
+/// `from-to` (ms) of a backfill the edge checked.
+const BACKFILL_HEADER: &str = "X-Ledger-Backfill";
 
 /// How often the alarm looks at the board while it holds anything.
 pub fn alarm_interval_ms(live: &LiveConfig) -> u64 {
@@ -178,6 +181,18 @@ impl<'a> Board<'a> {
         }
         Ok(shards::merge(boards).to_string())
     }
+
+    /// Starts the ledger's backfill over `[from, to]` (ms). It runs in
+    /// shard 0 whatever the shard count: one run per app, its progress in
+    /// one place, and its rows merge with those the shards' drains write.
+    pub async fn start_backfill(&self, from: u64, to: u64) -> Result<String, BoardError> {
+        self.shard(0)?.start_backfill(from, to).await
+    }
+
+    /// The backfill's progress, from shard 0.
+    pub async fn backfill_progress(&self) -> Result<String, BoardError> {
+        self.shard(0)?.backfill_progress().await
+    }
 }
 
 /// One shard of the board: one Durable Object.
@@ -232,6 +247,23 @@ impl BoardStub {
     pub async fn calls(&self, viewer: &Viewer) -> Result<String, BoardError> {
         let mut response = self
             .send(paths::CALLS, "GET", viewer_headers(viewer)?, None)
+            .await?;
+        Ok(response.text().await?)
+    }
+
+    /// Starts the ledger's backfill over `[from, to]` (ms), unless one is
+    /// under way; its progress as the JSON the API answers.
+    pub async fn start_backfill(&self, from: u64, to: u64) -> Result<String, BoardError> {
+        let window = format!("{from}-{to}");
+        let headers = headers(&[(BACKFILL_HEADER, &window)])?;
+        let mut response = self.send(paths::BACKFILL, "POST", headers, None).await?;
+        Ok(response.text().await?)
+    }
+
+    /// The backfill's progress, as the JSON the API answers.
+    pub async fn backfill_progress(&self) -> Result<String, BoardError> {
+        let mut response = self
+            .send(paths::BACKFILL, "GET", headers(&[])?, None)
             .await?;
         Ok(response.text().await?)
     }

@@ -16,12 +16,19 @@ use worker::{
 use super::coalesce::Outbox;
 use super::store::Store;
 use super::{
-    paths, reconcile, sockets, tickets, Outcome, KNOWN_ONLY_HEADER, MAX_CALLS_HEADER,
-    NONCE_EXPIRES_HEADER, NONCE_HEADER, OUTCOME_HEADER, REPLAY_HEADER, SOCKET_UNTIL_HEADER,
-    VIEWER_HEADER, VIEWER_ID_HEADER,
+    paths, reconcile, sockets, tickets, Outcome, BACKFILL_HEADER, KNOWN_ONLY_HEADER,
+    MAX_CALLS_HEADER, NONCE_EXPIRES_HEADER, NONCE_HEADER, OUTCOME_HEADER, REPLAY_HEADER,
+    SOCKET_UNTIL_HEADER, VIEWER_HEADER, VIEWER_ID_HEADER,
 };
 use crate::app;
 use crate::board::{self, Message, Viewer};
+use crate::ledger::log::Line;
+use crate::ledger::{self, backfill, outbox, Update};
+
+/// How long ledger updates gather before the alarm writes them to D1.
+const LEDGER_BATCH_MS: u64 = 500;
+/// The wait after a failed write (D1 down) before trying again.
+const LEDGER_RETRY_MS: u64 = 5_000;
 
 #[durable_object]
 pub struct CallBoard {
@@ -35,6 +42,10 @@ pub struct CallBoard {
     /// Calls in storage, counted once per wake-up, then kept up to date:
     /// counting on every new call would scan the table each time.
     calls_held: Cell<Option<u64>>,
+    /// The alarm is due soon enough for the ledger's queue.
+    ledger_armed: Cell<bool>,
+    /// The last ledger drain failed (D1 down): wait longer before the next.
+    ledger_failing: Cell<bool>,
 }
 
 #[derive(Serialize)]
@@ -63,6 +74,8 @@ impl DurableObject for CallBoard {
             alarm_armed: Cell::new(false),
             outbox: Rc::default(),
             calls_held: Cell::new(None),
+            ledger_armed: Cell::new(false),
+            ledger_failing: Cell::new(false),
         }
     }
 
@@ -72,25 +85,35 @@ impl DurableObject for CallBoard {
             (Method::Post, paths::EVENT) => self.event(req).await,
             (Method::Get, paths::CALLS) => self.calls(&req),
             (Method::Get, paths::SOCKET) => self.socket(&req).await,
+            (Method::Post, paths::BACKFILL) => self.start_backfill(req).await,
+            (Method::Get, paths::BACKFILL) => self.backfill_progress(),
             _ => Response::error("no such board route", 404),
         }
     }
 
     async fn alarm(&self) -> Result<Response> {
         self.alarm_armed.set(false);
+        self.ledger_armed.set(false);
         let now = now_ms();
         let app = self.app()?;
         let store = self.store()?;
         reconcile::run(&self.state, store, &app.client, &app.live, now).await?;
         // Reconcile may have forgotten calls: count again next time.
         self.calls_held.set(None);
+        self.drain_ledger(store, &app, now).await;
         let next_close = sockets::close_expired(&self.state, now);
         // The alarm that is running may still read as set: set the next one
         // without asking.
         let next_look = (!store.is_empty()?).then(|| now + super::alarm_interval_ms(&app.live));
-        if let Some(at) = [next_look, next_close].into_iter().flatten().min() {
+        let next_drain = outbox::pending(store.sql())?.then(|| now + self.ledger_delay_ms());
+        if let Some(at) = [next_look, next_close, next_drain]
+            .into_iter()
+            .flatten()
+            .min()
+        {
             set_alarm_at(&self.state, at).await?;
             self.alarm_armed.set(next_look.is_some());
+            self.ledger_armed.set(next_drain.is_some());
         }
         Response::ok("")
     }
@@ -176,10 +199,12 @@ impl CallBoard {
         if !store.first_delivery(&key, now)? {
             return outcome(Outcome::Replay);
         }
-        let (tracked, changed) = board::apply(existing, &event);
+        let (tracked, changed) = board::apply(existing.clone(), &event);
         if changed {
             let reindex = people_before != Some(participants(&tracked.call));
             store.save(&tracked, now, reindex)?;
+            let update = Update::from_board(existing.as_ref(), &tracked, Some(&event));
+            outbox::push(store.sql(), &update, now)?;
             if people_before.is_none() {
                 self.calls_held.set(self.calls_held.get().map(|n| n + 1));
             }
@@ -192,6 +217,9 @@ impl CallBoard {
                 .send(&self.state, window, sockets::routes(&tracked.call), text);
         } else {
             store.touch(event.call_id(), now)?;
+        }
+        if changed {
+            self.arm_ledger_alarm().await?;
         }
         self.arm_alarm().await?;
         outcome(if changed {
@@ -251,6 +279,74 @@ impl CallBoard {
         ensure_alarm_by(&self.state, now_ms() + super::alarm_interval_ms(&app.live)).await?;
         self.alarm_armed.set(true);
         Ok(())
+    }
+
+    /// Brings the alarm forward so queued ledger updates reach D1 soon,
+    /// batched with whatever else arrives meanwhile.
+    async fn arm_ledger_alarm(&self) -> Result<()> {
+        if self.ledger_armed.get() {
+            return Ok(());
+        }
+        // Sooner than any alarm set already, never later: a socket's end
+        // or the next look may be due first.
+        ensure_alarm_by(&self.state, now_ms() + self.ledger_delay_ms()).await?;
+        self.ledger_armed.set(true);
+        Ok(())
+    }
+
+    fn ledger_delay_ms(&self) -> u64 {
+        if self.ledger_failing.get() {
+            LEDGER_RETRY_MS
+        } else {
+            LEDGER_BATCH_MS
+        }
+    }
+
+    /// The ledger's step of the alarm. A failure (D1 down) is logged and
+    /// retried later: the updates stay queued, the board goes on.
+    async fn drain_ledger(&self, store: &Store, app: &app::EdgeState, now: u64) {
+        let outcome = ledger::drain::run(&self.env, store.sql(), &app.client, now).await;
+        self.ledger_failing.set(outcome.is_err());
+        match outcome {
+            Ok(d) if d.updates > 0 || d.fetched > 0 => {
+                let line = Line {
+                    updates: Some(d.updates),
+                    statements: Some(d.statements),
+                    records: Some(d.fetched),
+                    ..Line::new("drained")
+                };
+                console_log!("{}", line.to_json());
+            }
+            Ok(_) => {}
+            Err(e) => {
+                let line = Line {
+                    detail: Some(e.to_string()),
+                    ..Line::new("drain failed")
+                };
+                console_error!("{}", line.to_json());
+            }
+        }
+    }
+
+    /// Starts a backfill over the window (ms) the edge checked, sent as
+    /// `from-to` in a header: no URL parsing in the object.
+    async fn start_backfill(&self, req: Request) -> Result<Response> {
+        let window = req.headers().get(BACKFILL_HEADER)?.unwrap_or_default();
+        let (from, to) = window
+            .split_once('-')
+            .and_then(|(f, t)| Some((f.parse::<u64>().ok()?, t.parse::<u64>().ok()?)))
+            .ok_or_else(|| worker::Error::RustError("backfill without a window".into()))?;
+        let store = self.store()?;
+        let progress = backfill::start(store.sql(), from, to, now_ms())
+            .map_err(|e| worker::Error::RustError(e.to_string()))?;
+        self.arm_ledger_alarm().await?;
+        Response::from_json(&progress)
+    }
+
+    fn backfill_progress(&self) -> Result<Response> {
+        let progress = backfill::load(self.store()?.sql())
+            .map_err(|e| worker::Error::RustError(e.to_string()))?;
+        Response::from_json(&progress)
     }
 }
 

@@ -13,6 +13,7 @@ use super::sockets;
 use super::store::Store;
 use super::REPLAY_WINDOW_MS;
 use crate::board::{EndedBy, Message};
+use crate::ledger::{outbox, Update};
 use callkit_core::client::{Client, Runtime, Transport};
 
 use crate::platform::live_config::LiveConfig;
@@ -82,9 +83,12 @@ async fn check<T: Transport, R: Runtime>(
             let Some(mut tracked) = store.load(call_id)? else {
                 return Ok(());
             };
+            let before = tracked.clone();
             tracked.call.end(now_ms, EndedBy::Reconcile);
             // Ending a call changes statuses, not who takes part.
             store.save(&tracked, now_ms, false)?;
+            let update = Update::from_board(Some(&before), &tracked, None);
+            outbox::push(store.sql(), &update, now_ms)?;
             sockets::broadcast(
                 state,
                 &tracked.call,

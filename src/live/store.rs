@@ -85,6 +85,7 @@ impl Store {
         for statement in SCHEMA {
             sql.exec(statement, None)?;
         }
+        crate::ledger::outbox::open(&sql)?;
         let store = Self { sql };
         let unindexed = store.rows(
             "SELECT 1 FROM calls WHERE NOT EXISTS (SELECT 1 FROM call_members) LIMIT 1",
@@ -94,6 +95,11 @@ impl Store {
             store.sql.exec(&index_members("calls"), None)?;
         }
         Ok(store)
+    }
+
+    /// The same storage, for the ledger's queue (`crate::ledger::outbox`).
+    pub fn sql(&self) -> &SqlStorage {
+        &self.sql
     }
 
     /// Records a delivery; false when it was already recorded (a replay).

@@ -52,6 +52,8 @@ pub mod names {
     pub const LIVE_SHARDS_PREVIOUS: &str = "LIVE_SHARDS_PREVIOUS";
     pub const LIVE_MAX_CALLS: &str = "LIVE_MAX_CALLS";
     pub const LIVE_COALESCE_MS: &str = "LIVE_COALESCE_MS";
+    // The call ledger.
+    pub const HISTORY_RETENTION_DAYS: &str = "HISTORY_RETENTION_DAYS";
 }
 
 /// A setting that is missing or invalid. Names the setting, never its value.

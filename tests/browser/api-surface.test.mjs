@@ -31,6 +31,13 @@ const CLIENT_METHOD = {
   live_ticket: 'liveTicket',
   live_socket: 'subscribe',
   me: 'me',
+  list_history: 'listHistory',
+  history_stats: 'historyStats',
+  export_history: 'exportHistory',
+  start_backfill: 'startBackfill',
+  backfill_status: 'backfillStatus',
+  get_history_call: 'getHistoryCall',
+  erase_history_user: 'eraseHistoryUser',
 };
 
 test('every action has its client method, in the module and in its types', () => {

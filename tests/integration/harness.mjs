@@ -315,8 +315,12 @@ export function isolatedConfig(toml) {
     const header = line.match(/^\s*\[\[?\s*([A-Za-z0-9_.-]+)\s*\]\]?\s*(#.*)?$/);
     if (header) table = header[1];
     if (table === 'build') continue;
-    const kv = line.match(/^(\s*)(main|directory)(\s*=\s*)"([^"]*)"(.*)$/);
-    if (kv && ((table === '' && kv[2] === 'main') || (table === 'assets' && kv[2] === 'directory'))) {
+    const kv = line.match(/^(\s*)(main|directory|migrations_dir)(\s*=\s*)"([^"]*)"(.*)$/);
+    const pathKey =
+      (table === '' && kv?.[2] === 'main') ||
+      (table === 'assets' && kv?.[2] === 'directory') ||
+      (table === 'd1_databases' && kv?.[2] === 'migrations_dir');
+    if (kv && pathKey) {
       if (kv[2] === 'main') sawMain = true;
       out.push(`${kv[1]}${kv[2]}${kv[3]}${JSON.stringify(resolve(ROOT, kv[4]))}${kv[5]}`);
       continue;
@@ -353,7 +357,7 @@ export function isolatedConfig(toml) {
  *   request: (method: string, path: string, options?: { token?: string, body?: any, headers?: object, timeoutMs?: number })
  *     => Promise<{ status, headers, text, json, ms }>,
  *   responses: Array<{ method, path, status, headers, text, token }>,
- *   restart: (options?: { pauseMs?: number }) => Promise<void>,
+ *   restart: (options?: { pauseMs?: number, ledgerDown?: boolean }) => Promise<void>,
  *   stop: () => Promise<void> }>}
  *   `request` adds `Authorization: Bearer <token>` when `token` is given,
  *   JSON-encodes an object `body`, and records every answer (with the
@@ -382,7 +386,13 @@ export async function startWorker({ emulator, vars = {}, readyMs = WORKER_READY_
     .map(([k, v]) => `${k}=${JSON.stringify(v)}`);
   await writeFile(envFile, secretLines.join('\n') + '\n', { mode: 0o600 });
   const configFile = join(dir, 'wrangler.toml');
-  await writeFile(configFile, isolatedConfig(await readFile(join(ROOT, 'wrangler.toml'), 'utf8')));
+  const baseConfig = isolatedConfig(await readFile(join(ROOT, 'wrangler.toml'), 'utf8'));
+  // `ledgerDown` points the CALL_LEDGER binding at a database with no
+  // tables: every D1 statement then fails, as when D1 is unavailable.
+  const writeConfig = (ledgerDown = false) =>
+    writeFile(configFile, ledgerDown ? baseConfig.replace(/^(database_id\s*=\s*)"[^"]*"/m, '$1"ledger-down"') : baseConfig);
+  await writeConfig();
+  const statePath = persistDir ?? join(dir, 'state');
 
   // Ports come from the OS free and are bound a moment later by wrangler: another
   // process starting meanwhile (a parallel worker's workerd) can take one first.
@@ -405,7 +415,9 @@ export async function startWorker({ emulator, vars = {}, readyMs = WORKER_READY_
       '--inspector-ip',
       '127.0.0.1',
       '--persist-to',
-      persistDir ?? join(dir, 'state'),
+      statePath,
+      // GET /__scheduled?cron=… runs the Cron Trigger's handler.
+      '--test-scheduled',
       '--env-file',
       envFile,
       '--show-interactive-dev-session=false',
@@ -470,6 +482,7 @@ export async function startWorker({ emulator, vars = {}, readyMs = WORKER_READY_
   };
 
   try {
+    await applyMigrations(configFile, statePath, env);
     await launch();
   } catch (err) {
     await cleanup();
@@ -491,9 +504,10 @@ export async function startWorker({ emulator, vars = {}, readyMs = WORKER_READY_
      * (`--persist-to`); resolves once it answers again. `pauseMs` keeps it down that long
      * first. `responses` and `logs()` carry on across the restart.
      */
-    async restart({ pauseMs = 0 } = {}) {
+    async restart({ pauseMs = 0, ledgerDown = false } = {}) {
       await proc.stop();
       earlierOutput += proc.output();
+      await writeConfig(ledgerDown);
       if (pauseMs > 0) await sleep(pauseMs);
       try {
         await launch(1); // the same port, or nothing
@@ -521,6 +535,25 @@ export function recordingRequest(baseUrl, responses) {
     responses.push({ method, path, status: res.status, headers: res.headers, text: res.text, token, body: sent });
     return res;
   };
+}
+
+/**
+ * `wrangler d1 migrations apply CALL_LEDGER --local` into the worker's
+ * state dir: the call ledger's tables exist before the worker starts.
+ * Applied migrations are skipped, so a restart may run it again.
+ */
+export async function applyMigrations(configFile, statePath, env) {
+  const args = ['d1', 'migrations', 'apply', 'CALL_LEDGER', '--local', '--config', configFile, '--persist-to', statePath];
+  const proc = spawnGroup(WRANGLER_BIN, args, { env: { ...env, CI: 'true' }, name: 'wrangler d1 migrations apply' });
+  const deadline = Date.now() + WORKER_READY_MS;
+  while (!proc.exited()) {
+    if (Date.now() > deadline) {
+      await proc.stop();
+      throw new Error(`migrations not applied within ${WORKER_READY_MS} ms:\n${tail(proc.output())}`);
+    }
+    await sleep(100);
+  }
+  if (proc.exited().code !== 0) throw new Error(`wrangler d1 migrations apply failed:\n${tail(proc.output())}`);
 }
 
 // ------------------------------------------------------------ webhook receiver
@@ -791,7 +824,7 @@ async function edgeRoutes() {
     const doc = JSON.parse(await readFile(join(ROOT, 'src', 'api', 'openapi.json'), 'utf8'));
     const out = [];
     for (const [path, ops] of Object.entries(doc.paths)) {
-      const pattern = new RegExp(`^${path.replace(/\{callId\}/g, '(?<callId>[^/]+)').replace(/\./g, '\\.')}$`);
+      const pattern = new RegExp(`^${path.replace(/\{(\w+)\}/g, '(?<$1>[^/]+)').replace(/\./g, '\\.')}$`);
       for (const [method, op] of Object.entries(ops)) {
         out.push({ method: method.toUpperCase(), pattern, action: op['x-callkit-action'] });
       }

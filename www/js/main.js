@@ -12,6 +12,7 @@ import { initRecordsPanel } from './records-panel.js';
 import { initWebhookPanel } from './webhook-panel.js';
 import { initLivePanel } from './live-panel.js';
 import { initStartCallPanel } from './start-call-panel.js';
+import { initHistoryPanel } from './history-panel.js';
 
 const client = new CallKitEdgeClient({ token: getToken });
 
@@ -35,6 +36,8 @@ const panels = [
   initWebhookPanel(client),
 ];
 initHealthPanel(client);
+const historyPanel = initHistoryPanel(client);
+panels.push(historyPanel);
 
 // Who `GET /api/v1/me` says the caller is when the page holds no token: behind Cloudflare
 // Access the edge reads Access's own header, so there is nothing to paste.
@@ -52,6 +55,7 @@ async function renderSession(token) {
   }
   $('session-status').textContent = 'Signed in';
   livePanel.start();
+  historyPanel.start();
   // The edge is the authority on who this is (JWT_USER_CLAIM may not be `sub`); the
   // token's own claims are only a fallback when it cannot be asked.
   const who = token ? await client.me().catch(() => null) : edgeSession;

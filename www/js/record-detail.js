@@ -1,26 +1,18 @@
 // Detail view of one call record, fetched by CallId.
 
 import { $, fillFacts } from './dom.js';
+import { detailSection } from './detail-section.js';
 import { formatCalled, formatDuration, formatTime } from './format.js';
 import { clearMessages, showError } from './messages.js';
 
 export function initRecordDetail(client) {
-  let opener = null;
-  const section = $('record-detail');
-
-  function hide() {
-    section.hidden = true;
-    if (opener?.isConnected) opener.focus();
-    opener = null;
-  }
+  const section = detailSection('record-detail', 'record-detail-close');
 
   async function show(callId, from) {
-    opener = from;
     clearMessages($('record-detail-message'));
     $('record-detail-heading').textContent = 'Record';
     fillFacts($('record-detail-facts'), [['CallId', callId]]);
-    section.hidden = false;
-    section.focus();
+    section.open(from);
     try {
       const { record, requestId } = await client.getRecord(callId);
       $('record-detail-heading').textContent = `Record · ${record.caller} → ${formatCalled(record)}`;
@@ -43,7 +35,5 @@ export function initRecordDetail(client) {
     }
   }
 
-  $('record-detail-close').addEventListener('click', hide);
-  section.addEventListener('keydown', (e) => { if (e.key === 'Escape') hide(); });
-  return { show, hide: () => { section.hidden = true; opener = null; } };
+  return { show, hide: section.forget };
 }

@@ -63,9 +63,16 @@ function dayLabel(day, narrow) {
     : date.toLocaleDateString(undefined, { weekday: 'short', day: 'numeric' });
 }
 
-/** Builds the chart as an <svg> of `width` CSS pixels. */
+/** Builds the chart of `records` as an <svg> of `width` CSS pixels. */
 export function renderChart(records, days, width) {
-  const counts = countByDay(records, days);
+  return renderCounts(countByDay(records, days), days, width);
+}
+
+/**
+ * Builds the chart of `counts` ({ day: { result: n } }, as countByDay makes) as an <svg>
+ * of `width` CSS pixels; when days are too many to label, every few days are labelled.
+ */
+export function renderCounts(counts, days, width) {
   const totals = days.map((day) => RESULTS.reduce((sum, r) => sum + counts[day][r], 0));
   const step = axisStep(Math.max(1, ...totals));
   const ticks = Math.ceil(Math.max(1, ...totals) / step);
@@ -77,8 +84,12 @@ export function renderChart(records, days, width) {
   const slot = plotW / days.length;
   const barW = Math.min(48, slot * 0.7);
   const narrow = slot < 44;
+  // Labels need ~24 px each: beyond that, only every `every`-th day is labelled.
+  const every = Math.max(1, Math.ceil(24 / slot));
 
-  const summary = days.map((day, i) => `${dayLabel(day, false)}: ${totals[i]}`).join(', ');
+  // A long range is read out by its days with calls only.
+  const told = days.map((day, i) => [day, totals[i]]).filter(([, n]) => n > 0 || days.length <= 31);
+  const summary = told.length ? told.map(([day, n]) => `${dayLabel(day, false)}: ${n}`).join(', ') : 'no calls';
   const svg = s('svg', {
     width, height, viewBox: `0 0 ${width} ${height}`, role: 'img',
     'aria-label': `Calls per day. ${summary}.`, class: 'chart-svg',
@@ -105,7 +116,7 @@ export function renderChart(records, days, width) {
       group.append(rect);
     }
     svg.append(group);
-    svg.append(s('text', { x: x + barW / 2, y: height - 10, 'text-anchor': 'middle', class: 'axis' }, dayLabel(day, narrow)));
+    if (i % every === 0) svg.append(s('text', { x: x + barW / 2, y: height - 10, 'text-anchor': 'middle', class: 'axis' }, dayLabel(day, narrow)));
   });
   return svg;
 }

@@ -4,6 +4,7 @@
 
 pub mod callback;
 pub mod calls;
+pub mod history;
 pub mod live;
 pub mod me;
 pub mod records;
@@ -47,6 +48,14 @@ impl Success {
         Self {
             upgrade: Some(response),
             ..Self::raw(101, String::new())
+        }
+    }
+
+    /// A response built already (the export's stream), answered as it is.
+    pub fn stream(response: web_sys::Response) -> Self {
+        Self {
+            upgrade: Some(response),
+            ..Self::raw(200, String::new())
         }
     }
 

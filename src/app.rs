@@ -18,6 +18,7 @@ pub use crate::api::state::{EdgeClient, EdgeState};
 use crate::platform::config::{names, ConfigError, TencentConfig};
 use crate::platform::fetch_transport::FetchTransport;
 use crate::platform::live_config::LiveConfig;
+use crate::platform::relay_config::RelayConfig;
 use crate::platform::runtime::WorkerRuntime;
 
 thread_local! {
@@ -58,6 +59,7 @@ pub fn build(get: &dyn Fn(&str) -> Option<String>) -> Result<EdgeState, ConfigEr
     )
     .map_err(|e| client_config_error(e, &tencent.credential))?;
     let live = LiveConfig::from_getter(get)?;
+    let relay = RelayConfig::from_getter(get)?;
     Ok(EdgeState {
         live,
         tencent,
@@ -67,6 +69,7 @@ pub fn build(get: &dyn Fn(&str) -> Option<String>) -> Result<EdgeState, ConfigEr
         policy,
         cors,
         router: Router::new(),
+        relay,
     })
 }
 

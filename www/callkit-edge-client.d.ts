@@ -199,6 +199,55 @@ export interface LiveSubscription {
   reconnect(): void;
 }
 
+/** The relay's delivery log (docs/relay.md). Times are Unix milliseconds. */
+export type RelayStatus = 'pending' | 'retrying' | 'delivered' | 'dead';
+
+export interface RelayFilter {
+  status?: RelayStatus;
+  /** One of WEBHOOK_FORWARD_URLS, exactly. */
+  url?: string;
+  /** `nextCursor` of the page before. */
+  cursor?: string;
+}
+
+export interface RelayDelivery {
+  /** The `webhook-id`, the same on every attempt and redelivery. */
+  id: string;
+  url: string;
+  source: 'callkit' | 'trtc';
+  status: RelayStatus;
+  attempts: number;
+  /** The backend's HTTP status on the last attempt. */
+  lastStatus: number | null;
+  lastError: 'timeout' | 'network' | null;
+  latencyMs: number | null;
+  acceptedAt: number;
+  updatedAt: number;
+  deliveredAt: number | null;
+}
+
+export interface RelayUrl {
+  url: string;
+  pending: number;
+  retrying: number;
+  delivered: number;
+  dead: number;
+  lastAttemptAt: number;
+}
+
+export interface RelayPage {
+  /** Failing (retrying or dead) URLs first. */
+  urls: RelayUrl[];
+  /** Newest first, 50 a page. */
+  deliveries: RelayDelivery[];
+  nextCursor: string | null;
+}
+
+export interface Redelivery {
+  id: string;
+  status: 'pending';
+}
+
 export type TokenSource = string | (() => string | null | undefined | Promise<string | null | undefined>);
 
 export interface CallKitEdgeClientOptions {
@@ -226,6 +275,8 @@ export class CallKitEdgeClient {
   mintUserSig(): Promise<MintedUserSig>;
   liveCalls(): Promise<LiveCalls>;
   liveTicket(): Promise<LiveTicket>;
+  relayDeliveries(filter?: RelayFilter): Promise<RelayPage>;
+  redeliver(id: string): Promise<Redelivery>;
   /**
    * Follows the live board over a WebSocket, opened with a fresh ticket on every (re)connect;
    * reconnects after a drop with exponential backoff and jitter (capped at `maxDelayMs`).

@@ -55,6 +55,8 @@ pub enum Action {
     LiveCalls,
     LiveTicket,
     LiveSocket,
+    RelayDeliveries,
+    Redeliver,
 }
 
 /// One row of the table. `path` uses OpenAPI's `{param}` syntax.
@@ -102,7 +104,7 @@ const fn row(
 
 use Method::{Delete, Get, Post, Put};
 
-pub const TABLE: [Spec; 15] = [
+pub const TABLE: [Spec; 17] = [
     row(
         Action::Health,
         "health",
@@ -222,6 +224,22 @@ pub const TABLE: [Spec; 15] = [
         "/api/v1/live",
         PROVEN,
         "follow the live call board",
+    ),
+    row(
+        Action::RelayDeliveries,
+        "relay_deliveries",
+        Get,
+        "/api/v1/relay/deliveries",
+        ADMIN,
+        "read the relay's delivery log",
+    ),
+    row(
+        Action::Redeliver,
+        "redeliver",
+        Post,
+        "/api/v1/relay/deliveries/{deliveryId}/redeliver",
+        ADMIN,
+        "redeliver relayed webhooks",
     ),
 ];
 

@@ -102,6 +102,10 @@ async fn route(
     }
     match serve(action) {
         Serve::Public(handler) => handler(request).await,
+        Serve::Signed(handler) => {
+            sign_in(action, &mut request).await?;
+            handler(request).await
+        }
         Serve::Board(handler) => {
             let (identity, _) = sign_in(action, &mut request).await?;
             handler(&board_of(env, app)?, &identity).await
@@ -216,6 +220,10 @@ impl Incoming<'_> {
 
     pub fn query(&self) -> Vec<(String, String)> {
         query_pairs(self.url)
+    }
+
+    pub fn path(&self) -> &str {
+        path_of(self.url)
     }
 
     pub async fn body(&self, limit: usize) -> std::result::Result<Vec<u8>, ApiError> {

@@ -11,6 +11,7 @@ use super::policy::Action;
 use super::webhook_proof::Refusal;
 use crate::live::BoardError;
 use crate::platform::config::ConfigError;
+use crate::relay::{self, enqueue::EnqueueError, log::LogError};
 
 #[derive(Debug)]
 pub enum ApiError {
@@ -58,6 +59,27 @@ pub enum ApiError {
 impl From<ClientError> for ApiError {
     fn from(e: ClientError) -> Self {
         ApiError::Upstream(e)
+    }
+}
+
+impl From<EnqueueError> for ApiError {
+    fn from(e: EnqueueError) -> Self {
+        match e {
+            EnqueueError::Missing => {
+                ApiError::Misconfigured(ConfigError::Missing(relay::QUEUE_BINDING))
+            }
+            EnqueueError::Failed(detail) => ApiError::Internal(format!("relay queue: {detail}")),
+        }
+    }
+}
+
+impl From<LogError> for ApiError {
+    fn from(e: LogError) -> Self {
+        match e {
+            LogError::Missing => ApiError::Misconfigured(ConfigError::Missing(relay::log::BINDING)),
+            LogError::NotFound => DELIVERY_NOT_FOUND,
+            LogError::Failed(detail) => ApiError::Internal(format!("relay log: {detail}")),
+        }
     }
 }
 
@@ -113,6 +135,10 @@ pub const CALL_NOT_FOUND: ApiError = ApiError::NotFound {
 pub const RECORD_NOT_FOUND: ApiError = ApiError::NotFound {
     code: "record_not_found",
     detail: "No call record with this CallId is visible to you. Records appear about 5 s after a call ends and are kept 7 days.",
+};
+pub const DELIVERY_NOT_FOUND: ApiError = ApiError::NotFound {
+    code: "delivery_not_found",
+    detail: "No relayed delivery has this id. The log keeps the newest 10000.",
 };
 
 /// Seconds a client should wait after an upstream rate limit; Tencent's

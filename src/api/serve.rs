@@ -26,6 +26,8 @@ pub enum Serve {
     Public(for<'a> fn(Incoming<'a>) -> Reply<'a>),
     Board(for<'a> fn(&'a BoardStub, &'a Identity) -> Reply<'a>),
     Upstream(for<'a> fn(EdgeInput<'a>) -> Reply<'a>),
+    /// Signed in and allowed by the policy, then served like a public route.
+    Signed(for<'a> fn(Incoming<'a>) -> Reply<'a>),
 }
 
 pub fn serve(action: Action) -> Serve {
@@ -49,5 +51,7 @@ pub fn serve(action: Action) -> Serve {
         Action::SetCallback => Serve::Upstream(|i| Box::pin(handlers::callback::put(i))),
         Action::DeleteCallback => Serve::Upstream(|i| Box::pin(handlers::callback::delete(i))),
         Action::MintUserSig => Serve::Upstream(|i| Box::pin(handlers::usersig::mint(i))),
+        Action::RelayDeliveries => Serve::Signed(|r| Box::pin(handlers::relay::deliveries(r))),
+        Action::Redeliver => Serve::Signed(|r| Box::pin(handlers::relay::redeliver(r))),
     }
 }

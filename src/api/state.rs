@@ -11,6 +11,7 @@ use super::router::Router;
 use crate::platform::config::TencentConfig;
 use crate::platform::fetch_transport::FetchTransport;
 use crate::platform::live_config::LiveConfig;
+use crate::platform::relay_config::RelayConfig;
 use crate::platform::runtime::WorkerRuntime;
 
 pub type EdgeClient = Client<FetchTransport, WorkerRuntime>;
@@ -24,4 +25,5 @@ pub struct EdgeState {
     pub cors: Cors,
     pub router: Router,
     pub live: LiveConfig,
+    pub relay: RelayConfig,
 }

@@ -43,6 +43,9 @@ pub mod names {
     pub const WEBHOOK_SECRETS: &str = "TENCENT_CALLBACK_TOKEN or WEBHOOK_URL_KEY";
     pub const LIVE_RECONCILE_AFTER_SECS: &str = "LIVE_RECONCILE_AFTER_SECS";
     pub const LIVE_KEEP_ENDED_SECS: &str = "LIVE_KEEP_ENDED_SECS";
+    // The relay to the app's own backends.
+    pub const WEBHOOK_FORWARD_URLS: &str = "WEBHOOK_FORWARD_URLS";
+    pub const WEBHOOK_FORWARD_SECRET: &str = "WEBHOOK_FORWARD_SECRET";
 }
 
 /// A setting that is missing or invalid. Names the setting, never its value.

@@ -30,6 +30,8 @@ const CLIENT_METHOD = {
   live_calls: 'liveCalls',
   live_ticket: 'liveTicket',
   live_socket: 'subscribe',
+  relay_deliveries: 'relayDeliveries',
+  redeliver: 'redeliver',
 };
 
 test('every action has its client method, in the module and in its types', () => {

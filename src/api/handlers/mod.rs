@@ -6,6 +6,7 @@ pub mod callback;
 pub mod calls;
 pub mod live;
 pub mod records;
+pub mod relay;
 pub mod usersig;
 pub mod webhook;
 

@@ -42,7 +42,7 @@ async fn queue(batch: worker::MessageBatch<String>, env: Env, _ctx: Context) -> 
         }
     };
     match batch.queue().as_str() {
-        relay::QUEUE => relay::consume::consume(&batch, &env, &app).await,
+        name if relay::is_delivery_queue(name) => relay::consume::consume(&batch, &env, &app).await,
         relay::DEAD_LETTER_QUEUE => relay::consume::bury(&batch, &env, &app).await,
         other => {
             worker::console_error!(r#"{{"kind":"queue","event":"no_consumer","queue":{other:?}}}"#);

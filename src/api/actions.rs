@@ -57,6 +57,7 @@ pub enum Action {
     LiveSocket,
     RelayDeliveries,
     Redeliver,
+    ReceiveTrtcEvent,
 }
 
 /// One row of the table. `path` uses OpenAPI's `{param}` syntax.
@@ -104,7 +105,7 @@ const fn row(
 
 use Method::{Delete, Get, Post, Put};
 
-pub const TABLE: [Spec; 17] = [
+pub const TABLE: [Spec; 18] = [
     row(
         Action::Health,
         "health",
@@ -240,6 +241,14 @@ pub const TABLE: [Spec; 17] = [
         "/api/v1/relay/deliveries/{deliveryId}/redeliver",
         ADMIN,
         "redeliver relayed webhooks",
+    ),
+    row(
+        Action::ReceiveTrtcEvent,
+        "receive_trtc_event",
+        Post,
+        "/api/v1/webhooks/trtc",
+        PROVEN,
+        "deliver TRTC room and media events",
     ),
 ];
 

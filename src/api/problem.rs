@@ -47,6 +47,8 @@ pub enum ApiError {
     Misconfigured(ConfigError),
     /// A webhook without a valid proof of coming from Tencent.
     WebhookRefused(Refusal),
+    /// A TRTC callback without a valid `Sign`, or far from now.
+    TrtcRefused(Refusal),
     /// A webhook for another app.
     WrongSdkAppId,
     /// A live-board request that needs a WebSocket upgrade.
@@ -65,8 +67,8 @@ impl From<ClientError> for ApiError {
 impl From<EnqueueError> for ApiError {
     fn from(e: EnqueueError) -> Self {
         match e {
-            EnqueueError::Missing => {
-                ApiError::Misconfigured(ConfigError::Missing(relay::QUEUE_BINDING))
+            EnqueueError::Missing(binding) => {
+                ApiError::Misconfigured(ConfigError::Missing(binding))
             }
             EnqueueError::Failed(detail) => ApiError::Internal(format!("relay queue: {detail}")),
         }
@@ -190,6 +192,7 @@ impl ApiError {
                 format!("{e}. The operator must fix this setting."),
             ),
             Self::WebhookRefused(refusal) => webhook_refused(*refusal),
+            Self::TrtcRefused(refusal) => trtc_refused(*refusal),
             Self::WrongSdkAppId => Problem::new(
                 400,
                 "wrong_sdkappid",
@@ -259,6 +262,14 @@ fn webhook_refused(refusal: Refusal) -> Problem {
     let detail = match refusal {
         Refusal::Unproven => "The webhook carries no valid proof: a Sign and RequestTime made with the callback token, or the URL key.",
         Refusal::Stale => "The webhook's RequestTime is more than 60 s from now.",
+    };
+    Problem::new(401, "webhook_unauthenticated", "Webhook refused", detail)
+}
+
+fn trtc_refused(refusal: Refusal) -> Problem {
+    let detail = match refusal {
+        Refusal::Unproven => "The TRTC callback carries no valid Sign made with the callback key.",
+        Refusal::Stale => "The event's EventMsTs is more than 5 minutes from now.",
     };
     Problem::new(401, "webhook_unauthenticated", "Webhook refused", detail)
 }

@@ -53,5 +53,6 @@ pub fn serve(action: Action) -> Serve {
         Action::MintUserSig => Serve::Upstream(|i| Box::pin(handlers::usersig::mint(i))),
         Action::RelayDeliveries => Serve::Signed(|r| Box::pin(handlers::relay::deliveries(r))),
         Action::Redeliver => Serve::Signed(|r| Box::pin(handlers::relay::redeliver(r))),
+        Action::ReceiveTrtcEvent => Serve::Public(|r| Box::pin(handlers::trtc::receive(r))),
     }
 }

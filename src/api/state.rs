@@ -13,6 +13,7 @@ use crate::platform::fetch_transport::FetchTransport;
 use crate::platform::live_config::LiveConfig;
 use crate::platform::relay_config::RelayConfig;
 use crate::platform::runtime::WorkerRuntime;
+use crate::platform::trtc_config::TrtcConfig;
 
 pub type EdgeClient = Client<FetchTransport, WorkerRuntime>;
 
@@ -26,4 +27,5 @@ pub struct EdgeState {
     pub router: Router,
     pub live: LiveConfig,
     pub relay: RelayConfig,
+    pub trtc: TrtcConfig,
 }

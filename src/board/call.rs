@@ -3,6 +3,8 @@
 use callkit_core::models::{CallResult, CallType, MediaType, RoomIdType, UserStatus};
 use serde::{Deserialize, Serialize};
 
+use super::presence::RoomPresence;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum CallState {
@@ -65,6 +67,10 @@ pub struct LiveCall {
     /// Unix ms of the newest event applied.
     pub updated_at: u64,
     pub members: Vec<Member>,
+    /// Who is in the call's media room, from TRTC's events (`presence`):
+    /// members and anyone else in the room. Empty without TRTC events.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub room: Vec<RoomPresence>,
 }
 
 impl LiveCall {
@@ -85,6 +91,7 @@ impl LiveCall {
             ended_by: None,
             updated_at: at,
             members: Vec::new(),
+            room: Vec::new(),
         }
     }
 

@@ -3,6 +3,7 @@
 
 mod object;
 mod reconcile;
+pub mod rooms;
 mod sockets;
 mod store;
 pub mod tickets;
@@ -29,6 +30,7 @@ mod paths {
     pub const CALLS: &str = "/calls";
     pub const TICKETS: &str = "/tickets";
     pub const SOCKET: &str = "/socket";
+    pub const TRTC: &str = "/trtc";
 }
 const ORIGIN: &str = "https://call-board";
 const VIEWER_HEADER: &str = "X-Board-Viewer";
@@ -110,6 +112,21 @@ impl BoardStub {
             .into_iter()
             .find(|o| o.as_str() == outcome)
             .ok_or_else(|| BoardError::Failed(format!("board answered outcome {outcome:?}")))
+    }
+
+    /// Takes a proven TRTC event once; `dedupe_key` identifies the event.
+    pub async fn apply_trtc(&self, body: &[u8], dedupe_key: &str) -> Result<Outcome, BoardError> {
+        let headers = headers(&[(REPLAY_HEADER, dedupe_key)])?;
+        let body = Uint8Array::from(body);
+        let response = self
+            .send(paths::TRTC, "POST", headers, Some(body.into()))
+            .await?;
+        let outcome = response.headers().get(OUTCOME_HEADER)?.unwrap_or_default();
+        Ok(if outcome == Outcome::Replay.as_str() {
+            Outcome::Replay
+        } else {
+            Outcome::Applied
+        })
     }
 
     /// The board as `viewer` may see it, as the JSON the API answers.

@@ -70,6 +70,9 @@ impl DurableObject for CallBoard {
             (Method::Get, paths::CALLS) => self.calls(&req),
             (Method::Post, paths::TICKETS) => self.ticket(&req).await,
             (Method::Get, paths::SOCKET) => self.socket(&req),
+            (Method::Post, paths::TRTC) => {
+                super::rooms::event(&self.state, self.store()?, req, now_ms()).await
+            }
             _ => Response::error("no such board route", 404),
         }
     }
@@ -139,7 +142,9 @@ impl CallBoard {
         if !store.first_delivery(&key, now)? {
             return outcome(Outcome::Replay);
         }
-        let (tracked, changed) = board::apply(store.load(event.call_id())?, &event);
+        let (mut tracked, mut changed) = board::apply(store.load(event.call_id())?, &event);
+        // TRTC's events for its room may have come first.
+        changed |= super::rooms::join(&self.state, &mut tracked.call)?;
         if changed {
             store.save(&tracked, now)?;
             sockets::broadcast(

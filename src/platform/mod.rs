@@ -12,4 +12,5 @@ pub mod rate_limit;
 pub mod relay_config;
 pub mod runtime;
 pub mod settings;
+pub mod trtc_config;
 pub mod webcrypto;

@@ -46,6 +46,8 @@ pub mod names {
     // The relay to the app's own backends.
     pub const WEBHOOK_FORWARD_URLS: &str = "WEBHOOK_FORWARD_URLS";
     pub const WEBHOOK_FORWARD_SECRET: &str = "WEBHOOK_FORWARD_SECRET";
+    // TRTC's room and media callbacks.
+    pub const TRTC_CALLBACK_KEY: &str = "TRTC_CALLBACK_KEY";
 }
 
 /// A setting that is missing or invalid. Names the setting, never its value.

@@ -1,5 +1,6 @@
-//! The queue's consumer: each job in a batch is delivered at once, all in
-//! parallel, then acknowledged or retried with backoff on its own. The
+//! The queues' consumer: each job in a batch is delivered at once, all in
+//! parallel, then acknowledged or retried with backoff on its own. Each URL
+//! has its own queue, so a batch only ever waits for one backend. The
 //! dead-letter queue's consumer marks what arrives there as dead.
 
 use futures_util::future::join_all;

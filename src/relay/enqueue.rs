@@ -1,23 +1,25 @@
 //! The producer: the receiver hands over each event it accepted, and one
-//! message per backend URL goes onto the queue before Tencent is answered.
+//! message per backend URL goes onto that URL's queue before Tencent is
+//! answered.
 
+use futures_util::future::join_all;
 use wasm_bindgen::JsValue;
-use worker::{Env, QueueContentType, RawMessageBuilder, SendMessage};
+use worker::{Env, QueueContentType, RawMessageBuilder};
 
 use super::job::{Job, Source};
-use super::QUEUE_BINDING;
+use super::QUEUE_BINDINGS;
 use crate::platform::relay_config::RelayConfig;
 
 #[derive(Debug)]
 pub enum EnqueueError {
-    /// The relay is on but the queue binding is missing.
-    Missing,
-    /// The queue refused the batch; the detail is for the log.
+    /// The relay is on but this queue binding is missing.
+    Missing(&'static str),
+    /// A queue refused the message; the detail is for the log.
     Failed(String),
 }
 
 /// Queues `body` for every configured URL; nothing when the relay is off.
-/// Returns how many messages went onto the queue.
+/// Returns how many messages went onto the queues.
 pub async fn enqueue(
     env: &Env,
     relay: &RelayConfig,
@@ -33,28 +35,29 @@ pub async fn enqueue(
     let body =
         std::str::from_utf8(body).map_err(|_| EnqueueError::Failed("body is not UTF-8".into()))?;
     let jobs = Job::fan_out(&relay.urls, source, params, body, now_ms);
-    let queue = env
-        .queue(QUEUE_BINDING)
-        .map_err(|_| EnqueueError::Missing)?;
-    let messages: Vec<SendMessage<JsValue>> = jobs
-        .iter()
-        .map(|job| {
-            RawMessageBuilder::new(JsValue::from_str(&job.to_json()))
-                .build_with_content_type(QueueContentType::Text)
-        })
-        .collect();
-    queue
-        .send_raw_batch(messages)
-        .await
-        .map_err(|e| EnqueueError::Failed(e.to_string()))?;
+    // `fan_out` keeps the order of the URLs: job i goes to queue i.
+    let sent = join_all(
+        jobs.iter()
+            .zip(QUEUE_BINDINGS)
+            .map(|(job, binding)| send(env, binding, job)),
+    )
+    .await;
+    sent.into_iter().collect::<Result<Vec<()>, _>>()?;
     Ok(jobs.len())
 }
 
-/// A job an admin asked to send again.
-pub async fn requeue(env: &Env, job: &Job) -> Result<(), EnqueueError> {
+/// A job an admin asked to send again, onto the queue of its URL.
+pub async fn requeue(env: &Env, relay: &RelayConfig, job: &Job) -> Result<(), EnqueueError> {
+    let position = relay
+        .position(&job.url)
+        .ok_or_else(|| EnqueueError::Failed("the URL is no longer configured".into()))?;
+    send(env, QUEUE_BINDINGS[position], job).await
+}
+
+async fn send(env: &Env, binding: &'static str, job: &Job) -> Result<(), EnqueueError> {
     let queue = env
-        .queue(QUEUE_BINDING)
-        .map_err(|_| EnqueueError::Missing)?;
+        .queue(binding)
+        .map_err(|_| EnqueueError::Missing(binding))?;
     let message = RawMessageBuilder::new(JsValue::from_str(&job.to_json()))
         .build_with_content_type(QueueContentType::Text);
     queue

@@ -32,6 +32,7 @@ const CLIENT_METHOD = {
   live_socket: 'subscribe',
   relay_deliveries: 'relayDeliveries',
   redeliver: 'redeliver',
+  receive_trtc_event: null,
 };
 
 test('every action has its client method, in the module and in its types', () => {

@@ -55,6 +55,7 @@ export const SECRET_SETTINGS = [
   'TENCENT_CALLBACK_TOKEN',
   'WEBHOOK_URL_KEY',
   'WEBHOOK_FORWARD_SECRET',
+  'TRTC_CALLBACK_KEY',
 ];
 
 /** The defaults `startWorker` passes; `TENCENT_API_BASE` comes from the emulator. */

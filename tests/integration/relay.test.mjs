@@ -240,7 +240,7 @@ describe('retries, the dead-letter queue, redelivery', () => {
     const short = await startWorker({
       emulator,
       vars: relayVars([sink], { ADMIN_USERS: ADMINS.join(',') }),
-      tomlEdit: (t) => t.replace(/max_retries = \d+/, 'max_retries = 1'),
+      tomlEdit: (t) => t.replace(/max_retries = \d+/g, 'max_retries = 1'),
     });
     extraWorkers.push(short);
     try {

@@ -47,7 +47,7 @@ pub async fn redeliver(input: Incoming<'_>) -> Result<Success, ApiError> {
             "This delivery's URL is no longer in WEBHOOK_FORWARD_URLS.",
         ));
     }
-    requeue(input.env, &job).await?;
+    requeue(input.env, relay, &job).await?;
     input.line.detail = Some(format!("redelivery of {id} queued"));
     Success::json(
         202,

@@ -71,6 +71,9 @@ pub struct LiveCall {
     /// members and anyone else in the room. Empty without TRTC events.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub room: Vec<RoomPresence>,
+    /// Live, and its room has been empty for `LIVE_EMPTY_ROOM_SECS`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub room_empty: bool,
 }
 
 impl LiveCall {
@@ -92,6 +95,7 @@ impl LiveCall {
             updated_at: at,
             members: Vec::new(),
             room: Vec::new(),
+            room_empty: false,
         }
     }
 

@@ -83,6 +83,7 @@ impl DurableObject for CallBoard {
         let app =
             app::get_or_init(&self.env).map_err(|e| worker::Error::RustError(e.to_string()))?;
         let store = self.store()?;
+        super::rooms::flag_empty(&self.state, store, now, app.trtc.empty_room_after)?;
         reconcile::run(&self.state, store, &app.client, &app.live, now).await?;
         // The alarm that is running may still read as set: set the next one
         // without asking.

@@ -5,6 +5,8 @@
 //! presence, and joined to the live call whose `RoomId` it names. A room no
 //! call names yet is held, briefly and bounded, for a start webhook to come.
 
+use std::time::Duration;
+
 use callkit_core::models::TrtcEvent;
 use worker::{Request, Response, Result, SqlStorage, SqlStorageValue, State};
 
@@ -64,6 +66,8 @@ fn apply(state: &State, store: &Store, event: &TrtcEvent, now_ms: u64) -> Result
             continue;
         };
         tracked.call.room.clone_from(&people);
+        // Someone came back: no longer an empty room.
+        tracked.call.room_empty &= presence::empty_since(&people).is_some();
         store.save(&tracked, now_ms)?;
         sockets::broadcast(
             state,
@@ -90,6 +94,49 @@ pub fn join(state: &State, call: &mut LiveCall) -> Result<bool> {
     }
     call.room = people;
     Ok(true)
+}
+
+/// The alarm's part: a live call whose room has been empty for `after` is
+/// flagged `roomEmpty`, and marked quiet so the reconcile that follows asks
+/// Tencent about it now. The board never ends a call by itself.
+pub fn flag_empty(state: &State, store: &Store, now_ms: u64, after: Duration) -> Result<()> {
+    let sql = state.storage().sql();
+    let rows: Vec<Vec<SqlStorageValue>> = sql
+        .exec(
+            "SELECT call_id FROM calls WHERE live = 1 AND json_extract(body, '$.room') IS NOT NULL \
+             AND json_extract(body, '$.roomEmpty') IS NULL",
+            None,
+        )?
+        .raw()
+        .collect::<Result<_>>()?;
+    let threshold = u64::try_from(after.as_millis()).unwrap_or(u64::MAX);
+    for row in &rows {
+        let Some(SqlStorageValue::String(call_id)) = row.first() else {
+            continue;
+        };
+        let Some(mut tracked) = store.load(call_id)? else {
+            continue;
+        };
+        let empty_long = presence::empty_since(&tracked.call.room)
+            .is_some_and(|since| now_ms.saturating_sub(since) >= threshold);
+        if !empty_long {
+            continue;
+        }
+        tracked.call.room_empty = true;
+        store.save(&tracked, now_ms)?;
+        sql.exec(
+            "UPDATE calls SET touched_at = 0 WHERE call_id = ?",
+            vec![call_id.as_str().into()],
+        )?;
+        sockets::broadcast(
+            state,
+            &tracked.call,
+            &Message::Call {
+                call: &tracked.call,
+            },
+        );
+    }
+    Ok(())
 }
 
 fn load(sql: &SqlStorage, room_id: &str) -> Result<Vec<RoomPresence>> {

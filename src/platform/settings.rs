@@ -48,6 +48,7 @@ pub mod names {
     pub const WEBHOOK_FORWARD_SECRET: &str = "WEBHOOK_FORWARD_SECRET";
     // TRTC's room and media callbacks.
     pub const TRTC_CALLBACK_KEY: &str = "TRTC_CALLBACK_KEY";
+    pub const LIVE_EMPTY_ROOM_SECS: &str = "LIVE_EMPTY_ROOM_SECS";
 }
 
 /// A setting that is missing or invalid. Names the setting, never its value.

@@ -9,7 +9,7 @@ import { createHmac } from 'node:crypto';
 import { assertAuditTrail, assertCleanWorker, assertProblem, collectSecrets, sentTokens, sleep, startEmulator, startWorker } from './harness.mjs';
 import { DEMO_KEY, DEMO_SDKAPPID } from './tokens.mjs';
 import { startSink } from './relay-sink.mjs';
-import { FORWARD_SECRET, deliver, eventually, newCallId, relayVars, startEvent } from './relay-common.mjs';
+import { FORWARD_SECRET, TOKEN, deliver, eventually, newCallId, relayVars, startEvent } from './relay-common.mjs';
 import { mintUserSig } from './tokens.mjs';
 import WebSocket from 'ws';
 
@@ -187,6 +187,55 @@ test("the emulator sends signed TRTC events for its calls: enter on start and an
   }
 });
 
+test('a live call whose room stays empty is flagged roomEmpty and checked with Tencent at once', { timeout: 180_000 }, async () => {
+  const tencent = await startEmulator({ extraArgs: ['--webhook-token', TOKEN] });
+  const quick = await startWorker({
+    emulator: tencent,
+    // Reconcile quiet calls only after 10 minutes; the alarm runs every 2 s (LIVE_KEEP_ENDED_SECS / 2).
+    vars: relayVars([sink], { TRTC_CALLBACK_KEY: KEY, LIVE_EMPTY_ROOM_SECS: '1', LIVE_RECONCILE_AFTER_SECS: '600', LIVE_KEEP_ENDED_SECS: '4' }),
+  });
+  try {
+    // Start and member webhooks only: an end would never reach the board.
+    const set = await quick.request('PUT', '/api/v1/callback', {
+      token: admin,
+      body: { url: `${quick.url}/api/v1/webhooks/tencent`, commands: ['Call.CallbackAfterStartCall', 'Call.CallbackAfterMemberChanged'] },
+    });
+    assert.equal(set.status, 200, set.text);
+    const board = async (id) => (await quick.request('GET', '/api/v1/live/calls', { token: admin })).json.calls.find((c) => c.callId === id);
+    const calls = [];
+    for (const room of ['810001', '810002']) {
+      const { callId } = await tencent.control.createCall({ caller: 'alice', callees: ['bob'], roomId: room });
+      await eventually(() => board(callId), `${callId} on the board`);
+      const at = Date.now();
+      assert.equal((await post(quick, eventBody({ type: 103, user: 'alice', room: Number(room), at }))).status, 200);
+      calls.push({ callId, room, at });
+    }
+    // The second call ends at Tencent; its end webhook is not subscribed.
+    await tencent.control.act(calls[1].callId, 'hangup', 'alice');
+    for (const { room, at } of calls) {
+      assert.equal((await post(quick, eventBody({ type: 104, user: 'alice', room: Number(room), at: at + 100 }))).status, 200);
+    }
+    const flagged = await eventually(async () => {
+      const c = await board(calls[0].callId);
+      return c?.roomEmpty && c;
+    }, 'the empty room flagged', 20_000);
+    assert.equal(flagged.state, 'live', 'the board never ends a call by itself');
+    const ended = await eventually(async () => {
+      const c = await board(calls[1].callId);
+      return c?.state === 'ended' && c;
+    }, 'the call Tencent ended, found by the early check', 20_000);
+    assert.equal(ended.endedBy, 'reconcile');
+    await sleep(3_000);
+    assert.equal((await board(calls[0].callId)).state, 'live', 'still live at Tencent: still live here');
+    // Someone comes back: the flag goes.
+    assert.equal((await post(quick, eventBody({ type: 103, user: 'bob', room: Number(calls[0].room) }))).status, 200);
+    await eventually(async () => (await board(calls[0].callId))?.roomEmpty === undefined, 'the flag cleared');
+  } finally {
+    await quick.stop();
+    await tencent.stop();
+  }
+});
+
 test('no answer or log line carries the key or a secret, and every answer has its audit line', async () => {
   const secrets = collectSecrets({
     secretKey: DEMO_KEY,
@@ -195,6 +244,6 @@ test('no answer or log line carries the key or a secret, and every answer has it
     extra: [KEY, FORWARD_SECRET, FORWARD_SECRET.slice('whsec_'.length)],
   });
   await assertCleanWorker(worker, secrets, 'trtc worker');
-  const lines = await assertAuditTrail(worker, 'trtc worker', 5_000, { external: ['live_socket'] });
+  const lines = await assertAuditTrail(worker, 'trtc worker', 5_000, { external: ['live_socket', 'receive_trtc_event'] });
   assert.ok(lines.some((l) => l.action === 'receive_trtc_event' && l.status === 401 && l.code === 'webhook_unauthenticated'));
 });

@@ -116,6 +116,7 @@ export function initLivePanel(client, { openCall, openRecord }) {
       h('span', { class: 'live-top' },
         h('span', { class: `badge ${state.toLowerCase()}` }, state),
         h('span', { class: 'live-facts' }, facts),
+        call.roomEmpty ? h('span', { class: 'badge room-empty' }, 'Room empty: nobody in the media room') : null,
         row.duration),
       h('span', { class: 'live-who' }, who(call)),
       h('span', { class: 'live-members' }, memberChips(call)),

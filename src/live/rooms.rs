@@ -101,19 +101,14 @@ pub fn join(state: &State, call: &mut LiveCall) -> Result<bool> {
 /// Tencent about it now. The board never ends a call by itself.
 pub fn flag_empty(state: &State, store: &Store, now_ms: u64, after: Duration) -> Result<()> {
     let sql = state.storage().sql();
-    let rows: Vec<Vec<SqlStorageValue>> = sql
-        .exec(
-            "SELECT call_id FROM calls WHERE live = 1 AND json_extract(body, '$.room') IS NOT NULL \
-             AND json_extract(body, '$.roomEmpty') IS NULL",
-            None,
-        )?
-        .raw()
-        .collect::<Result<_>>()?;
+    let flaggable = texts(
+        &sql,
+        "SELECT call_id FROM calls WHERE live = 1 AND json_extract(body, '$.room') IS NOT NULL \
+         AND json_extract(body, '$.roomEmpty') IS NULL",
+        Vec::new(),
+    )?;
     let threshold = u64::try_from(after.as_millis()).unwrap_or(u64::MAX);
-    for row in &rows {
-        let Some(SqlStorageValue::String(call_id)) = row.first() else {
-            continue;
-        };
+    for call_id in &flaggable {
         let Some(mut tracked) = store.load(call_id)? else {
             continue;
         };
@@ -140,16 +135,14 @@ pub fn flag_empty(state: &State, store: &Store, now_ms: u64, after: Duration) ->
 }
 
 fn load(sql: &SqlStorage, room_id: &str) -> Result<Vec<RoomPresence>> {
-    let rows: Vec<Vec<SqlStorageValue>> = sql
-        .exec(
-            "SELECT body FROM rooms WHERE room_id = ?",
-            vec![room_id.into()],
-        )?
-        .raw()
-        .collect::<Result<_>>()?;
-    match rows.first().and_then(|row| row.first()) {
-        Some(SqlStorageValue::String(body)) => Ok(serde_json::from_str(body)?),
-        _ => Ok(Vec::new()),
+    let bodies = texts(
+        sql,
+        "SELECT body FROM rooms WHERE room_id = ?",
+        vec![room_id.into()],
+    )?;
+    match bodies.first() {
+        Some(body) => Ok(serde_json::from_str(body)?),
+        None => Ok(Vec::new()),
     }
 }
 
@@ -172,17 +165,21 @@ fn save(sql: &SqlStorage, room_id: &str, people: &[RoomPresence], now_ms: u64) -
 
 /// The live calls on the board whose `RoomId` is `room_id`.
 fn live_calls_in(sql: &SqlStorage, room_id: &str) -> Result<Vec<String>> {
-    let rows: Vec<Vec<SqlStorageValue>> = sql
-        .exec(
-            "SELECT call_id FROM calls WHERE live = 1 AND json_extract(body, '$.roomId') = ?",
-            vec![room_id.into()],
-        )?
-        .raw()
-        .collect::<Result<_>>()?;
+    texts(
+        sql,
+        "SELECT call_id FROM calls WHERE live = 1 AND json_extract(body, '$.roomId') = ?",
+        vec![room_id.into()],
+    )
+}
+
+/// The first column of each row, as text.
+fn texts(sql: &SqlStorage, query: &str, bindings: Vec<SqlStorageValue>) -> Result<Vec<String>> {
+    let rows: Vec<Vec<SqlStorageValue>> =
+        sql.exec(query, bindings)?.raw().collect::<Result<_>>()?;
     Ok(rows
-        .iter()
-        .filter_map(|row| match row.first() {
-            Some(SqlStorageValue::String(id)) => Some(id.clone()),
+        .into_iter()
+        .filter_map(|row| match row.into_iter().next() {
+            Some(SqlStorageValue::String(text)) => Some(text),
             _ => None,
         })
         .collect())

@@ -31,6 +31,8 @@ const SEED = process.env.API_FUZZ_SEED ?? '20260401';
 const MAX_EXAMPLES = process.env.API_FUZZ_EXAMPLES ?? '200';
 const CONFIG = join(ROOT, 'tests/api-fuzz/schemathesis.toml');
 const WEBHOOK_URL_KEY = 'api-fuzz-webhook-url-key-0123456789abcdef';
+// TRTC's receiver then answers 401 (no valid Sign), not 503.
+const TRTC_CALLBACK_KEY = 'apiFuzzTrtcKey0123456789';
 const ADMINS = Array.from({ length: 12 }, (_, i) => `admin${i + 1}`);
 const RUNS = [
   { who: 'admin', user: 'admin1' },
@@ -92,7 +94,7 @@ function run(url, token, who) {
 
 /** Throws, naming the secret and never showing it, when workerd.log holds one. */
 function sweepLog(tokens) {
-  const secrets = collectSecrets({ secretKey: DEMO_KEY, tokens, emulatorUrl: emulator.url, extra: [WEBHOOK_URL_KEY] });
+  const secrets = collectSecrets({ secretKey: DEMO_KEY, tokens, emulatorUrl: emulator.url, extra: [WEBHOOK_URL_KEY, TRTC_CALLBACK_KEY] });
   assertNoSecrets(readFileSync(join(worker.dir, 'workerd.log'), 'utf8'), secrets, 'workerd.log');
 }
 
@@ -101,7 +103,7 @@ try {
   emulator = await startEmulator();
   worker = await startBareWorker({
     emulator,
-    vars: { ADMIN_USERS: ADMINS.join(','), WEBHOOK_URL_KEY },
+    vars: { ADMIN_USERS: ADMINS.join(','), WEBHOOK_URL_KEY, TRTC_CALLBACK_KEY },
     rateLimit: { limit: 100_000, period: 60 }, // no run comes near it
     callBoard: true,
   });

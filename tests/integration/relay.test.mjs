@@ -5,6 +5,9 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import {
   assertAuditTrail,
@@ -264,18 +267,34 @@ describe('retries, the dead-letter queue, redelivery', () => {
     }
   });
 
-  test('a worker without the relay settings relays nothing and refuses redelivery', { timeout: 120_000 }, async () => {
-    const plain = await startWorker({ emulator, vars: { TENCENT_CALLBACK_TOKEN: TOKEN, ADMIN_USERS: ADMINS.join(',') } });
-    extraWorkers.push(plain);
-    const callId = newCallId('off');
-    assert.equal((await deliver(plain, startEvent(callId))).status, 200);
-    assertProblem(await plain.request('POST', '/api/v1/relay/deliveries/msg_AAAAAAAAAAAAAAAAAAAAAAAA/redeliver', { token: admin() }), 503, 'misconfigured');
-    const half = await startWorker({ emulator, vars: { TENCENT_CALLBACK_TOKEN: TOKEN, WEBHOOK_FORWARD_URLS: `${sinkA.url}/hook` } });
-    extraWorkers.push(half);
-    const p = assertProblem(await deliver(half, startEvent(newCallId('half'))), 503, 'misconfigured');
-    assert.match(p.detail, /WEBHOOK_FORWARD_SECRET/);
-    await sleep(2_000);
-    assert.equal(forCall(sinkA, callId).length, 0);
+  test('a worker without the relay settings relays nothing and refuses redelivery', { timeout: 180_000 }, async () => {
+    // The same state, first with the relay on, then off.
+    const dir = await mkdtemp(join(tmpdir(), 'callkit-relay-off-'));
+    try {
+      const on = await startWorker({ emulator, vars: relayVars([sinkA], { ADMIN_USERS: ADMINS.join(',') }), persistDir: dir });
+      const before = newCallId('before-off');
+      assert.equal((await deliver(on, startEvent(before))).status, 200);
+      await sinkA.waitUntil(() => acceptedCalls(sinkA).has(before), 10_000, before);
+      const { id } = forCall(sinkA, before)[0];
+      await eventually(async () => (await log(on)).deliveries.some((d) => d.id === id && d.status === 'delivered'), 'logged');
+      await on.stop();
+
+      const off = await startWorker({ emulator, vars: { TENCENT_CALLBACK_TOKEN: TOKEN, ADMIN_USERS: ADMINS.join(',') }, persistDir: dir });
+      extraWorkers.push(off);
+      const callId = newCallId('off');
+      assert.equal((await deliver(off, startEvent(callId))).status, 200);
+      const p = assertProblem(await off.request('POST', `/api/v1/relay/deliveries/${id}/redeliver`, { token: admin() }), 503, 'misconfigured');
+      assert.match(p.detail, /WEBHOOK_FORWARD_URLS/);
+      assertProblem(await off.request('POST', '/api/v1/relay/deliveries/msg_AAAAAAAAAAAAAAAAAAAAAAAA/redeliver', { token: admin() }), 404, 'delivery_not_found');
+      const half = await startWorker({ emulator, vars: { TENCENT_CALLBACK_TOKEN: TOKEN, WEBHOOK_FORWARD_URLS: `${sinkA.url}/hook` } });
+      extraWorkers.push(half);
+      const misconfigured = assertProblem(await deliver(half, startEvent(newCallId('half'))), 503, 'misconfigured');
+      assert.match(misconfigured.detail, /WEBHOOK_FORWARD_SECRET/);
+      await sleep(2_000);
+      assert.equal(forCall(sinkA, callId).length, 0, 'nothing relayed while off');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -35,12 +35,16 @@ pub async fn redeliver(input: Incoming<'_>) -> Result<Success, ApiError> {
         .ok_or(DELIVERY_NOT_FOUND)?
         .to_owned();
     let relay = &input.app.relay;
+    let log = log(&input)?;
     if !relay.is_on() {
-        return Err(ApiError::Misconfigured(ConfigError::Missing(
-            names::WEBHOOK_FORWARD_URLS,
-        )));
+        // A delivery from when the relay was on cannot go anywhere now.
+        return Err(if log.exists(&id).await? {
+            ApiError::Misconfigured(ConfigError::Missing(names::WEBHOOK_FORWARD_URLS))
+        } else {
+            DELIVERY_NOT_FOUND
+        });
     }
-    let job = log(&input)?.redeliver(&id).await?;
+    let job = log.redeliver(&id).await?;
     if relay.position(&job.url).is_none() {
         return Err(ApiError::bad_request(
             "url_not_configured",

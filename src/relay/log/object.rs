@@ -57,6 +57,10 @@ impl DurableObject for RelayLog {
                 let filter: Filter = serde_json::from_slice(&body)?;
                 Response::from_json(&store.page(&filter)?)
             }
+            paths::EXISTS => {
+                let id: String = serde_json::from_slice(&body)?;
+                Response::from_json(&store.exists(&id)?)
+            }
             paths::REDELIVER => {
                 let id: String = serde_json::from_slice(&body)?;
                 match store.redeliver(&id, now)? {

@@ -146,6 +146,11 @@ impl Store {
         Ok(())
     }
 
+    pub fn exists(&self, id: &str) -> Result<bool> {
+        let rows = self.rows("SELECT 1 FROM deliveries WHERE id = ?", vec![id.into()])?;
+        Ok(!rows.is_empty())
+    }
+
     /// Sets a delivery back to pending and returns it as a job to send again.
     pub fn redeliver(&self, id: &str, now_ms: u64) -> Result<Option<Job>> {
         let rows = self.rows(

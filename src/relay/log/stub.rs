@@ -14,6 +14,7 @@ pub(super) mod paths {
     pub const BURY: &str = "/bury";
     pub const PAGE: &str = "/page";
     pub const REDELIVER: &str = "/redeliver";
+    pub const EXISTS: &str = "/exists";
 }
 const ORIGIN: &str = "https://relay-log";
 
@@ -67,6 +68,10 @@ impl LogStub {
     pub async fn page(&self, filter: &Filter) -> Result<String, LogError> {
         let mut response = self.send(paths::PAGE, filter).await?;
         Ok(response.text().await?)
+    }
+
+    pub async fn exists(&self, id: &str) -> Result<bool, LogError> {
+        self.call(paths::EXISTS, &id).await
     }
 
     pub async fn redeliver(&self, id: &str) -> Result<Job, LogError> {

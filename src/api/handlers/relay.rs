@@ -83,7 +83,6 @@ fn filter(query: &[(String, String)]) -> Result<Filter, ApiError> {
     let mut filter = Filter::default();
     for (name, value) in query {
         match name.as_str() {
-            "status" if value.is_empty() => {}
             "status" => {
                 filter.status = Some(Status::parse(value).ok_or_else(|| {
                     invalid("status must be pending, retrying, delivered or dead.")
@@ -92,7 +91,6 @@ fn filter(query: &[(String, String)]) -> Result<Filter, ApiError> {
             "url" if value.is_empty() => {}
             "url" if value.chars().count() <= MAX_URL_CHARS => filter.url = Some(value.clone()),
             "url" => return Err(invalid("url is longer than any configured URL.")),
-            "cursor" if value.is_empty() => {}
             "cursor" => {
                 filter.after =
                     Some(parse_cursor(value).ok_or_else(|| {
@@ -126,10 +124,7 @@ mod tests {
         assert_eq!(f.status, Some(Status::Dead));
         assert_eq!(f.url.as_deref(), Some("https://a.example/x"));
         assert_eq!(f.after, Some((12, "msg_abcdefghijklmnopqrstuvwx".into())));
-        assert_eq!(
-            filter(&pairs(&[("status", ""), ("cursor", "")])).unwrap(),
-            Filter::default()
-        );
+        assert_eq!(filter(&pairs(&[("url", "")])).unwrap(), Filter::default());
     }
 
     #[test]
@@ -137,7 +132,10 @@ mod tests {
         let long = "x".repeat(MAX_URL_CHARS + 1);
         for bad in [
             pairs(&[("status", "failed")]),
+            pairs(&[("status", "")]),
             pairs(&[("cursor", "nope")]),
+            pairs(&[("cursor", "")]),
+            pairs(&[("cursor", "9007199254740992.msg_abcdefghijklmnopqrstuvwx")]),
             pairs(&[("page", "2")]),
             pairs(&[("url", &long)]),
         ] {

@@ -140,9 +140,12 @@ pub fn cursor(accepted_at: u64, id: &str) -> String {
     format!("{accepted_at}.{id}")
 }
 
+/// Times stay below 2^53: the SQL binding goes through a JavaScript number.
+pub const MAX_TIME: u64 = (1 << 53) - 1;
+
 pub fn parse_cursor(text: &str) -> Option<(u64, String)> {
     let (at, id) = text.split_once('.')?;
-    let at = at.parse().ok()?;
+    let at = at.parse().ok().filter(|at| *at <= MAX_TIME)?;
     crate::relay::job::is_webhook_id(id).then(|| (at, id.to_owned()))
 }
 

@@ -4,7 +4,7 @@ use worker::{Result, SqlStorage, SqlStorageValue};
 
 use super::{
     cursor, Attempt, Begun, Delivery, Filter, Page, Status, UrlSummary, IN_FLIGHT_MS, MAX_ROWS,
-    PAGE_SIZE,
+    MAX_TIME, PAGE_SIZE,
 };
 use crate::relay::job::Job;
 
@@ -174,7 +174,7 @@ impl Store {
     }
 
     pub fn page(&self, filter: &Filter) -> Result<Page> {
-        let (after_at, after_id) = filter.after.clone().unwrap_or((u64::MAX, String::new()));
+        let (after_at, after_id) = filter.after.clone().unwrap_or((MAX_TIME, String::new()));
         let rows = self.rows(
             &format!(
                 "SELECT {COLUMNS} FROM deliveries WHERE (?1 IS NULL OR status = ?1) \

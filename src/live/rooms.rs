@@ -14,7 +14,7 @@ use super::sockets;
 use super::store::Store;
 use super::{Outcome, OUTCOME_HEADER, REPLAY_HEADER};
 use crate::board::presence::{self, RoomPresence};
-use crate::board::{LiveCall, Message};
+use crate::board::{LiveCall, Message, Tracked};
 
 /// How far the receiver lets `EventMsTs` be from now, either way.
 pub const MAX_SKEW_MS: u64 = 5 * 60 * 1000;
@@ -68,15 +68,21 @@ fn apply(state: &State, store: &Store, event: &TrtcEvent, now_ms: u64) -> Result
         tracked.call.room.clone_from(&people);
         // Someone came back: no longer an empty room.
         tracked.call.room_empty &= presence::empty_since(&people).is_some();
-        store.save(&tracked, now_ms)?;
-        sockets::broadcast(
-            state,
-            &tracked.call,
-            &Message::Call {
-                call: &tracked.call,
-            },
-        );
+        publish(state, store, &tracked, now_ms)?;
     }
+    Ok(())
+}
+
+/// Saves a call and tells the sockets that may see it.
+fn publish(state: &State, store: &Store, tracked: &Tracked, now_ms: u64) -> Result<()> {
+    store.save(tracked, now_ms)?;
+    sockets::broadcast(
+        state,
+        &tracked.call,
+        &Message::Call {
+            call: &tracked.call,
+        },
+    );
     Ok(())
 }
 
@@ -118,18 +124,12 @@ pub fn flag_empty(state: &State, store: &Store, now_ms: u64, after: Duration) ->
             continue;
         }
         tracked.call.room_empty = true;
-        store.save(&tracked, now_ms)?;
+        publish(state, store, &tracked, now_ms)?;
+        // Quiet now: the reconcile that follows asks Tencent about it.
         sql.exec(
             "UPDATE calls SET touched_at = 0 WHERE call_id = ?",
             vec![call_id.as_str().into()],
         )?;
-        sockets::broadcast(
-            state,
-            &tracked.call,
-            &Message::Call {
-                call: &tracked.call,
-            },
-        );
     }
     Ok(())
 }

@@ -18,7 +18,9 @@ pub use crate::api::state::{EdgeClient, EdgeState};
 use crate::platform::config::{names, ConfigError, TencentConfig};
 use crate::platform::fetch_transport::FetchTransport;
 use crate::platform::live_config::LiveConfig;
+use crate::platform::relay_config::RelayConfig;
 use crate::platform::runtime::WorkerRuntime;
+use crate::platform::trtc_config::TrtcConfig;
 
 thread_local! {
     static STATE: RefCell<Option<Rc<EdgeState>>> = const { RefCell::new(None) };
@@ -58,6 +60,8 @@ pub fn build(get: &dyn Fn(&str) -> Option<String>) -> Result<EdgeState, ConfigEr
     )
     .map_err(|e| client_config_error(e, &tencent.credential))?;
     let live = LiveConfig::from_getter(get)?;
+    let relay = RelayConfig::from_getter(get)?;
+    let trtc = TrtcConfig::from_getter(get)?;
     Ok(EdgeState {
         live,
         tencent,
@@ -67,6 +71,8 @@ pub fn build(get: &dyn Fn(&str) -> Option<String>) -> Result<EdgeState, ConfigEr
         policy,
         cors,
         router: Router::new(),
+        relay,
+        trtc,
     })
 }
 

@@ -56,6 +56,9 @@ pub enum Action {
     LiveTicket,
     LiveSocket,
     Me,
+    RelayDeliveries,
+    Redeliver,
+    ReceiveTrtcEvent,
 }
 
 /// One row of the table. `path` uses OpenAPI's `{param}` syntax.
@@ -103,7 +106,7 @@ const fn row(
 
 use Method::{Delete, Get, Post, Put};
 
-pub const TABLE: [Spec; 16] = [
+pub const TABLE: [Spec; 19] = [
     row(
         Action::Health,
         "health",
@@ -231,6 +234,30 @@ pub const TABLE: [Spec; 16] = [
         "/api/v1/me",
         SELF,
         "see who you are signed in as",
+    ),
+    row(
+        Action::RelayDeliveries,
+        "relay_deliveries",
+        Get,
+        "/api/v1/relay/deliveries",
+        ADMIN,
+        "read the relay's delivery log",
+    ),
+    row(
+        Action::Redeliver,
+        "redeliver",
+        Post,
+        "/api/v1/relay/deliveries/{deliveryId}/redeliver",
+        ADMIN,
+        "redeliver relayed webhooks",
+    ),
+    row(
+        Action::ReceiveTrtcEvent,
+        "receive_trtc_event",
+        Post,
+        "/api/v1/webhooks/trtc",
+        PROVEN,
+        "deliver TRTC room and media events",
     ),
 ];
 

@@ -110,7 +110,7 @@ async fn route(
         }
         Serve::SignedIn(handler) => {
             let (identity, _) = sign_in(action, &mut request).await?;
-            handler(app, &identity).await
+            handler(request, identity).await
         }
         Serve::Upstream(handler) => {
             let (identity, needs_membership) = sign_in(action, &mut request).await?;
@@ -223,6 +223,10 @@ impl Incoming<'_> {
 
     pub fn query(&self) -> Vec<(String, String)> {
         query_pairs(self.url)
+    }
+
+    pub fn path(&self) -> &str {
+        path_of(self.url)
     }
 
     pub async fn body(&self, limit: usize) -> std::result::Result<Vec<u8>, ApiError> {

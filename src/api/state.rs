@@ -11,7 +11,9 @@ use super::router::Router;
 use crate::platform::config::TencentConfig;
 use crate::platform::fetch_transport::FetchTransport;
 use crate::platform::live_config::LiveConfig;
+use crate::platform::relay_config::RelayConfig;
 use crate::platform::runtime::WorkerRuntime;
+use crate::platform::trtc_config::TrtcConfig;
 
 pub type EdgeClient = Client<FetchTransport, WorkerRuntime>;
 
@@ -24,4 +26,6 @@ pub struct EdgeState {
     pub cors: Cors,
     pub router: Router,
     pub live: LiveConfig,
+    pub relay: RelayConfig,
+    pub trtc: TrtcConfig,
 }

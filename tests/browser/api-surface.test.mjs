@@ -31,6 +31,9 @@ const CLIENT_METHOD = {
   live_ticket: 'liveTicket',
   live_socket: 'subscribe',
   me: 'me',
+  relay_deliveries: 'relayDeliveries',
+  redeliver: 'redeliver',
+  receive_trtc_event: null,
 };
 
 test('every action has its client method, in the module and in its types', () => {

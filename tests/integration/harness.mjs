@@ -54,6 +54,8 @@ export const SECRET_SETTINGS = [
   'JWT_SECRET',
   'TENCENT_CALLBACK_TOKEN',
   'WEBHOOK_URL_KEY',
+  'WEBHOOK_FORWARD_SECRET',
+  'TRTC_CALLBACK_KEY',
 ];
 
 /** The defaults `startWorker` passes; `TENCENT_API_BASE` comes from the emulator. */
@@ -347,7 +349,7 @@ export function isolatedConfig(toml) {
  * port: together they restart "the same" worker.
  *
  * @param {{ emulator?: { url: string } | string, vars?: Record<string, string|number|null>, readyMs?: number,
- *   persistDir?: string, port?: number }} [options]
+ *   persistDir?: string, port?: number, tomlEdit?: (toml: string) => string }} [options]
  * @returns {Promise<{ url: string, port: number, vars: Record<string,string>, logs: () => string,
  *   fetch: (path: string, init?: RequestInit) => Promise<Response>,
  *   request: (method: string, path: string, options?: { token?: string, body?: any, headers?: object, timeoutMs?: number })
@@ -360,7 +362,7 @@ export function isolatedConfig(toml) {
  *   token it was asked with) in `responses` for the secret sweep and
  *   `assertAuditTrail`.
  */
-export async function startWorker({ emulator, vars = {}, readyMs = WORKER_READY_MS, persistDir, port: wantedPort } = {}) {
+export async function startWorker({ emulator, vars = {}, readyMs = WORKER_READY_MS, persistDir, port: wantedPort, tomlEdit = (t) => t } = {}) {
   if (!existsSync(WORKER_SHIM)) throw new Error(`${WORKER_SHIM} is missing: run \`make build\` first`);
   const emulatorUrl = typeof emulator === 'string' ? emulator : emulator?.url;
   // Without a base URL the worker would go to Tencent's real region domains.
@@ -382,7 +384,8 @@ export async function startWorker({ emulator, vars = {}, readyMs = WORKER_READY_
     .map(([k, v]) => `${k}=${JSON.stringify(v)}`);
   await writeFile(envFile, secretLines.join('\n') + '\n', { mode: 0o600 });
   const configFile = join(dir, 'wrangler.toml');
-  await writeFile(configFile, isolatedConfig(await readFile(join(ROOT, 'wrangler.toml'), 'utf8')));
+  // `tomlEdit` changes the copy, e.g. a queue's max_retries for a short test.
+  await writeFile(configFile, tomlEdit(isolatedConfig(await readFile(join(ROOT, 'wrangler.toml'), 'utf8'))));
 
   // Ports come from the OS free and are bound a moment later by wrangler: another
   // process starting meanwhile (a parallel worker's workerd) can take one first.
@@ -791,7 +794,9 @@ async function edgeRoutes() {
     const doc = JSON.parse(await readFile(join(ROOT, 'src', 'api', 'openapi.json'), 'utf8'));
     const out = [];
     for (const [path, ops] of Object.entries(doc.paths)) {
-      const pattern = new RegExp(`^${path.replace(/\{callId\}/g, '(?<callId>[^/]+)').replace(/\./g, '\\.')}$`);
+      // Other path parameters (a delivery id) match one segment.
+      const params = path.replace(/\{callId\}/g, '(?<callId>[^/]+)').replace(/\{[A-Za-z]+\}/g, '[^/]+');
+      const pattern = new RegExp(`^${params.replace(/\./g, '\\.')}$`);
       for (const [method, op] of Object.entries(ops)) {
         out.push({ method: method.toUpperCase(), pattern, action: op['x-callkit-action'] });
       }
@@ -966,4 +971,14 @@ export function within(promise, ms, label) {
     timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${label}`)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** src/live/shards.rs's FNV-1a, to know which shard a call lands in. */
+export function shardOf(callId, shards) {
+  let hash = 0xcbf29ce484222325n;
+  for (const byte of Buffer.from(callId)) {
+    hash ^= BigInt(byte);
+    hash = (hash * 0x100000001b3n) & 0xffffffffffffffffn;
+  }
+  return Number(hash % BigInt(shards));
 }

@@ -12,6 +12,7 @@ import { initRecordsPanel } from './records-panel.js';
 import { initWebhookPanel } from './webhook-panel.js';
 import { initLivePanel } from './live-panel.js';
 import { initStartCallPanel } from './start-call-panel.js';
+import { initRelayPanel } from './relay-panel.js';
 
 const client = new CallKitEdgeClient({ token: getToken });
 
@@ -33,6 +34,7 @@ const panels = [
   initStartCallPanel(client),
   recordsPanel,
   initWebhookPanel(client),
+  initRelayPanel(client),
 ];
 initHealthPanel(client);
 

@@ -7,6 +7,8 @@ pub mod calls;
 pub mod live;
 pub mod me;
 pub mod records;
+pub mod relay;
+pub mod trtc;
 pub mod usersig;
 pub mod webhook;
 

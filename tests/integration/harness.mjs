@@ -832,10 +832,10 @@ async function expectedAudit(res, { routed = false } = {}) {
   const action = early || !route ? null : route.action;
   const callId =
     action === 'receive_webhook' ? webhookCallId(res) : action ? (route.pattern.exec(path).groups?.callId ?? null) : null;
-  // The webhook receiver and the socket are public, proven by a secret or a ticket: a bearer token
+  // The webhook receivers and the socket are public, proven by a secret or a ticket: a bearer token
   // sent along is not read.
   const anonymous =
-    action === null || ['health', 'openapi', 'receive_webhook', 'live_socket'].includes(action) || res.status === 401 ||
+    action === null || ['health', 'openapi', 'receive_webhook', 'receive_trtc_event', 'live_socket'].includes(action) || res.status === 401 ||
     (UNAUTHENTICATED_CODES.has(code) && !(routed && code === 'misconfigured')) || code === 'auth_keys_unavailable';
   // `res.identity`: the UserID the edge takes from another claim (JWT_USER_CLAIM) or header.
   const identity = anonymous ? null : (res.identity ?? tokenSubject(res.token));

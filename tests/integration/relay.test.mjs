@@ -233,7 +233,8 @@ describe('retries, the dead-letter queue, redelivery', () => {
     assert.ok(two.verified);
 
     assertProblem(await worker.request('POST', '/api/v1/relay/deliveries/msg_AAAAAAAAAAAAAAAAAAAAAAAA/redeliver', { token: admin() }), 404, 'delivery_not_found');
-    assertProblem(await worker.request('POST', '/api/v1/relay/deliveries/nope/redeliver', { token: admin() }), 404, 'delivery_not_found');
+    // Not an id at all: bad input, as openapi.json's pattern says.
+    assertProblem(await worker.request('POST', '/api/v1/relay/deliveries/nope/redeliver', { token: admin() }), 400, 'invalid_field');
     assertProblem(await worker.request('POST', `/api/v1/relay/deliveries/${id}/redeliver`, { token: alice }), 403, 'forbidden');
   });
 

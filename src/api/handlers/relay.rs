@@ -31,8 +31,14 @@ struct Redelivery<'a> {
 /// Puts one delivery back on the queue, to the same URL with the same
 /// `webhook-id`, even if it was delivered before.
 pub async fn redeliver(input: Incoming<'_>) -> Result<Success, ApiError> {
+    // The document's pattern, like a CallId's: bad input is a 400, not a miss.
     let id = delivery_id(input.path())
-        .ok_or(DELIVERY_NOT_FOUND)?
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "invalid_field",
+                "deliveryId must be msg_ and 24 letters, digits, - or _.",
+            )
+        })?
         .to_owned();
     let relay = &input.app.relay;
     let log = log(&input)?;

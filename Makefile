@@ -4,7 +4,7 @@ SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 ENV := source scripts/env.sh
 
-.PHONY: build dev test test-deploy test-native test-wasm test-integration test-api-fuzz test-browser test-fuzz fuzz soak bench bench-edge bench-live toolchain emulator
+.PHONY: build dev test test-deploy test-native test-wasm test-integration test-api-fuzz test-browser test-fuzz fuzz soak bench bench-edge bench-live toolchain emulator bench-relay
 
 toolchain:
 	@bash scripts/toolchain.sh
@@ -88,3 +88,9 @@ bench-live:
 .PHONY: bench-history
 bench-history:
 	@bash bench/history/run.sh
+## The webhook relay under wrangler dev (its local queue): deliveries/s to
+## local sinks, webhook-answered → delivered p50/p99, ingest with the relay
+## on and off. Measures build/ as it is, with the dev emulator: run
+## `make build emulator` first.
+bench-relay:
+	@$(ENV); node bench/relay/bench.mjs

@@ -12,6 +12,8 @@ EMULATOR_LISTEN=${CALLKIT_EMULATOR_LISTEN:-127.0.0.1:8790}
 DEV_PORT=${DEV_PORT:-8787}
 # Simulated calls started per minute; 0 turns the traffic off.
 DEV_SIMULATE_CALLS=${DEV_SIMULATE_CALLS:-6}
+# The sample backend the relay delivers every accepted webhook to.
+RELAY_BACKEND_PORT=${RELAY_BACKEND_PORT:-8791}
 emulator=target/debug/callkit-emulator
 dev_dir=.wrangler/dev
 assets=.wrangler/dev-assets
@@ -135,7 +137,10 @@ dev_config() {
 
 start_emulator() {
   # Secrets go in the environment, not argv, where ps would show them.
-  CALLKIT_EMULATOR_APPS="$sdkappid:$key:administrator" \
+  # TRTC's room and media events go to the edge, signed with $trtc_key.
+  CALLKIT_EMULATOR_TRTC_URL="http://127.0.0.1:$DEV_PORT/api/v1/webhooks/trtc" \
+    CALLKIT_EMULATOR_TRTC_KEY="$trtc_key" \
+    CALLKIT_EMULATOR_APPS="$sdkappid:$key:administrator" \
     CALLKIT_EMULATOR_WEBHOOK_TOKEN="$(dev_var TENCENT_CALLBACK_TOKEN)" \
     setsid "$emulator" serve --listen "$EMULATOR_LISTEN" --seed-demo \
     --simulate-calls "$DEV_SIMULATE_CALLS" &
@@ -144,6 +149,18 @@ start_emulator() {
     echo "dev.sh: the emulator did not come up on $EMULATOR_LISTEN" >&2
     exit 1
   }
+}
+
+# The relay (docs/relay.md): a sample backend that verifies and prints each
+# delivery, and the settings that point the edge at it, with a fresh secret.
+start_relay_backend() {
+  local secret
+  secret="whsec_$(head -c 32 /dev/urandom | base64 | tr -d '\n')"
+  printf 'WEBHOOK_FORWARD_URLS=http://127.0.0.1:%s/hook\nWEBHOOK_FORWARD_SECRET=%s\nTRTC_CALLBACK_KEY=%s\n' \
+    "$RELAY_BACKEND_PORT" "$secret" "$trtc_key" > "$dev_dir/relay.env"
+  WEBHOOK_FORWARD_SECRET="$secret" PORT="$RELAY_BACKEND_PORT" \
+    setsid node scripts/relay-backend.mjs &
+  pids+=($!)
 }
 
 start_wrangler() {
@@ -160,7 +177,8 @@ start_wrangler() {
   # With an --env-file, wrangler reads no .dev.vars of its own: pass it.
   setsid wrangler dev --config "$dev_dir/wrangler.toml" --ip 127.0.0.1 --port "$DEV_PORT" \
     --assets "$PWD/$assets" --persist-to "$PWD/$dev_dir/state" \
-    --env-file "$PWD/.dev.vars" --env-file "$PWD/$dev_dir/emulator.env" &
+    --env-file "$PWD/.dev.vars" --env-file "$PWD/$dev_dir/emulator.env" \
+    --env-file "$PWD/$dev_dir/relay.env" &
   pids+=($!)
   wait_up "http://127.0.0.1:$DEV_PORT/api/v1/health" 300 || {
     echo "dev.sh: wrangler dev did not come up on port $DEV_PORT" >&2
@@ -222,6 +240,8 @@ ensure_callback_token
 # The demo tokens are UserSigs, so they are minted with the key the worker
 # verifies with.
 key=$(dev_var TENCENT_SECRET_KEY)
+# TRTC's callback key for this run: up to 32 letters and digits.
+trtc_key=$(random_hex | cut -c1-32)
 sdkappid=$(sed -n 's/^TENCENT_SDKAPPID = "\(.*\)"/\1/p' wrangler.toml)
 
 start_emulator
@@ -230,6 +250,7 @@ alice_token=$(mint alice)
 bob_token=$(mint bob)
 write_assets
 dev_config
+start_relay_backend
 start_wrangler
 configure_callback
 start_backfill
@@ -243,8 +264,11 @@ cat <<INFO
     edge API    http://127.0.0.1:$DEV_PORT/api/v1/health
     emulator    http://$EMULATOR_LISTEN/_emulator/health  (control API, see crates/callkit-emulator/README.md)
     webhooks    $callback_note
+    TRTC events the emulator's room and media events, signed, to /api/v1/webhooks/trtc
     traffic     $traffic_note
     history     $backfill_note
+    relay       every accepted webhook goes on to the sample backend on port $RELAY_BACKEND_PORT,
+                which prints each delivery it verified as "<webhook-id> <source> <event>"
 
   Sign-in tokens (Authorization: Bearer <token>), valid 24 h:
     admin  ops-admin      $admin_token

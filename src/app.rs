@@ -19,7 +19,9 @@ use crate::ledger::LedgerConfig;
 use crate::platform::config::{names, ConfigError, TencentConfig};
 use crate::platform::fetch_transport::FetchTransport;
 use crate::platform::live_config::LiveConfig;
+use crate::platform::relay_config::RelayConfig;
 use crate::platform::runtime::WorkerRuntime;
+use crate::platform::trtc_config::TrtcConfig;
 
 thread_local! {
     static STATE: RefCell<Option<Rc<EdgeState>>> = const { RefCell::new(None) };
@@ -60,6 +62,8 @@ pub fn build(get: &dyn Fn(&str) -> Option<String>) -> Result<EdgeState, ConfigEr
     .map_err(|e| client_config_error(e, &tencent.credential))?;
     let live = LiveConfig::from_getter(get)?;
     let ledger = LedgerConfig::from_getter(get)?;
+    let relay = RelayConfig::from_getter(get)?;
+    let trtc = TrtcConfig::from_getter(get)?;
     Ok(EdgeState {
         live,
         tencent,
@@ -70,6 +74,8 @@ pub fn build(get: &dyn Fn(&str) -> Option<String>) -> Result<EdgeState, ConfigEr
         cors,
         router: Router::new(),
         ledger,
+        relay,
+        trtc,
     })
 }
 

@@ -13,6 +13,7 @@ pub mod board;
 pub mod ledger;
 pub mod live;
 pub mod platform;
+pub mod relay;
 
 use worker::{event, Context, Env, Result, ScheduleContext, ScheduledEvent};
 
@@ -45,4 +46,32 @@ async fn ledger_retention(env: &Env) {
         };
         worker::console_error!("{}", line.to_json());
     }
+}
+
+/// The one queue consumer of the Worker: a thin dispatcher on the queue's
+/// name, so each queue's consumer lives with its own module.
+#[event(queue)]
+async fn queue(batch: worker::MessageBatch<String>, env: Env, _ctx: Context) -> Result<()> {
+    // An error here would abort the isolate: a misconfigured Worker keeps
+    // its messages for later instead.
+    let app = match app::get_or_init(&env) {
+        Ok(app) => app,
+        Err(e) => {
+            worker::console_error!(
+                r#"{{"kind":"queue","event":"misconfigured","detail":{:?}}}"#,
+                e.to_string()
+            );
+            batch.retry_all();
+            return Ok(());
+        }
+    };
+    match batch.queue().as_str() {
+        name if relay::is_delivery_queue(name) => relay::consume::consume(&batch, &env, &app).await,
+        relay::DEAD_LETTER_QUEUE => relay::consume::bury(&batch, &env, &app).await,
+        other => {
+            worker::console_error!(r#"{{"kind":"queue","event":"no_consumer","queue":{other:?}}}"#);
+            batch.retry_all();
+        }
+    }
+    Ok(())
 }

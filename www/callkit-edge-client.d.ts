@@ -341,6 +341,55 @@ export interface Me {
   /** Unix seconds: when the token that proved the identity expires. */
   expiresAt: number | null;
 }
+/** The relay's delivery log (docs/relay.md). Times are Unix milliseconds. */
+export type RelayStatus = 'pending' | 'retrying' | 'delivered' | 'dead';
+
+export interface RelayFilter {
+  status?: RelayStatus;
+  /** One of WEBHOOK_FORWARD_URLS, exactly. */
+  url?: string;
+  /** `nextCursor` of the page before. */
+  cursor?: string;
+}
+
+export interface RelayDelivery {
+  /** The `webhook-id`, the same on every attempt and redelivery. */
+  id: string;
+  url: string;
+  source: 'callkit' | 'trtc';
+  status: RelayStatus;
+  attempts: number;
+  /** The backend's HTTP status on the last attempt. */
+  lastStatus: number | null;
+  lastError: 'timeout' | 'network' | null;
+  latencyMs: number | null;
+  acceptedAt: number;
+  updatedAt: number;
+  deliveredAt: number | null;
+}
+
+export interface RelayUrl {
+  url: string;
+  pending: number;
+  retrying: number;
+  delivered: number;
+  dead: number;
+  lastAttemptAt: number;
+}
+
+export interface RelayPage {
+  /** Failing (retrying or dead) URLs first. */
+  urls: RelayUrl[];
+  /** Newest first, 50 a page. */
+  deliveries: RelayDelivery[];
+  nextCursor: string | null;
+}
+
+export interface Redelivery {
+  id: string;
+  status: 'pending';
+}
+
 
 export interface CallKitEdgeClientOptions {
   /** Origin of the edge; '' (the default) means the page's own origin. */
@@ -383,6 +432,8 @@ export class CallKitEdgeClient {
   startBackfill(range?: { from?: number | Date; to?: number | Date }): Promise<BackfillProgress>;
   backfillStatus(): Promise<BackfillProgress>;
   eraseHistoryUser(userId: string): Promise<HistoryErased>;
+  relayDeliveries(filter?: RelayFilter): Promise<RelayPage>;
+  redeliver(id: string): Promise<Redelivery>;
   /**
    * Follows the live board over WebSockets (one per shard), opened with fresh tickets on every
    * (re)connect, at once when a socket's ticket time is up (close code 4001);

@@ -204,6 +204,22 @@ export class CallKitEdgeClient {
   eraseHistoryUser(userId) { return this.#request('DELETE', `/history/users/${encodeURIComponent(userId)}`); }
 
   /**
+   * The relay's delivery log (admins): `{ urls, deliveries, nextCursor }`, failing URLs first,
+   * deliveries newest first. `filter`: `{ status, url, cursor }`, each optional.
+   */
+  relayDeliveries(filter = {}) {
+    const query = new URLSearchParams();
+    for (const key of ['status', 'url', 'cursor']) {
+      if (filter[key]) query.set(key, String(filter[key]));
+    }
+    const qs = query.toString();
+    return this.#request('GET', `/relay/deliveries${qs ? `?${qs}` : ''}`);
+  }
+
+  /** Queues one delivery again, same body, URL and `webhook-id` (admins): `{ id, status }`. */
+  redeliver(id) { return this.#request('POST', `/relay/deliveries/${encodeURIComponent(id)}/redeliver`); }
+
+  /**
    * Follows the live calls over WebSockets, one per shard of the board (one ticket each).
    * `onChange(calls, status, detail)` is called with
    * every call the caller may see (live first, then newest first), the connection status (`connecting`, `open`,

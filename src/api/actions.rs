@@ -63,6 +63,9 @@ pub enum Action {
     BackfillStatus,
     GetHistoryCall,
     EraseHistoryUser,
+    RelayDeliveries,
+    Redeliver,
+    ReceiveTrtcEvent,
 }
 
 /// One row of the table. `path` uses OpenAPI's `{param}` syntax.
@@ -110,7 +113,7 @@ const fn row(
 
 use Method::{Delete, Get, Post, Put};
 
-pub const TABLE: [Spec; 23] = [
+pub const TABLE: [Spec; 26] = [
     row(
         Action::Health,
         "health",
@@ -294,6 +297,30 @@ pub const TABLE: [Spec; 23] = [
         "/api/v1/history/users/{userId}",
         ADMIN,
         "erase a user from the call history",
+    ),
+    row(
+        Action::RelayDeliveries,
+        "relay_deliveries",
+        Get,
+        "/api/v1/relay/deliveries",
+        ADMIN,
+        "read the relay's delivery log",
+    ),
+    row(
+        Action::Redeliver,
+        "redeliver",
+        Post,
+        "/api/v1/relay/deliveries/{deliveryId}/redeliver",
+        ADMIN,
+        "redeliver relayed webhooks",
+    ),
+    row(
+        Action::ReceiveTrtcEvent,
+        "receive_trtc_event",
+        Post,
+        "/api/v1/webhooks/trtc",
+        PROVEN,
+        "deliver TRTC room and media events",
     ),
 ];
 

@@ -111,7 +111,7 @@ async fn route(
         }
         Serve::SignedIn(handler) => {
             let (identity, _) = sign_in(action, &mut request).await?;
-            handler(app, &identity).await
+            handler(request, identity).await
         }
         Serve::History(handler) => {
             let (identity, own_calls_only) = sign_in(action, &mut request).await?;

@@ -12,6 +12,7 @@ use super::webhook_proof::Refusal;
 use crate::ledger::LedgerError;
 use crate::live::BoardError;
 use crate::platform::config::ConfigError;
+use crate::relay::{self, enqueue::EnqueueError, log::LogError};
 
 #[derive(Debug)]
 pub enum ApiError {
@@ -47,6 +48,8 @@ pub enum ApiError {
     Misconfigured(ConfigError),
     /// A webhook without a valid proof of coming from Tencent.
     WebhookRefused(Refusal),
+    /// A TRTC callback without a valid `Sign`, or far from now.
+    TrtcRefused(Refusal),
     /// A webhook for another app.
     WrongSdkAppId,
     /// A live-board request that needs a WebSocket upgrade.
@@ -96,6 +99,27 @@ fn ledger_problem(e: &LedgerError) -> Problem {
 impl From<ClientError> for ApiError {
     fn from(e: ClientError) -> Self {
         ApiError::Upstream(e)
+    }
+}
+
+impl From<EnqueueError> for ApiError {
+    fn from(e: EnqueueError) -> Self {
+        match e {
+            EnqueueError::Missing(binding) => {
+                ApiError::Misconfigured(ConfigError::Missing(binding))
+            }
+            EnqueueError::Failed(detail) => ApiError::Internal(format!("relay queue: {detail}")),
+        }
+    }
+}
+
+impl From<LogError> for ApiError {
+    fn from(e: LogError) -> Self {
+        match e {
+            LogError::Missing => ApiError::Misconfigured(ConfigError::Missing(relay::log::BINDING)),
+            LogError::NotFound => DELIVERY_NOT_FOUND,
+            LogError::Failed(detail) => ApiError::Internal(format!("relay log: {detail}")),
+        }
     }
 }
 
@@ -152,6 +176,10 @@ pub const RECORD_NOT_FOUND: ApiError = ApiError::NotFound {
     code: "record_not_found",
     detail: "No call record with this CallId is visible to you. Records appear about 5 s after a call ends and are kept 7 days.",
 };
+pub const DELIVERY_NOT_FOUND: ApiError = ApiError::NotFound {
+    code: "delivery_not_found",
+    detail: "No relayed delivery has this id. The log keeps the newest 10000.",
+};
 
 /// Seconds a client should wait after an upstream rate limit; Tencent's
 /// limits are per second.
@@ -202,6 +230,7 @@ impl ApiError {
                 format!("{e}. The operator must fix this setting."),
             ),
             Self::WebhookRefused(refusal) => webhook_refused(*refusal),
+            Self::TrtcRefused(refusal) => trtc_refused(*refusal),
             Self::WrongSdkAppId => Problem::new(
                 400,
                 "wrong_sdkappid",
@@ -279,6 +308,14 @@ fn webhook_refused(refusal: Refusal) -> Problem {
     let detail = match refusal {
         Refusal::Unproven => "The webhook carries no valid proof: a Sign and RequestTime made with the callback token, or the URL key.",
         Refusal::Stale => "The webhook's RequestTime is more than 60 s from now.",
+    };
+    Problem::new(401, "webhook_unauthenticated", "Webhook refused", detail)
+}
+
+fn trtc_refused(refusal: Refusal) -> Problem {
+    let detail = match refusal {
+        Refusal::Unproven => "The TRTC callback carries no valid Sign made with the callback key.",
+        Refusal::Stale => "The event's EventMsTs is more than 5 minutes from now.",
     };
     Problem::new(401, "webhook_unauthenticated", "Webhook refused", detail)
 }

@@ -10,7 +10,6 @@ use super::auth::Identity;
 use super::handlers::history::HistoryInput;
 use super::handlers::{self, Input, Success};
 use super::problem::ApiError;
-use super::state::EdgeState;
 use super::{health, openapi, panic_probe, Incoming};
 use crate::live::Board;
 use crate::platform::fetch_transport::FetchTransport;
@@ -28,10 +27,12 @@ pub enum Serve {
     Public(for<'a> fn(Incoming<'a>) -> Reply<'a>),
     Board(for<'a> fn(&'a Board<'a>, &'a Identity) -> Reply<'a>),
     Upstream(for<'a> fn(EdgeInput<'a>) -> Reply<'a>),
-    /// Answered from the caller's identity alone.
-    SignedIn(for<'a> fn(&'a EdgeState, &'a Identity) -> Reply<'a>),
     /// The call ledger in D1 (and the board object, for the backfill).
     History(for<'a> fn(HistoryInput<'a>) -> Reply<'a>),
+    /// Signed in and allowed by the policy, then handed the request and the
+    /// caller's identity (GET /me answers from it; the relay's admin routes
+    /// need only the sign-in).
+    SignedIn(for<'a> fn(Incoming<'a>, Identity) -> Reply<'a>),
 }
 
 pub fn serve(action: Action) -> Serve {
@@ -56,8 +57,8 @@ pub fn serve(action: Action) -> Serve {
         Action::SetCallback => Serve::Upstream(|i| Box::pin(handlers::callback::put(i))),
         Action::DeleteCallback => Serve::Upstream(|i| Box::pin(handlers::callback::delete(i))),
         Action::MintUserSig => Serve::Upstream(|i| Box::pin(handlers::usersig::mint(i))),
-        Action::Me => Serve::SignedIn(|app, who| {
-            Box::pin(async move { handlers::me::me(who, app.auth.provider()) })
+        Action::Me => Serve::SignedIn(|r, who| {
+            Box::pin(async move { handlers::me::me(&who, r.app.auth.provider()) })
         }),
         Action::ListHistory => Serve::History(|i| Box::pin(handlers::history::list(i))),
         Action::HistoryStats => Serve::History(|i| Box::pin(handlers::history::stats(i))),
@@ -68,5 +69,8 @@ pub fn serve(action: Action) -> Serve {
         }
         Action::GetHistoryCall => Serve::History(|i| Box::pin(handlers::history::one(i))),
         Action::EraseHistoryUser => Serve::History(|i| Box::pin(handlers::history::erase(i))),
+        Action::RelayDeliveries => Serve::SignedIn(|r, _| Box::pin(handlers::relay::deliveries(r))),
+        Action::Redeliver => Serve::SignedIn(|r, _| Box::pin(handlers::relay::redeliver(r))),
+        Action::ReceiveTrtcEvent => Serve::Public(|r| Box::pin(handlers::trtc::receive(r))),
     }
 }

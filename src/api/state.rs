@@ -12,7 +12,9 @@ use crate::ledger::LedgerConfig;
 use crate::platform::config::TencentConfig;
 use crate::platform::fetch_transport::FetchTransport;
 use crate::platform::live_config::LiveConfig;
+use crate::platform::relay_config::RelayConfig;
 use crate::platform::runtime::WorkerRuntime;
+use crate::platform::trtc_config::TrtcConfig;
 
 pub type EdgeClient = Client<FetchTransport, WorkerRuntime>;
 
@@ -26,4 +28,6 @@ pub struct EdgeState {
     pub router: Router,
     pub live: LiveConfig,
     pub ledger: LedgerConfig,
+    pub relay: RelayConfig,
+    pub trtc: TrtcConfig,
 }

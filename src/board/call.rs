@@ -3,6 +3,8 @@
 use callkit_core::models::{CallResult, CallType, MediaType, RoomIdType, UserStatus};
 use serde::{Deserialize, Serialize};
 
+use super::presence::RoomPresence;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum CallState {
@@ -69,6 +71,13 @@ pub struct LiveCall {
     /// `MAX_MEMBERS` (the oldest departures first).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub left_omitted: u32,
+    /// Who is in the call's media room, from TRTC's events (`presence`):
+    /// members and anyone else in the room. Empty without TRTC events.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub room: Vec<RoomPresence>,
+    /// Live, and its room has been empty for `LIVE_EMPTY_ROOM_SECS`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub room_empty: bool,
 }
 
 /// Members one call lists at most: beyond it, departed members are counted
@@ -98,6 +107,8 @@ impl LiveCall {
             updated_at: at,
             members: Vec::new(),
             left_omitted: 0,
+            room: Vec::new(),
+            room_empty: false,
         }
     }
 

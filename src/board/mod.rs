@@ -5,6 +5,7 @@
 pub mod apply;
 pub mod call;
 pub mod message;
+pub mod presence;
 
 pub use apply::{apply, Tracked};
 pub use call::{CallState, EndedBy, LiveCall, Member, MemberStatus};

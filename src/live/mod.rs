@@ -6,6 +6,7 @@ mod coalesce;
 mod join_all;
 mod object;
 mod reconcile;
+pub mod rooms;
 pub mod shards;
 mod sockets;
 mod store;
@@ -37,6 +38,7 @@ mod paths {
     pub const CALLS: &str = "/calls";
     pub const SOCKET: &str = "/socket";
     pub const BACKFILL: &str = "/ledger/backfill";
+    pub const TRTC: &str = "/trtc";
 }
 const ORIGIN: &str = "https://call-board";
 const VIEWER_HEADER: &str = "X-Board-Viewer";
@@ -163,6 +165,25 @@ impl<'a> Board<'a> {
         self.shard(new)?.apply(body, replay_key, false, max).await
     }
 
+    /// Takes a proven TRTC event in every shard, at once. The event names a
+    /// room, not a call, and any shard may hold the call that uses the room
+    /// or get its start webhook later: each shard keeps its own copy of the
+    /// room's presence and joins it to its own calls (docs/live-board.md).
+    /// A replay is one every shard has seen.
+    pub async fn apply_trtc(&self, body: &[u8], dedupe_key: &str) -> Result<Outcome, BoardError> {
+        let stubs = (0..self.live.shards_to_read())
+            .map(|k| self.shard(k))
+            .collect::<Result<Vec<_>, _>>()?;
+        let answers = join_all(stubs.iter().map(|s| s.apply_trtc(body, dedupe_key))).await;
+        let mut outcome = Outcome::Replay;
+        for answer in answers {
+            if answer? != Outcome::Replay {
+                outcome = Outcome::Applied;
+            }
+        }
+        Ok(outcome)
+    }
+
     /// Every shard's calls that `viewer` may see, asked at once and merged.
     pub async fn calls(&self, viewer: &Viewer) -> Result<String, BoardError> {
         let count = self.live.shards_to_read();
@@ -243,6 +264,22 @@ impl BoardStub {
         .ok_or_else(|| BoardError::Failed(format!("board answered outcome {outcome:?}")))
     }
 
+    /// Takes a proven TRTC event once; `dedupe_key` identifies the event.
+    pub async fn apply_trtc(&self, body: &[u8], dedupe_key: &str) -> Result<Outcome, BoardError> {
+        let headers = headers(&[(REPLAY_HEADER, dedupe_key)])?;
+        let body = Uint8Array::from(body);
+        let response = self
+            .send(paths::TRTC, "POST", headers, Some(body.into()))
+            .await?;
+        let outcome = response.headers().get(OUTCOME_HEADER)?.unwrap_or_default();
+        Ok(if outcome == Outcome::Replay.as_str() {
+            Outcome::Replay
+        } else {
+            Outcome::Applied
+        })
+    }
+
+    /// The board as `viewer` may see it, as the JSON the API answers.
     /// The shard as `viewer` may see it, as the JSON the API answers.
     pub async fn calls(&self, viewer: &Viewer) -> Result<String, BoardError> {
         let mut response = self

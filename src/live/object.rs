@@ -21,7 +21,7 @@ use super::{
     SOCKET_UNTIL_HEADER, VIEWER_HEADER, VIEWER_ID_HEADER,
 };
 use crate::app;
-use crate::board::{self, Message, Viewer};
+use crate::board::{self, Message, Tracked, Viewer};
 use crate::ledger::log::Line;
 use crate::ledger::{self, backfill, outbox, Update};
 
@@ -87,6 +87,10 @@ impl DurableObject for CallBoard {
             (Method::Get, paths::SOCKET) => self.socket(&req).await,
             (Method::Post, paths::BACKFILL) => self.start_backfill(req).await,
             (Method::Get, paths::BACKFILL) => self.backfill_progress(),
+            (Method::Post, paths::TRTC) => {
+                let publish = |tracked: &Tracked, now| self.publish(tracked, now);
+                super::rooms::event(&self.state, self.store()?, req, now_ms(), &publish).await
+            }
             _ => Response::error("no such board route", 404),
         }
     }
@@ -97,6 +101,8 @@ impl DurableObject for CallBoard {
         let now = now_ms();
         let app = self.app()?;
         let store = self.store()?;
+        let publish = |tracked: &Tracked, now| self.publish(tracked, now);
+        super::rooms::flag_empty(&self.state, store, now, app.trtc.empty_room_after, &publish)?;
         reconcile::run(&self.state, store, &app.client, &app.live, now).await?;
         // Reconcile may have forgotten calls: count again next time.
         self.calls_held.set(None);
@@ -199,7 +205,9 @@ impl CallBoard {
         if !store.first_delivery(&key, now)? {
             return outcome(Outcome::Replay);
         }
-        let (tracked, changed) = board::apply(existing.clone(), &event);
+        let (mut tracked, mut changed) = board::apply(existing.clone(), &event);
+        // TRTC's events for its room may have come first.
+        changed |= super::rooms::join(&self.state, &mut tracked.call)?;
         if changed {
             let reindex = people_before != Some(participants(&tracked.call));
             store.save(&tracked, now, reindex)?;
@@ -208,13 +216,7 @@ impl CallBoard {
             if people_before.is_none() {
                 self.calls_held.set(self.calls_held.get().map(|n| n + 1));
             }
-            let text = Message::Call {
-                call: &tracked.call,
-            }
-            .to_json();
-            let window = self.app()?.live.coalesce_ms;
-            self.outbox
-                .send(&self.state, window, sockets::routes(&tracked.call), text);
+            self.send(&tracked)?;
         } else {
             store.touch(event.call_id(), now)?;
         }
@@ -227,6 +229,25 @@ impl CallBoard {
         } else {
             Outcome::Unchanged
         })
+    }
+
+    /// Tells the sockets that may see the call, within `LIVE_COALESCE_MS`.
+    fn send(&self, tracked: &Tracked) -> Result<()> {
+        let text = Message::Call {
+            call: &tracked.call,
+        }
+        .to_json();
+        let window = self.app()?.live.coalesce_ms;
+        self.outbox
+            .send(&self.state, window, sockets::routes(&tracked.call), text);
+        Ok(())
+    }
+
+    /// Saves a call whose people are unchanged (its room's presence
+    /// changed), and sends it.
+    fn publish(&self, tracked: &Tracked, now: u64) -> Result<()> {
+        self.store()?.save(tracked, now, false)?;
+        self.send(tracked)
     }
 
     fn calls(&self, req: &Request) -> Result<Response> {

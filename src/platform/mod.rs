@@ -9,6 +9,8 @@ pub mod config;
 pub mod fetch_transport;
 pub mod live_config;
 pub mod rate_limit;
+pub mod relay_config;
 pub mod runtime;
 pub mod settings;
+pub mod trtc_config;
 pub mod webcrypto;

@@ -54,6 +54,12 @@ pub mod names {
     pub const LIVE_COALESCE_MS: &str = "LIVE_COALESCE_MS";
     // The call ledger.
     pub const HISTORY_RETENTION_DAYS: &str = "HISTORY_RETENTION_DAYS";
+    // The relay to the app's own backends.
+    pub const WEBHOOK_FORWARD_URLS: &str = "WEBHOOK_FORWARD_URLS";
+    pub const WEBHOOK_FORWARD_SECRET: &str = "WEBHOOK_FORWARD_SECRET";
+    // TRTC's room and media callbacks.
+    pub const TRTC_CALLBACK_KEY: &str = "TRTC_CALLBACK_KEY";
+    pub const LIVE_EMPTY_ROOM_SECS: &str = "LIVE_EMPTY_ROOM_SECS";
 }
 
 /// A setting that is missing or invalid. Names the setting, never its value.

@@ -34,6 +34,8 @@ const SEED = process.env.API_FUZZ_SEED ?? '20260401';
 const MAX_EXAMPLES = process.env.API_FUZZ_EXAMPLES ?? '200';
 const CONFIG = join(ROOT, 'tests/api-fuzz/schemathesis.toml');
 const WEBHOOK_URL_KEY = 'api-fuzz-webhook-url-key-0123456789abcdef';
+// TRTC's receiver then answers 401 (no valid Sign), not 503.
+const TRTC_CALLBACK_KEY = 'apiFuzzTrtcKey0123456789';
 const ADMINS = Array.from({ length: 12 }, (_, i) => `admin${i + 1}`);
 const RUNS = [
   { who: 'admin', user: 'admin1' },
@@ -142,7 +144,7 @@ async function sweep(tokens) {
     tokens,
     userSigs: mintedUserSigs(recorded),
     emulatorUrl: emulator.url,
-    extra: [WEBHOOK_URL_KEY],
+    extra: [WEBHOOK_URL_KEY, TRTC_CALLBACK_KEY],
   });
   const checked = await assertCleanWorker(recorded, secrets, 'api-fuzz worker');
   log(`${checked} answers: each has its audit line; no answer or log line holds a secret`);
@@ -153,7 +155,7 @@ try {
   emulator = await startEmulator();
   worker = await startBareWorker({
     emulator,
-    vars: { ADMIN_USERS: ADMINS.join(','), WEBHOOK_URL_KEY },
+    vars: { ADMIN_USERS: ADMINS.join(','), WEBHOOK_URL_KEY, TRTC_CALLBACK_KEY },
     rateLimit: { limit: 100_000, period: 60 }, // no run comes near it
     callBoard: true,
   });

@@ -38,6 +38,9 @@ const CLIENT_METHOD = {
   backfill_status: 'backfillStatus',
   get_history_call: 'getHistoryCall',
   erase_history_user: 'eraseHistoryUser',
+  relay_deliveries: 'relayDeliveries',
+  redeliver: 'redeliver',
+  receive_trtc_event: null,
 };
 
 test('every action has its client method, in the module and in its types', () => {

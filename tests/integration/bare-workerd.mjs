@@ -28,7 +28,11 @@ export async function startBareWorker({ emulator, vars = {}, rateLimit = { limit
   copyFileSync(RATELIMIT_JS, join(dir, 'ratelimit.worker.js'));
   const board = callBoard
     ? {
-        durableObjects: [{ binding: 'CALL_BOARD', className: 'CallBoard', sql: true }],
+        // And the relay's delivery log, as wrangler.toml binds it.
+        durableObjects: [
+          { binding: 'CALL_BOARD', className: 'CallBoard', sql: true },
+          { binding: 'RELAY_LOG', className: 'RelayLog', sql: true },
+        ],
         // workerd offers SQLite only on disk, not with in-memory storage.
         durableObjectStorage: join(dir, 'do-storage'),
       }

@@ -54,6 +54,8 @@ export const SECRET_SETTINGS = [
   'JWT_SECRET',
   'TENCENT_CALLBACK_TOKEN',
   'WEBHOOK_URL_KEY',
+  'WEBHOOK_FORWARD_SECRET',
+  'TRTC_CALLBACK_KEY',
 ];
 
 /** The defaults `startWorker` passes; `TENCENT_API_BASE` comes from the emulator. */
@@ -351,7 +353,7 @@ export function isolatedConfig(toml) {
  * port: together they restart "the same" worker.
  *
  * @param {{ emulator?: { url: string } | string, vars?: Record<string, string|number|null>, readyMs?: number,
- *   persistDir?: string, port?: number }} [options]
+ *   persistDir?: string, port?: number, tomlEdit?: (toml: string) => string }} [options]
  * @returns {Promise<{ url: string, port: number, vars: Record<string,string>, logs: () => string,
  *   fetch: (path: string, init?: RequestInit) => Promise<Response>,
  *   request: (method: string, path: string, options?: { token?: string, body?: any, headers?: object, timeoutMs?: number })
@@ -364,7 +366,7 @@ export function isolatedConfig(toml) {
  *   token it was asked with) in `responses` for the secret sweep and
  *   `assertAuditTrail`.
  */
-export async function startWorker({ emulator, vars = {}, readyMs = WORKER_READY_MS, persistDir, port: wantedPort } = {}) {
+export async function startWorker({ emulator, vars = {}, readyMs = WORKER_READY_MS, persistDir, port: wantedPort, tomlEdit = (t) => t } = {}) {
   if (!existsSync(WORKER_SHIM)) throw new Error(`${WORKER_SHIM} is missing: run \`make build\` first`);
   const emulatorUrl = typeof emulator === 'string' ? emulator : emulator?.url;
   // Without a base URL the worker would go to Tencent's real region domains.
@@ -386,7 +388,8 @@ export async function startWorker({ emulator, vars = {}, readyMs = WORKER_READY_
     .map(([k, v]) => `${k}=${JSON.stringify(v)}`);
   await writeFile(envFile, secretLines.join('\n') + '\n', { mode: 0o600 });
   const configFile = join(dir, 'wrangler.toml');
-  const baseConfig = isolatedConfig(await readFile(join(ROOT, 'wrangler.toml'), 'utf8'));
+  // `tomlEdit` changes the copy, e.g. a queue's max_retries for a short test.
+  const baseConfig = tomlEdit(isolatedConfig(await readFile(join(ROOT, 'wrangler.toml'), 'utf8')));
   // `ledgerDown` points the CALL_LEDGER binding at a database with no
   // tables: every D1 statement then fails, as when D1 is unavailable.
   const writeConfig = (ledgerDown = false) =>
@@ -860,10 +863,10 @@ async function expectedAudit(res, { routed = false } = {}) {
   const action = early || !route ? null : route.action;
   const callId =
     action === 'receive_webhook' ? webhookCallId(res) : action ? (route.pattern.exec(path).groups?.callId ?? null) : null;
-  // The webhook receiver and the socket are public, proven by a secret or a ticket: a bearer token
+  // The webhook receivers and the socket are public, proven by a secret or a ticket: a bearer token
   // sent along is not read.
   const anonymous =
-    action === null || ['health', 'openapi', 'receive_webhook', 'live_socket'].includes(action) || res.status === 401 ||
+    action === null || ['health', 'openapi', 'receive_webhook', 'receive_trtc_event', 'live_socket'].includes(action) || res.status === 401 ||
     (UNAUTHENTICATED_CODES.has(code) && !(routed && code === 'misconfigured')) || code === 'auth_keys_unavailable';
   // `res.identity`: the UserID the edge takes from another claim (JWT_USER_CLAIM) or header.
   const identity = anonymous ? null : (res.identity ?? tokenSubject(res.token));
@@ -999,4 +1002,14 @@ export function within(promise, ms, label) {
     timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${label}`)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** src/live/shards.rs's FNV-1a, to know which shard a call lands in. */
+export function shardOf(callId, shards) {
+  let hash = 0xcbf29ce484222325n;
+  for (const byte of Buffer.from(callId)) {
+    hash ^= BigInt(byte);
+    hash = (hash * 0x100000001b3n) & 0xffffffffffffffffn;
+  }
+  return Number(hash % BigInt(shards));
 }

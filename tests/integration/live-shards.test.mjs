@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket as NodeWebSocket } from 'ws';
 import { CallKitEdgeClient } from '../../www/callkit-edge-client.js';
-import { assertNoSecrets, collectSecrets, startEmulator, startWorker } from './harness.mjs';
+import { assertNoSecrets, collectSecrets, shardOf, startEmulator, startWorker } from './harness.mjs';
 import { startBareWorker } from './bare-workerd.mjs';
 import { DEMO_KEY, mintUserSig } from './tokens.mjs';
 import { URL_KEY, bareLogs, board, deliver, endEvent, eventually, memberEvent, startEvent, tickets, upgrade } from './live-helpers.mjs';
@@ -20,16 +20,6 @@ const admin = mintUserSig('administrator');
 const alice = mintUserSig('alice');
 const VARS = { WEBHOOK_URL_KEY: URL_KEY, ADMIN_USERS: 'administrator' };
 const NO_LIMIT = { limit: 1e9, period: 60 };
-
-/** src/live/shards.rs's FNV-1a, to know which shard a call lands in. */
-function shardOf(callId, shards) {
-  let hash = 0xcbf29ce484222325n;
-  for (const byte of Buffer.from(callId)) {
-    hash ^= BigInt(byte);
-    hash = (hash * 0x100000001b3n) & 0xffffffffffffffffn;
-  }
-  return Number(hash % BigInt(shards));
-}
 
 /** Each id once, and the board's order: live first, then newest first. */
 function assertOnceAndOrdered(calls, ids) {

@@ -12,6 +12,7 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import { assertAuditTrail, assertCleanWorker, assertProblem, collectSecrets, mintedUserSigs, sentTokens, startEmulator, startWorker } from './harness.mjs';
 import { DEMO_KEY, mintUserSig } from './tokens.mjs';
 
@@ -27,6 +28,8 @@ const EDGE_400_CODES = new Set([
 ]);
 // The webhook proves itself with this key (its other proof, a fresh Sign, the generator cannot make).
 const WEBHOOK_URL_KEY = 'conformance-webhook-key-0123456789';
+// TRTC's receiver: the test signs each body with this key, so that the body is what is checked.
+const TRTC_CALLBACK_KEY = 'conformanceTrtcKey0123456789';
 
 let emulator;
 let worker;
@@ -36,7 +39,7 @@ const adminToken = () => mintUserSig(ADMINS[turn++ % ADMINS.length]);
 
 before(async () => {
   emulator = await startEmulator();
-  worker = await startWorker({ emulator, vars: { ADMIN_USERS: ADMINS.join(','), WEBHOOK_URL_KEY } });
+  worker = await startWorker({ emulator, vars: { ADMIN_USERS: ADMINS.join(','), WEBHOOK_URL_KEY, TRTC_CALLBACK_KEY } });
   doc = (await worker.request('GET', '/api/v1/openapi.json')).json;
 });
 
@@ -208,7 +211,13 @@ function buildRequest({ path, method, op }, { params = {}, body } = {}) {
     if (!query.has('SdkAppid')) query.set('SdkAppid', '1400000000');
   }
   const qs = query.toString();
-  return { method, path: qs ? `${url}?${qs}` : url, body };
+  const headers = {};
+  if (op['x-callkit-action'] === 'receive_trtc_event' && body !== undefined) {
+    // Signed over the bytes `send` posts, and for this app.
+    headers.SdkAppId = '1400000000';
+    headers.Sign = createHmac('sha256', TRTC_CALLBACK_KEY).update(JSON.stringify(body)).digest('base64');
+  }
+  return { method, path: qs ? `${url}?${qs}` : url, body, headers };
 }
 
 function baselineBody(op) {
@@ -220,7 +229,7 @@ function baselineBody(op) {
 /** `as`: a token, `ANONYMOUS` for none, or (default) the next admin's. */
 const ANONYMOUS = Symbol('no token');
 async function send(req, as = adminToken()) {
-  const headers = req.body === undefined ? {} : { 'content-type': 'application/json' };
+  const headers = { ...(req.body === undefined ? {} : { 'content-type': 'application/json' }), ...req.headers };
   const body = req.body === undefined ? undefined : JSON.stringify(req.body);
   return worker.request(req.method, req.path, { token: as === ANONYMOUS ? undefined : as, body, headers });
 }
@@ -231,7 +240,8 @@ async function send(req, as = adminToken()) {
  * (500, say) is a failure too. Answers no schema can rule out: the socket
  * route's request cannot carry `Upgrade` from fetch (400 `upgrade_required`),
  * and a webhook's `SdkAppid` may be another app's (400 `wrong_sdkappid`) and
- * its `key` not the secret (401 `webhook_unauthenticated`). A third: a history
+ * its `key` not the secret (401 `webhook_unauthenticated`); a TRTC event may
+ * be stale (401 `webhook_unauthenticated`). A third: a history
  * cursor the edge did not make (400 `invalid_cursor`), which no schema can
  * tell from one it did.
  */
@@ -247,7 +257,9 @@ function assertServed(res, op, label, req) {
     (action === 'live_socket' && res.status === 400 && code === 'upgrade_required') ||
     (action === 'receive_webhook' && res.status === 400 && code === 'wrong_sdkappid' && query.get('SdkAppid') !== '1400000000') ||
     (action === 'receive_webhook' && res.status === 401 && code === 'webhook_unauthenticated' && query.get('key') !== WEBHOOK_URL_KEY) ||
-    (action === 'list_history' && res.status === 400 && code === 'invalid_cursor' && query.has('cursor'));
+    (action === 'list_history' && res.status === 400 && code === 'invalid_cursor' && query.has('cursor')) ||
+    // A TRTC event's `EventMsTs` must be within 5 minutes of now, which no schema can state.
+    (action === 'receive_trtc_event' && res.status === 401 && code === 'webhook_unauthenticated');
   assert.ok(served, `${label}: a schema-valid request answered ${res.status} ${code}: ${res.text.slice(0, 300)}`);
 }
 
@@ -361,7 +373,7 @@ describe('openapi.json ⇔ the API', () => {
       userSigs: mintedUserSigs(worker),
       tokens: sentTokens(worker),
       emulatorUrl: emulator.url,
-      extra: [WEBHOOK_URL_KEY],
+      extra: [WEBHOOK_URL_KEY, TRTC_CALLBACK_KEY],
     });
     await assertAuditTrail(worker, 'conformance worker');
     assert.ok((await assertCleanWorker(worker, secrets, 'conformance worker')) > 100);

@@ -39,10 +39,35 @@ function memberStatus(m) {
   return `Left (${LEFT_BECAUSE[m.lastAction] ?? m.lastAction})`;
 }
 
+// TRTC's room presence (docs/trtc-events.md), in words: who is in the media room and what
+// they publish. Icons only repeat the text.
+const EXIT_BECAUSE = {
+  normal: 'left', timeout: 'timed out', removed: 'removed', cross_room_cancelled: 'cross-room ended',
+  force_closed: 'force-closed', dismissed: 'room closed',
+};
+
+function presenceText(p) {
+  if (!p.inRoom) return `not in room (${EXIT_BECAUSE[p.exitReason] ?? 'left'})`;
+  const media = [p.video ? '📷 camera on' : 'camera off', p.audio ? '🎤 mic on' : 'mic off'];
+  if (p.screen) media.push('🖥 sharing screen');
+  return `in room · ${media.join(' · ')}`;
+}
+
+function presence(p) {
+  return h('span', { class: `presence ${p.inRoom ? 'in-room' : 'out-of-room'}`, 'data-user': p.userId }, presenceText(p));
+}
+
 function memberChips(call) {
-  const chips = (call.members ?? []).map((m) => h('span', { class: 'member' },
+  const room = new Map((call.room ?? []).map((p) => [p.userId, p]));
+  const members = (call.members ?? []).map((m) => h('span', { class: 'member' },
     h('span', { class: 'member-id' }, m.userId), ' ',
-    h('span', { class: `status status-${String(m.status).toLowerCase()}` }, memberStatus(m))));
+    h('span', { class: `status status-${String(m.status).toLowerCase()}` }, memberStatus(m)),
+    room.has(m.userId) ? [' · ', presence(room.get(m.userId))] : null));
+  // In the room but not in the call: shown too.
+  const inCall = new Set((call.members ?? []).map((m) => m.userId));
+  const others = (call.room ?? []).filter((p) => !inCall.has(p.userId)).map((p) => h('span', { class: 'member guest' },
+    h('span', { class: 'member-id' }, p.userId), ' ', h('span', { class: 'status' }, 'not in the call'), ' · ', presence(p)));
+  const chips = [...members, ...others];
   // A call lists 64 members at most; earlier departures are only counted.
   if (call.leftOmitted > 0) chips.push(h('span', { class: 'member more' }, `+${call.leftOmitted} left`));
   return chips;
@@ -98,6 +123,7 @@ export function initLivePanel(client, { openCall, openRecord }) {
       h('span', { class: 'live-top' },
         h('span', { class: `badge ${state.toLowerCase()}` }, state),
         h('span', { class: 'live-facts' }, facts),
+        call.roomEmpty ? h('span', { class: 'badge room-empty' }, 'Room empty: nobody in the media room') : null,
         row.duration),
       h('span', { class: 'live-who' }, who(call)),
       h('span', { class: 'live-members' }, memberChips(call)),

@@ -13,6 +13,7 @@ import { initWebhookPanel } from './webhook-panel.js';
 import { initLivePanel } from './live-panel.js';
 import { initStartCallPanel } from './start-call-panel.js';
 import { initHistoryPanel } from './history-panel.js';
+import { initRelayPanel } from './relay-panel.js';
 
 const client = new CallKitEdgeClient({ token: getToken });
 
@@ -34,6 +35,7 @@ const panels = [
   initStartCallPanel(client),
   recordsPanel,
   initWebhookPanel(client),
+  initRelayPanel(client),
 ];
 initHealthPanel(client);
 const historyPanel = initHistoryPanel(client);

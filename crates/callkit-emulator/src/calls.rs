@@ -21,6 +21,10 @@ fn platform(origin: Origin) -> OptPlatform {
 
 /// Sends the events the app's callback configuration enables.
 fn deliver(emu: &Emulator, sdkappid: u64, config: Option<GetCallbackResponse>, fx: Effects) {
+    // TRTC's callback is configured apart from CallKit's.
+    if let Some(trtc) = &emu.trtc {
+        trtc.emit(&emu.webhooks, sdkappid, &fx.events);
+    }
     let Some(config) = config else { return };
     let mut batch = vec![];
     for event in fx.events {

@@ -73,6 +73,13 @@ pub struct ServeArgs {
         allow_negative_numbers = true
     )]
     pub simulate_calls: Option<f64>,
+    /// Send TRTC's room and media events for the calls to this URL (e.g.
+    /// the edge's /api/v1/webhooks/trtc), signed with --trtc-key.
+    #[arg(long, env = "CALLKIT_EMULATOR_TRTC_URL", requires = "trtc_key")]
+    pub trtc_url: Option<String>,
+    /// TRTC's callback key: up to 32 letters and digits.
+    #[arg(long, env = "CALLKIT_EMULATOR_TRTC_KEY", hide_env_values = true)]
+    pub trtc_key: Option<String>,
     /// Worker threads (default: one per core).
     #[arg(long, env = "CALLKIT_EMULATOR_THREADS")]
     pub threads: Option<usize>,
@@ -119,6 +126,13 @@ impl ServeArgs {
                 .simulate_calls
                 .filter(|n| *n != 0.0)
                 .map(SimulationConfig::per_minute),
+            trtc: self
+                .trtc_url
+                .zip(self.trtc_key.filter(|k| !k.is_empty()))
+                .map(|(url, key)| callkit_emulator::webhook::TrtcCallback {
+                    url,
+                    key: Secret::new(key),
+                }),
         }
         .validated()
     }

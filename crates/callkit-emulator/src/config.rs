@@ -85,6 +85,8 @@ pub struct EmulatorConfig {
     pub webhook_timeout: Duration,
     /// Background calls in the first app (`--simulate-calls`); `None` = off.
     pub simulation: Option<SimulationConfig>,
+    /// TRTC's room and media events for the calls (`--trtc-url`, `--trtc-key`).
+    pub trtc: Option<crate::webhook::TrtcCallback>,
 }
 
 impl Default for EmulatorConfig {
@@ -98,6 +100,7 @@ impl Default for EmulatorConfig {
             webhook_token: None,
             webhook_timeout: Duration::from_secs(2),
             simulation: None,
+            trtc: None,
         }
     }
 }

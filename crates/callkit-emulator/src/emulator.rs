@@ -19,6 +19,8 @@ pub struct Emulator {
     pub request_ids: RequestIds,
     pub faults: FaultQueue,
     pub webhooks: WebhookSender,
+    /// TRTC's room and media events, when `--trtc-url` is given.
+    pub trtc: Option<crate::webhook::TrtcEmitter>,
     /// Requests for a command whose SDKAppID is missing or unknown.
     pub unattributed: Counters,
 }
@@ -53,6 +55,7 @@ impl Emulator {
                 Arc::new(WebhookLog::default()),
             ),
             unattributed: Counters::default(),
+            trtc: config.trtc.clone().map(crate::webhook::TrtcEmitter::new),
         }
     }
 

@@ -8,6 +8,8 @@ pub mod history;
 pub mod live;
 pub mod me;
 pub mod records;
+pub mod relay;
+pub mod trtc;
 pub mod usersig;
 pub mod webhook;
 

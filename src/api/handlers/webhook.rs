@@ -1,5 +1,6 @@
 //! `POST /api/v1/webhooks/tencent`: Tencent's call webhooks, proven by the
-//! operator's secret, applied once to the live board (docs/live-board.md).
+//! operator's secret, applied once to the live board (docs/live-board.md),
+//! and passed on to the app's own backends (docs/relay.md).
 
 use callkit_core::models::{WebhookAck, WebhookEvent};
 
@@ -10,6 +11,8 @@ use crate::api::webhook_proof::{self, Secrets, WebhookQuery};
 use crate::api::Incoming;
 use crate::live::Outcome;
 use crate::platform::config::{names, ConfigError};
+use crate::relay::enqueue::enqueue;
+use crate::relay::job::Source;
 
 /// Webhook bodies are a few hundred bytes; a group call's lists stay far below this.
 pub const MAX_WEBHOOK_BYTES: usize = 64 * 1024;
@@ -26,7 +29,8 @@ pub async fn receive(input: Incoming<'_>) -> Result<Success, ApiError> {
             names::WEBHOOK_SECRETS,
         )));
     }
-    let query = WebhookQuery::from_pairs(&input.query());
+    let pairs = input.query();
+    let query = WebhookQuery::from_pairs(&pairs);
     let secrets = Secrets {
         token: live.callback_token.as_ref(),
         url_key: live.url_key.as_ref(),
@@ -42,6 +46,7 @@ pub async fn receive(input: Incoming<'_>) -> Result<Success, ApiError> {
     let body = input.body(MAX_WEBHOOK_BYTES).await?;
     let Some(event) = parse(&body)? else {
         input.line.detail = Some("ignored an unknown CallbackCommand".to_owned());
+        relay(&input, &pairs, &body).await?;
         return ack();
     };
     input.line.call_id = Some(event.call_id().to_owned());
@@ -53,14 +58,38 @@ pub async fn receive(input: Incoming<'_>) -> Result<Success, ApiError> {
             &webhook_proof::replay_key(&query, &body),
         )
         .await?;
-    input.line.detail = match outcome {
-        Outcome::Replay => Some("a replayed delivery, not applied again".to_owned()),
-        Outcome::Full => {
-            Some("the board's shard is full (LIVE_MAX_CALLS): call not shown".to_owned())
-        }
-        _ => None,
-    };
+    if outcome == Outcome::Replay {
+        input.line.detail = Some("a replayed delivery, not applied again".to_owned());
+        return ack();
+    }
+    if outcome == Outcome::Full {
+        // Accepted (Tencent hears OK) though not shown: still relayed.
+        input.line.detail =
+            Some("the board's shard is full (LIVE_MAX_CALLS): call not shown".to_owned());
+    }
+    relay(&input, &pairs, &body).await?;
     ack()
+}
+
+/// Queues the event for the app's backends before Tencent hears back, so
+/// an event Tencent was told is taken is never lost. The relay log drops a
+/// duplicate that was delivered already (its `webhook-id` is the same).
+async fn relay(
+    input: &Incoming<'_>,
+    pairs: &[(String, String)],
+    body: &[u8],
+) -> Result<(), ApiError> {
+    let now_ms = js_sys::Date::now() as u64;
+    enqueue(
+        input.env,
+        &input.app.relay,
+        Source::Callkit,
+        pairs,
+        body,
+        now_ms,
+    )
+    .await?;
+    Ok(())
 }
 
 /// The event, or `None` for a command this edge does not know (answered OK).

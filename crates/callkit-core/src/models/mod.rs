@@ -6,6 +6,7 @@ pub mod call_config;
 pub mod call_engine;
 pub mod call_record;
 pub mod enums;
+pub mod trtc_event;
 pub mod webhook;
 
 pub use call_config::{DeleteCallback, GetCallback, GetCallbackResponse, SetCallback};
@@ -20,6 +21,7 @@ pub use call_record::{
 pub use enums::{
     CallResult, CallType, CallbackCommand, MediaType, MemberAction, RoomIdType, UserStatus,
 };
+pub use trtc_event::{trtc_sign, TrtcEvent, TrtcEventInfo, TrtcEventType};
 pub use webhook::{
     AfterEndCall, AfterMemberChanged, AfterStartCall, ChangedMember, WebhookAck, WebhookEvent,
     WebhookParseError,

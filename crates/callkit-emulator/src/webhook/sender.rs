@@ -72,7 +72,7 @@ impl WebhookSender {
             event.platform,
             self.token.as_ref().map(|t| (t.expose(), request_time)),
         );
-        let (status, error) = match self.post(&url, event.body.clone()).await {
+        let (status, error) = match self.post(&url, event.body.clone(), &[]).await {
             Ok(status) => (Some(status), None),
             Err(reason) => (None, Some(reason)),
         };
@@ -87,14 +87,24 @@ impl WebhookSender {
         });
     }
 
-    async fn post(&self, url: &str, body: Vec<u8>) -> Result<u16, String> {
+    /// One POST with `headers` besides the JSON content type.
+    pub(super) async fn post(
+        &self,
+        url: &str,
+        body: Vec<u8>,
+        headers: &[(&str, String)],
+    ) -> Result<u16, String> {
         if url.starts_with("https://") {
             return Err("https is not supported by the emulator's webhook sender".into());
         }
-        let request = Request::builder()
+        let mut request = Request::builder()
             .method(Method::POST)
             .uri(url)
-            .header("content-type", "application/json")
+            .header("content-type", "application/json");
+        for (name, value) in headers {
+            request = request.header(*name, value);
+        }
+        let request = request
             .body(Full::new(Bytes::from(body)))
             .map_err(|_| "invalid callback URL".to_owned())?;
         let exchange = async {

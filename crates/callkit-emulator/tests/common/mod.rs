@@ -45,6 +45,7 @@ pub fn config() -> EmulatorConfig {
         webhook_token: None,
         webhook_timeout: Duration::from_secs(2),
         simulation: None,
+        trtc: None,
     }
 }
 

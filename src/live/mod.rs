@@ -3,7 +3,6 @@
 //! shard. The model it serves is `crate::board`.
 
 mod coalesce;
-mod join_all;
 mod object;
 mod reconcile;
 pub mod rooms;
@@ -14,11 +13,11 @@ pub mod tickets;
 
 pub use object::CallBoard;
 
-use join_all::join_all;
 use js_sys::Uint8Array;
 use worker::{Env, Request, Response, Stub};
 
 use crate::board::Viewer;
+use crate::platform::join_all::join_all;
 use crate::platform::live_config::LiveConfig;
 use tickets::Ticket;
 

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use super::join_all::join_all;
+use crate::platform::join_all::join_all;
 use worker::{console_log, Delay, Result, State};
 
 use super::sockets;

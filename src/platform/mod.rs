@@ -7,6 +7,7 @@ pub mod capped_body;
 pub mod capped_get;
 pub mod config;
 pub mod fetch_transport;
+pub mod join_all;
 pub mod live_config;
 pub mod rate_limit;
 pub mod relay_config;

@@ -3,7 +3,7 @@
 //! has its own queue, so a batch only ever waits for one backend. The
 //! dead-letter queue's consumer marks what arrives there as dead.
 
-use futures_util::future::join_all;
+use crate::platform::join_all::join_all;
 use worker::{
     console_error, MessageBatch, MessageExt, QueueRetryOptions, QueueRetryOptionsBuilder,
     RawMessage,

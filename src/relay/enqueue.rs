@@ -2,7 +2,7 @@
 //! message per backend URL goes onto that URL's queue before Tencent is
 //! answered.
 
-use futures_util::future::join_all;
+use crate::platform::join_all::join_all;
 use wasm_bindgen::JsValue;
 use worker::{Env, QueueContentType, RawMessageBuilder};
 

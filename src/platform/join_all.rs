@@ -1,6 +1,6 @@
 //! Runs futures side by side and collects their outputs in order: the few
-//! lines the live board's fan-in and reconcile need, where `futures-util`'s
-//! `join_all` would bring its task machinery into the bundle.
+//! lines the live board's fan-in, its reconcile and the relay need, where
+//! `futures-util`'s `join_all` would bring its task machinery into the bundle.
 
 use std::future::{poll_fn, Future};
 use std::pin::Pin;

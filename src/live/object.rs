@@ -46,6 +46,9 @@ pub struct CallBoard {
     ledger_armed: Cell<bool>,
     /// The last ledger drain failed (D1 down): wait longer before the next.
     ledger_failing: Cell<bool>,
+    /// Whether `CALL_LEDGER` is bound: without it nothing is queued for the
+    /// ledger, so the outbox cannot grow and no drain alarm keeps firing.
+    ledger_on: bool,
 }
 
 #[derive(Serialize)]
@@ -67,6 +70,7 @@ impl DurableObject for CallBoard {
         if let Ok(pair) = worker::worker_sys::WebSocketRequestResponsePair::new("ping", "pong") {
             state.set_websocket_auto_response(&pair);
         }
+        let ledger_on = env.d1(ledger::db::BINDING).is_ok();
         Self {
             state,
             env,
@@ -76,6 +80,7 @@ impl DurableObject for CallBoard {
             calls_held: Cell::new(None),
             ledger_armed: Cell::new(false),
             ledger_failing: Cell::new(false),
+            ledger_on,
         }
     }
 
@@ -103,7 +108,7 @@ impl DurableObject for CallBoard {
         let store = self.store()?;
         let publish = |tracked: &Tracked, now| self.publish(tracked, now);
         super::rooms::flag_empty(&self.state, store, now, app.trtc.empty_room_after, &publish)?;
-        reconcile::run(&self.state, store, &app.client, &app.live, now).await?;
+        reconcile::run(&self.state, store, &app.client, &app.live, self.ledger_on, now).await?;
         // Reconcile may have forgotten calls: count again next time.
         self.calls_held.set(None);
         self.drain_ledger(store, &app, now).await;
@@ -212,7 +217,9 @@ impl CallBoard {
             let reindex = people_before != Some(participants(&tracked.call));
             store.save(&tracked, now, reindex)?;
             let update = Update::from_board(existing.as_ref(), &tracked, Some(&event));
-            outbox::push(store.sql(), &update, now)?;
+            if self.ledger_on {
+                outbox::push(store.sql(), &update, now)?;
+            }
             if people_before.is_none() {
                 self.calls_held.set(self.calls_held.get().map(|n| n + 1));
             }
@@ -305,7 +312,7 @@ impl CallBoard {
     /// Brings the alarm forward so queued ledger updates reach D1 soon,
     /// batched with whatever else arrives meanwhile.
     async fn arm_ledger_alarm(&self) -> Result<()> {
-        if self.ledger_armed.get() {
+        if self.ledger_armed.get() || !self.ledger_on {
             return Ok(());
         }
         // Sooner than any alarm set already, never later: a socket's end

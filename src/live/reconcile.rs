@@ -43,6 +43,7 @@ pub async fn run<T: Transport, R: Runtime>(
     store: &Store,
     client: &Client<T, R>,
     live: &LiveConfig,
+    ledger_on: bool,
     now_ms: u64,
 ) -> Result<()> {
     let quiet_since = now_ms.saturating_sub(millis(live.reconcile_after));
@@ -52,7 +53,7 @@ pub async fn run<T: Transport, R: Runtime>(
         let started = js_sys::Date::now();
         let checks = batch
             .iter()
-            .map(|id| check(state, store, client, id, now_ms));
+            .map(|id| check(state, store, client, id, ledger_on, now_ms));
         join_all(checks)
             .await
             .into_iter()
@@ -76,6 +77,7 @@ async fn check<T: Transport, R: Runtime>(
     store: &Store,
     client: &Client<T, R>,
     call_id: &str,
+    ledger_on: bool,
     now_ms: u64,
 ) -> Result<()> {
     match client.calls().info(call_id).await {
@@ -88,7 +90,9 @@ async fn check<T: Transport, R: Runtime>(
             // Ending a call changes statuses, not who takes part.
             store.save(&tracked, now_ms, false)?;
             let update = Update::from_board(Some(&before), &tracked, None);
-            outbox::push(store.sql(), &update, now_ms)?;
+            if ledger_on {
+                outbox::push(store.sql(), &update, now_ms)?;
+            }
             sockets::broadcast(
                 state,
                 &tracked.call,

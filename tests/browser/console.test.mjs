@@ -886,8 +886,10 @@ describe('console', { timeout: TEST_TIMEOUT * 18 }, () => {
     // Each answer has its own line. Lines no recorded answer accounts for: the emulator's
     // webhooks, the sockets, a path no route serves (null: Chromium's own request for
     // /favicon.ico, which Playwright does not report), and what a closing page's timers sent
-    // after its answers were read (a board reconnect's ticket, the call lookup's refresh).
-    const external = ['receive_webhook', 'live_socket', null, 'live_ticket', 'get_call'];
+    // after its answers were read (a board reconnect's ticket, the call lookup's refresh, and
+    // the History, stats and relay panels' loads, which an admin's page starts on opening).
+    const external = ['receive_webhook', 'live_socket', null, 'live_ticket', 'get_call',
+      'list_history', 'history_stats', 'backfill_status', 'relay_deliveries'];
     await assertAuditTrail(worker, 'worker', 5_000, { external });
     const checked = await assertCleanWorker(worker, secrets, 'worker');
     assert.ok(checked > 150, `only ${checked} answers recorded`);

@@ -24,6 +24,17 @@ export class CallKitEdgeError extends Error {
   }
 }
 
+// The close code a board's `closing` message announces, or null for any other message.
+function closingCode(data) {
+  if (typeof data !== 'string' || !data.startsWith('{"type":"closing"')) return null;
+  try {
+    const code = JSON.parse(data).code;
+    return Number.isInteger(code) ? code : null;
+  } catch {
+    return null;
+  }
+}
+
 // Retry-After is either delta-seconds or an HTTP date.
 function parseRetryAfter(value, now = Date.now()) {
   if (value == null || value === '') return null;
@@ -390,29 +401,34 @@ export class CallKitEdgeClient {
           try { ws.send('ping'); } catch { /* closing: onclose follows */ }
         }
       }, pingIntervalMs);
+      // A shard's socket ended: by its close, or by the `closing` message the board sends
+      // first (a close frame may reach us only when the connection ends, which can be late).
+      const closed = (code) => {
+        if (sockets !== mine) return;
+        abandonAll();
+        if (code === SOCKET_REPLACED) {
+          // A newer socket of the same user (another tab) took this one's place:
+          // reconnecting would only push that one out in turn.
+          finish(new CallKitEdgeError({ status: 0, code: 'socket_replaced', title: 'Opened elsewhere',
+            detail: 'Live updates moved to a newer window of your account. Reconnect to take them back.' }));
+          return;
+        }
+        const error = new CallKitEdgeError({
+          status: 0, code: 'connection_closed', title: 'Connection closed',
+          detail: `The live connection closed (code ${code ?? 'unknown'}).`,
+        });
+        // A ticket whose time is up is not a failure: new tickets at once.
+        scheduleRetry(error, { now: code === SOCKET_EXPIRED });
+      };
       mine.forEach((ws, shard) => {
         ws.onmessage = (event) => {
           awaiting.delete(ws);
-          onMessage(shard, event.data);
+          const code = closingCode(event.data);
+          if (code !== null) closed(code);
+          else onMessage(shard, event.data);
         };
         ws.onerror = () => { /* onclose follows with the details there are */ };
-        ws.onclose = (event) => {
-          if (sockets !== mine) return;
-          abandonAll();
-          if (event?.code === SOCKET_REPLACED) {
-            // A newer socket of the same user (another tab) took this one's place:
-            // reconnecting would only push that one out in turn.
-            finish(new CallKitEdgeError({ status: 0, code: 'socket_replaced', title: 'Opened elsewhere',
-              detail: 'Live updates moved to a newer window of your account. Reconnect to take them back.' }));
-            return;
-          }
-          const error = new CallKitEdgeError({
-            status: 0, code: 'connection_closed', title: 'Connection closed',
-            detail: `The live connection closed (code ${event?.code ?? 'unknown'}).`,
-          });
-          // A ticket whose time is up is not a failure: new tickets at once.
-          scheduleRetry(error, { now: event?.code === SOCKET_EXPIRED });
-        };
+        ws.onclose = (event) => closed(event?.code);
       });
     };
 

@@ -32,6 +32,11 @@ pub enum Message<'a> {
         #[serde(rename = "callId")]
         call_id: &'a str,
     },
+    /// The board is about to close this socket with `code`. Sent first
+    /// because a client may learn of the close itself only when the
+    /// connection ends, which the runtime can put off for as long as the
+    /// object stays busy (Node's `ws` then waits 30 s).
+    Closing { code: u16, reason: &'a str },
 }
 
 /// Calls one snapshot carries at most: a board of 10,000 calls would be a
@@ -80,6 +85,13 @@ mod tests {
         assert_eq!(
             parse(Message::Removed { call_id: "c-1" }),
             json!({"type": "removed", "callId": "c-1"})
+        );
+        assert_eq!(
+            parse(Message::Closing {
+                code: 4001,
+                reason: "ticket expired"
+            }),
+            json!({"type": "closing", "code": 4001, "reason": "ticket expired"})
         );
     }
 }

@@ -111,7 +111,9 @@ impl DurableObject for CallBoard {
         reconcile::run(&self.state, store, &app.client, &app.live, self.ledger_on, now).await?;
         // Reconcile may have forgotten calls: count again next time.
         self.calls_held.set(None);
-        self.drain_ledger(store, &app, now).await;
+        if self.ledger_on {
+            self.drain_ledger(store, &app, now).await;
+        }
         let next_close = sockets::close_expired(&self.state, now);
         // The alarm that is running may still read as set: set the next one
         // without asking.
@@ -137,7 +139,7 @@ impl DurableObject for CallBoard {
         // The socket only listens: `ping` is answered by the auto-response
         // without waking the object, and anything else would wake it for
         // nothing, so it ends the socket.
-        let _ = ws.close(Some(sockets::POLICY_VIOLATION), Some("send only ping"));
+        sockets::end(&ws, sockets::POLICY_VIOLATION, "send only ping");
         Ok(())
     }
 

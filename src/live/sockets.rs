@@ -61,11 +61,17 @@ fn make_room(state: &State, viewer: &Viewer) {
     let open = tagged(state, &viewer_tag(viewer));
     let excess = (open.len() + 1).saturating_sub(MAX_SOCKETS_PER_VIEWER);
     for old in open.iter().take(excess) {
-        let _ = old.close(
-            Some(REPLACED),
-            Some("replaced by a newer live socket of this user"),
-        );
+        end(old, REPLACED, "replaced by a newer live socket of this user");
     }
+}
+
+/// Closes `socket` with `code`, saying so in a `closing` message first: the
+/// close frame alone may reach the client's code only when the connection
+/// ends, and the runtime ends it late while the object keeps busy.
+pub fn end(socket: &WebSocket, code: u16, reason: &str) {
+    // A socket closing under us is not the board's failure.
+    let _ = socket.send_with_str(Message::Closing { code, reason }.to_json());
+    let _ = socket.close(Some(code), Some(reason));
 }
 
 /// Accepts a socket for `viewer` until `until_ms`, and sends it the board
@@ -115,7 +121,7 @@ pub fn close_expired(state: &State, now_ms: u64) -> Option<u64> {
             .and_then(|v| v.as_f64())
             .map_or(0, |ms| ms as u64);
         if until <= now_ms {
-            let _ = socket.close_with_code_and_reason(EXPIRED, "ticket expired: get a new ticket");
+            end(&WebSocket::from(socket), EXPIRED, "ticket expired: get a new ticket");
         } else {
             next = Some(next.map_or(until, |n| n.min(until)));
         }

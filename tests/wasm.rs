@@ -1,6 +1,7 @@
 //! The wasm-only pieces, run inside wasm under Node by wasm-bindgen-test:
 //! the platform randomness and clock, UserSig minting and verification
-//! compiled to wasm, and RS256/ES256 verification through WebCrypto.
+//! compiled to wasm, RS256/ES256 verification through WebCrypto, and the
+//! board's socket glue against web APIs (headers forwarded, a refused accept).
 #![cfg(target_arch = "wasm32")]
 
 use callkit_core::client::Runtime;
@@ -163,4 +164,105 @@ mod webcrypto {
         let key = EncodingKey::from_ec_pem(EC_PRIVATE.as_bytes()).unwrap();
         check(JwtAlg::Es256, token(Algorithm::ES256, "ec-1", &key)).await;
     }
+}
+
+/// The client's headers on a socket upgrade, as the edge forwards them to
+/// the board: a header the board reads (or any other) never passes.
+#[wasm_bindgen_test]
+fn a_socket_request_carries_the_upgrade_headers_and_the_ticket_only() {
+    use callkit_edge::board::Viewer;
+    use callkit_edge::live::{socket_headers, tickets::Ticket};
+
+    let upgrade = web_sys::Headers::new().unwrap();
+    for (name, value) in [
+        ("Upgrade", "websocket"),
+        ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="),
+        ("Sec-WebSocket-Version", "13"),
+        ("Cookie", "session=1"),
+        ("Authorization", "Bearer someone's token"),
+        ("Origin", "https://elsewhere.example"),
+        ("X-Board-Viewer", r#"{"userId":"administrator","isAdmin":true}"#),
+        ("X-Board-Max-Calls", "1"),
+        ("X-Board-Known-Only", "1"),
+        ("X-Board-Replay-Key", "k"),
+    ] {
+        upgrade.set(name, value).unwrap();
+    }
+    let ticket = Ticket {
+        nonce: "00".repeat(16),
+        expires_ms: 1_800_000_000_000,
+        socket_until_ms: 1_800_000_060_000,
+        shard: 0,
+        viewer: Viewer {
+            user_id: "alice".into(),
+            is_admin: false,
+        },
+    };
+    let headers = socket_headers(&upgrade, &ticket).unwrap();
+    let pairs: Vec<(String, String)> = js_sys::try_iter(headers.as_ref())
+        .unwrap()
+        .unwrap()
+        .map(|entry| {
+            let entry = js_sys::Array::from(&entry.unwrap());
+            (
+                entry.get(0).as_string().unwrap(),
+                entry.get(1).as_string().unwrap(),
+            )
+        })
+        .collect();
+    let names: Vec<&str> = pairs.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "sec-websocket-key",
+            "sec-websocket-version",
+            "upgrade",
+            "x-board-nonce",
+            "x-board-nonce-expires",
+            "x-board-socket-until",
+            "x-board-viewer",
+        ]
+    );
+    let viewer = &pairs.last().unwrap().1;
+    assert_eq!(viewer, r#"{"userId":"alice","isAdmin":false}"#);
+}
+
+/// A Durable Object state whose runtime refuses every socket (as workerd
+/// does past its limits), and a `WebSocketPair` that Node lacks.
+fn refusing_state() -> worker::State {
+    use wasm_bindgen::JsCast;
+    let state = js_sys::eval(
+        r#"(() => {
+            globalThis.WebSocketPair = function () {
+              const end = () => ({ send() {}, serializeAttachment() {} });
+              return { 0: end(), 1: end() };
+            };
+            return {
+              getWebSockets() { return []; },
+              acceptWebSocket() { throw new Error('too many hibernatable sockets'); },
+            };
+        })()"#,
+    )
+    .unwrap();
+    worker::State::from(state.unchecked_into::<worker::worker_sys::DurableObjectState>())
+}
+
+/// `worker`'s own accept unwraps the runtime's refusal and would panic the
+/// board; ours turns it into an error the object answers 503.
+#[wasm_bindgen_test]
+fn a_refused_socket_is_an_error_not_a_panic() {
+    use callkit_edge::board::{Summary, Viewer};
+    let viewer = Viewer {
+        user_id: "alice".into(),
+        is_admin: false,
+    };
+    let accepted = callkit_edge::live::sockets::accept(
+        &refusing_state(),
+        &viewer,
+        &[],
+        Summary::default(),
+        0,
+        1,
+    );
+    assert!(accepted.is_err());
 }

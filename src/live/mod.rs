@@ -7,7 +7,7 @@ mod object;
 mod reconcile;
 pub mod rooms;
 pub mod shards;
-mod sockets;
+pub mod sockets;
 mod store;
 pub mod tickets;
 
@@ -313,20 +313,8 @@ impl BoardStub {
         ticket: &Ticket,
     ) -> Result<(web_sys::Response, String), BoardError> {
         let url = format!("{ORIGIN}{}", paths::SOCKET);
-        let forwarded_headers = viewer_headers(&ticket.viewer)?;
+        let forwarded_headers = socket_headers(&upgrade.headers(), ticket)?;
         let failed = |_| BoardError::Failed("could not forward the upgrade".into());
-        for name in UPGRADE_HEADERS {
-            if let Some(value) = upgrade.headers().get(name).map_err(failed)? {
-                forwarded_headers.set(name, &value).map_err(failed)?;
-            }
-        }
-        for (name, value) in [
-            (NONCE_HEADER, ticket.nonce.clone()),
-            (NONCE_EXPIRES_HEADER, ticket.expires_ms.to_string()),
-            (SOCKET_UNTIL_HEADER, ticket.socket_until_ms.to_string()),
-        ] {
-            forwarded_headers.set(name, &value).map_err(failed)?;
-        }
         let init = web_sys::RequestInit::new();
         init.set_headers(&forwarded_headers);
         let forwarded = web_sys::Request::new_with_str_and_init(&url, &init).map_err(failed)?;
@@ -367,6 +355,30 @@ impl BoardStub {
             ))),
         }
     }
+}
+
+/// The headers of a socket request to the board: the client's upgrade
+/// headers (`UPGRADE_HEADERS`) and nothing else it sent, then what the edge
+/// checked in the ticket.
+pub fn socket_headers(
+    upgrade: &web_sys::Headers,
+    ticket: &Ticket,
+) -> Result<web_sys::Headers, BoardError> {
+    let headers = viewer_headers(&ticket.viewer)?;
+    let failed = |_| BoardError::Failed("could not forward the upgrade".into());
+    for name in UPGRADE_HEADERS {
+        if let Some(value) = upgrade.get(name).map_err(failed)? {
+            headers.set(name, &value).map_err(failed)?;
+        }
+    }
+    for (name, value) in [
+        (NONCE_HEADER, ticket.nonce.clone()),
+        (NONCE_EXPIRES_HEADER, ticket.expires_ms.to_string()),
+        (SOCKET_UNTIL_HEADER, ticket.socket_until_ms.to_string()),
+    ] {
+        headers.set(name, &value).map_err(failed)?;
+    }
+    Ok(headers)
 }
 
 /// The board's 101, passed on without the board's own header.

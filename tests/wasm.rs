@@ -181,7 +181,10 @@ fn a_socket_request_carries_the_upgrade_headers_and_the_ticket_only() {
         ("Cookie", "session=1"),
         ("Authorization", "Bearer someone's token"),
         ("Origin", "https://elsewhere.example"),
-        ("X-Board-Viewer", r#"{"userId":"administrator","isAdmin":true}"#),
+        (
+            "X-Board-Viewer",
+            r#"{"userId":"administrator","isAdmin":true}"#,
+        ),
         ("X-Board-Max-Calls", "1"),
         ("X-Board-Known-Only", "1"),
         ("X-Board-Replay-Key", "k"),

@@ -108,7 +108,15 @@ impl DurableObject for CallBoard {
         let store = self.store()?;
         let publish = |tracked: &Tracked, now| self.publish(tracked, now);
         super::rooms::flag_empty(&self.state, store, now, app.trtc.empty_room_after, &publish)?;
-        reconcile::run(&self.state, store, &app.client, &app.live, self.ledger_on, now).await?;
+        reconcile::run(
+            &self.state,
+            store,
+            &app.client,
+            &app.live,
+            self.ledger_on,
+            now,
+        )
+        .await?;
         // Reconcile may have forgotten calls: count again next time.
         self.calls_held.set(None);
         if self.ledger_on {

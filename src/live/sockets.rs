@@ -61,7 +61,11 @@ fn make_room(state: &State, viewer: &Viewer) {
     let open = tagged(state, &viewer_tag(viewer));
     let excess = (open.len() + 1).saturating_sub(MAX_SOCKETS_PER_VIEWER);
     for old in open.iter().take(excess) {
-        end(old, REPLACED, "replaced by a newer live socket of this user");
+        end(
+            old,
+            REPLACED,
+            "replaced by a newer live socket of this user",
+        );
     }
 }
 
@@ -121,7 +125,11 @@ pub fn close_expired(state: &State, now_ms: u64) -> Option<u64> {
             .and_then(|v| v.as_f64())
             .map_or(0, |ms| ms as u64);
         if until <= now_ms {
-            end(&WebSocket::from(socket), EXPIRED, "ticket expired: get a new ticket");
+            end(
+                &WebSocket::from(socket),
+                EXPIRED,
+                "ticket expired: get a new ticket",
+            );
         } else {
             next = Some(next.map_or(until, |n| n.min(until)));
         }

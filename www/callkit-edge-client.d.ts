@@ -160,10 +160,26 @@ export interface LiveCall {
 }
 
 export interface LiveCalls {
-  /** Live first, then newest first. */
+  /** Live first, then the call the board heard of last. */
   calls: LiveCall[];
   /** The edge's clock, Unix milliseconds. */
   now: number;
+  /** Counts over every call the caller may see, whatever the filters and the page. */
+  summary: LiveSummary;
+  /** Pass as `cursor` (with the same filters) for the next page; null when none is left. */
+  nextCursor: string | null;
+}
+
+/** `GET /api/v1/live/calls`: a page, and a search of the whole board. */
+export interface LiveCallsQuery {
+  /** 1..1000, default 500. */
+  limit?: number;
+  /** `nextCursor` of the previous page, with the same filters. */
+  cursor?: string;
+  /** Only the calls this user places or is a member of (a member's own calls still). */
+  user?: string;
+  /** Only this call. */
+  callId?: string;
 }
 
 /** The call ledger (docs/call-ledger.md). Every time is Unix milliseconds. */
@@ -422,7 +438,7 @@ export class CallKitEdgeClient {
   mintUserSig(): Promise<MintedUserSig>;
   /** `GET /api/v1/me`: who the edge thinks the caller is. */
   me(): Promise<Me>;
-  liveCalls(): Promise<LiveCalls>;
+  liveCalls(query?: LiveCallsQuery): Promise<LiveCalls>;
   liveTicket(): Promise<LiveTicket>;
   listHistory(filter?: HistoryFilter): Promise<HistoryPage>;
   getHistoryCall(callId: string): Promise<HistoryCallDetail>;

@@ -70,7 +70,7 @@ function toUnixMillis(value) {
 }
 
 // `?k=v&…` of the keys that are set (Dates as Unix ms), or ''.
-function historyQuery(values, keys) {
+function queryString(values, keys) {
   const query = new URLSearchParams();
   for (const key of keys) {
     const value = toUnixMillis(values[key]);
@@ -177,15 +177,21 @@ export class CallKitEdgeClient {
   /** Who the edge thinks the caller is: `{ userId, admin, provider, expiresAt }`. */
   me() { return this.#request('GET', '/me'); }
 
-  /** The live (and recently ended) calls the caller may see: `{ calls, now }`, live first, newest first. */
-  liveCalls() { return this.#request('GET', '/live/calls'); }
+  /**
+   * A page of the live (and recently ended) calls the caller may see: `{ calls, now, summary,
+   * nextCursor }`, live first, then heard of last. `limit` (1-1000, default 500), `cursor` (the
+   * previous page's `nextCursor`), and `user` / `callId` to search the whole board.
+   */
+  liveCalls(query = {}) {
+    return this.#request('GET', `/live/calls${queryString(query, ['limit', 'cursor', 'user', 'callId'])}`);
+  }
 
   /** One-use, 30 s tickets to open the live sockets with, one per shard: `{ ticket, tickets, expiresIn }`. */
   liveTicket() { return this.#request('POST', '/live/ticket'); }
 
   /** A page of the call ledger, newest first: `{ calls, nextCursor, from, to }` (docs/call-ledger.md). */
   listHistory(filter = {}) {
-    return this.#request('GET', `/history${historyQuery(filter, ['from', 'to', 'user', 'result', 'mediaType', 'callType', 'limit', 'cursor'])}`);
+    return this.#request('GET', `/history${queryString(filter, ['from', 'to', 'user', 'result', 'mediaType', 'callType', 'limit', 'cursor'])}`);
   }
 
   /** One call of the ledger with its member timeline: `{ call, timeline }`. */
@@ -193,12 +199,12 @@ export class CallKitEdgeClient {
 
   /** Per hour or day: calls, answered, results and talk time. */
   historyStats(query = {}) {
-    return this.#request('GET', `/history/stats${historyQuery(query, ['from', 'to', 'bucket', 'tz'])}`);
+    return this.#request('GET', `/history/stats${queryString(query, ['from', 'to', 'bucket', 'tz'])}`);
   }
 
   /** Every call of a range, as a Blob of CSV (default) or NDJSON. Admins only. */
   exportHistory(query = {}) {
-    return this.#request('GET', `/history/export${historyQuery(query, ['from', 'to', 'format'])}`, { blob: true });
+    return this.#request('GET', `/history/export${queryString(query, ['from', 'to', 'format'])}`, { blob: true });
   }
 
   /** Imports Tencent's last 7 days into the ledger; answers the progress. Admins only. */

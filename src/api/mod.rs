@@ -107,7 +107,7 @@ async fn route(
         Serve::Public(handler) => handler(request).await,
         Serve::Board(handler) => {
             let (identity, _) = sign_in(action, &mut request).await?;
-            handler(&board_of(env, app), &identity).await
+            handler(&board_of(env, app), &identity, request.query()).await
         }
         Serve::SignedIn(handler) => {
             let (identity, _) = sign_in(action, &mut request).await?;

@@ -25,7 +25,8 @@ pub type EdgeInput<'a> = Input<'a, FetchTransport, WorkerRuntime>;
 
 pub enum Serve {
     Public(for<'a> fn(Incoming<'a>) -> Reply<'a>),
-    Board(for<'a> fn(&'a Board<'a>, &'a Identity) -> Reply<'a>),
+    /// On the live board, with the query's pairs.
+    Board(for<'a> fn(&'a Board<'a>, &'a Identity, Vec<(String, String)>) -> Reply<'a>),
     Upstream(for<'a> fn(EdgeInput<'a>) -> Reply<'a>),
     /// The call ledger in D1 (and the board object, for the backfill).
     History(for<'a> fn(HistoryInput<'a>) -> Reply<'a>),
@@ -46,8 +47,8 @@ pub fn serve(action: Action) -> Serve {
         }),
         Action::ReceiveWebhook => Serve::Public(|r| Box::pin(handlers::webhook::receive(r))),
         Action::LiveSocket => Serve::Public(|r| Box::pin(handlers::live::socket(r))),
-        Action::LiveCalls => Serve::Board(|b, who| Box::pin(handlers::live::calls(b, who))),
-        Action::LiveTicket => Serve::Board(|b, who| Box::pin(handlers::live::ticket(b, who))),
+        Action::LiveCalls => Serve::Board(|b, who, q| Box::pin(handlers::live::calls(b, who, q))),
+        Action::LiveTicket => Serve::Board(|b, who, _| Box::pin(handlers::live::ticket(b, who))),
         Action::GetCall => Serve::Upstream(|i| Box::pin(handlers::calls::get(i))),
         Action::EndCall => Serve::Upstream(|i| Box::pin(handlers::calls::end(i))),
         Action::StartCall => Serve::Upstream(|i| Box::pin(handlers::calls::start(i))),

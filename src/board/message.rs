@@ -15,6 +15,17 @@ pub struct Summary {
     pub video: u64,
 }
 
+impl Summary {
+    /// Adds another shard's counts.
+    pub fn add(&mut self, other: &Summary) {
+        self.total += other.total;
+        self.live += other.live;
+        self.ended += other.ended;
+        self.audio += other.audio;
+        self.video += other.video;
+    }
+}
+
 #[derive(Debug, Serialize)]
 #[serde(tag = "type", rename_all = "lowercase")]
 pub enum Message<'a> {

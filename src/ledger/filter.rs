@@ -179,7 +179,8 @@ pub fn list(
     })
 }
 
-fn fingerprint(parts: &[&str]) -> String {
+/// A short digest of a query's filters, which ties a cursor to them.
+pub fn fingerprint(parts: &[&str]) -> String {
     let digest = Sha256::digest(parts.join("\u{1f}").as_bytes());
     digest[..6].iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -4,6 +4,7 @@
 
 mod coalesce;
 mod object;
+pub mod page;
 mod reconcile;
 pub mod rooms;
 pub mod shards;
@@ -19,6 +20,7 @@ use worker::{Env, Request, Response, Stub};
 use crate::board::Viewer;
 use crate::platform::join_all::join_all;
 use crate::platform::live_config::LiveConfig;
+use page::PageQuery;
 use tickets::Ticket;
 
 /// The Durable Object binding in wrangler.toml.
@@ -65,6 +67,8 @@ const UPGRADE_HEADERS: [&str; 5] = [
     "Sec-WebSocket-Protocol",
     "Sec-WebSocket-Extensions",
 ];
+/// The page of calls asked for (`page::PageQuery::to_header`), checked by the edge.
+const PAGE_HEADER: &str = "X-Board-Page";
 /// `from-to` (ms) of a backfill the edge checked.
 const BACKFILL_HEADER: &str = "X-Ledger-Backfill";
 
@@ -183,23 +187,25 @@ impl<'a> Board<'a> {
         Ok(outcome)
     }
 
-    /// Every shard's calls that `viewer` may see, asked at once and merged.
-    pub async fn calls(&self, viewer: &Viewer) -> Result<String, BoardError> {
-        let count = self.live.shards_to_read();
-        if count == 1 {
-            return self.shard(0)?.calls(viewer).await;
-        }
-        let stubs = (0..count)
+    /// A page of every shard's calls that `viewer` may see, asked of all
+    /// shards at once and merged; `fingerprint` ties its cursor to the query.
+    pub async fn calls(
+        &self,
+        viewer: &Viewer,
+        query: &PageQuery,
+        fingerprint: &str,
+    ) -> Result<String, BoardError> {
+        let stubs = (0..self.live.shards_to_read())
             .map(|k| self.shard(k))
             .collect::<Result<Vec<_>, _>>()?;
-        let answers = join_all(stubs.iter().map(|s| s.calls(viewer))).await;
-        let mut boards = Vec::with_capacity(answers.len());
-        for answer in answers {
-            let text = answer?;
-            boards
-                .push(serde_json::from_str(&text).map_err(|e| BoardError::Failed(e.to_string()))?);
-        }
-        Ok(shards::merge(boards).to_string())
+        let answers = join_all(stubs.iter().map(|s| s.calls(viewer, query))).await;
+        let texts = answers.into_iter().collect::<Result<Vec<_>, _>>()?;
+        let pages = texts
+            .iter()
+            .map(|text| page::read_shard(text))
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| BoardError::Failed("a shard's page is unreadable".into()))?;
+        Ok(page::merge(pages, query, fingerprint))
     }
 
     /// Starts the ledger's backfill over `[from, to]` (ms). It runs in
@@ -278,12 +284,13 @@ impl BoardStub {
         })
     }
 
-    /// The board as `viewer` may see it, as the JSON the API answers.
-    /// The shard as `viewer` may see it, as the JSON the API answers.
-    pub async fn calls(&self, viewer: &Viewer) -> Result<String, BoardError> {
-        let mut response = self
-            .send(paths::CALLS, "GET", viewer_headers(viewer)?, None)
-            .await?;
+    /// A page of the shard as `viewer` may see it (`page::shard_text`).
+    pub async fn calls(&self, viewer: &Viewer, query: &PageQuery) -> Result<String, BoardError> {
+        let headers = viewer_headers(viewer)?;
+        headers
+            .set(PAGE_HEADER, &query.to_header())
+            .map_err(|_| BoardError::Failed("could not set a board header".into()))?;
+        let mut response = self.send(paths::CALLS, "GET", headers, None).await?;
         Ok(response.text().await?)
     }
 

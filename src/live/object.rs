@@ -7,18 +7,18 @@ use std::cell::Cell;
 use std::rc::Rc;
 
 use callkit_core::models::WebhookEvent;
-use serde::Serialize;
 use worker::{
     console_error, console_log, durable_object, DurableObject, Env, Method, Request, Response,
     Result, ScheduledTime, State, WebSocket, WebSocketIncomingMessage,
 };
 
 use super::coalesce::Outbox;
+use super::page::{self, PageQuery};
 use super::store::Store;
 use super::{
     paths, reconcile, sockets, tickets, Outcome, BACKFILL_HEADER, KNOWN_ONLY_HEADER,
-    MAX_CALLS_HEADER, NONCE_EXPIRES_HEADER, NONCE_HEADER, OUTCOME_HEADER, REPLAY_HEADER,
-    SOCKET_UNTIL_HEADER, VIEWER_HEADER, VIEWER_ID_HEADER,
+    MAX_CALLS_HEADER, NONCE_EXPIRES_HEADER, NONCE_HEADER, OUTCOME_HEADER, PAGE_HEADER,
+    REPLAY_HEADER, SOCKET_UNTIL_HEADER, VIEWER_HEADER, VIEWER_ID_HEADER,
 };
 use crate::app;
 use crate::board::{self, Message, Tracked, Viewer};
@@ -49,13 +49,6 @@ pub struct CallBoard {
     /// Whether `CALL_LEDGER` is bound: without it nothing is queued for the
     /// ledger, so the outbox cannot grow and no drain alarm keeps firing.
     ledger_on: bool,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Board<'a> {
-    calls: Vec<&'a board::LiveCall>,
-    now: u64,
 }
 
 impl DurableObject for CallBoard {
@@ -267,13 +260,17 @@ impl CallBoard {
         self.send(tracked)
     }
 
+    /// A page of the shard's calls that the viewer may see, as the edge
+    /// asked for it (`PAGE_HEADER`, checked there).
     fn calls(&self, req: &Request) -> Result<Response> {
         let viewer = viewer_of(req)?;
-        let calls = self.store()?.calls_for(&viewer, None)?;
-        Response::from_json(&Board {
-            calls: calls.iter().collect(),
-            now: now_ms(),
-        })
+        let header = req.headers().get(PAGE_HEADER)?.unwrap_or_default();
+        let query = PageQuery::from_header(&header)
+            .ok_or_else(|| worker::Error::RustError("a page the edge did not check".into()))?;
+        let store = self.store()?;
+        let rows = store.page_for(&viewer, &query)?;
+        let summary = store.summary_for(&viewer)?;
+        Response::ok(page::shard_text(&rows, &summary, now_ms()))
     }
 
     /// Opens a socket for a ticket the edge verified, spending its nonce;

@@ -1,7 +1,5 @@
-//! Which shard holds a call, what its object is named, and how the shards'
-//! boards are merged into one answer (docs/live-board.md, Shards).
-
-use serde_json::Value;
+//! Which shard holds a call and what its object is named
+//! (docs/live-board.md, Shards); `super::page` merges their answers.
 
 /// FNV-1a, 64 bit: stable across builds and platforms, unlike `std`'s hasher.
 pub fn shard_of(call_id: &str, shards: u16) -> u16 {
@@ -24,32 +22,9 @@ pub fn object_name(sdkappid: u64, shard: u16) -> String {
     }
 }
 
-/// The shards' `{"calls": [...], "now": ms}` as one: live first, then the
-/// most recently updated first, as one shard orders its own.
-pub fn merge(boards: Vec<Value>) -> Value {
-    let mut now = 0u64;
-    let mut calls = Vec::new();
-    for mut board in boards {
-        now = now.max(board["now"].as_u64().unwrap_or(0));
-        if let Value::Array(list) = board["calls"].take() {
-            calls.extend(list);
-        }
-    }
-    let key = |c: &Value| {
-        let live = c["state"].as_str() == Some("live");
-        (
-            !live,
-            std::cmp::Reverse(c["updatedAt"].as_u64().unwrap_or(0)),
-        )
-    };
-    calls.sort_by_key(key);
-    serde_json::json!({ "calls": calls, "now": now })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     #[test]
     fn the_shard_is_stable_and_spreads_calls() {
@@ -71,24 +46,5 @@ mod tests {
     fn shard_zero_keeps_the_old_name() {
         assert_eq!(object_name(1_400_000_000, 0), "1400000000");
         assert_eq!(object_name(1_400_000_000, 3), "1400000000/3");
-    }
-
-    #[test]
-    fn boards_merge_live_first_then_newest() {
-        let a = json!({"now": 5, "calls": [
-            {"callId": "a1", "state": "live", "updatedAt": 10},
-            {"callId": "a2", "state": "ended", "updatedAt": 40}]});
-        let b = json!({"now": 7, "calls": [
-            {"callId": "b1", "state": "live", "updatedAt": 30},
-            {"callId": "b2", "state": "ended", "updatedAt": 50}]});
-        let merged = merge(vec![a, b]);
-        let ids: Vec<&str> = merged["calls"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|c| c["callId"].as_str().unwrap())
-            .collect();
-        assert_eq!(ids, ["b1", "a1", "b2", "a2"]);
-        assert_eq!(merged["now"], 7);
     }
 }

@@ -4,7 +4,12 @@
 
 use worker::{Result, SqlStorage, SqlStorageValue};
 
+use super::page::{Key, PageQuery};
 use crate::board::{LiveCall, Summary, Tracked, Viewer};
+
+/// The board's order, the same in every shard, the merge and the cursor
+/// (`page::Key`): live first, then the call heard of last.
+const BOARD_ORDER: &str = "ORDER BY live DESC, touched_at DESC, call_id DESC";
 
 const SCHEMA: [&str; 7] = [
     "CREATE TABLE IF NOT EXISTS calls (call_id TEXT PRIMARY KEY, body TEXT NOT NULL, \
@@ -184,13 +189,48 @@ impl Store {
         bindings.push(i64::from(limit.unwrap_or(u32::MAX)).into());
         let rows = self.rows(
             &format!(
-                "SELECT body FROM calls {} ORDER BY live DESC, touched_at DESC LIMIT ?2",
+                "SELECT body FROM calls {} {BOARD_ORDER} LIMIT ?2",
                 visible_to(viewer)
             ),
             bindings,
         )?;
         rows.iter()
             .map(|row| Ok(serde_json::from_str(text(row, 0)?)?))
+            .collect()
+    }
+
+    /// A page of the calls `viewer` may see, filtered, in the board's order,
+    /// each as stored with its key. The filters go through indexes: the
+    /// member index for `user`, the key for `callId`.
+    pub fn page_for(&self, viewer: &Viewer, query: &PageQuery) -> Result<Vec<(String, Key)>> {
+        let after = query.after.as_ref();
+        let mut bindings = viewer_binding(viewer);
+        let optional = |v: Option<&String>| v.map_or(SqlStorageValue::Null, |s| s.as_str().into());
+        bindings.extend([
+            optional(query.user.as_ref()),
+            optional(query.call_id.as_ref()),
+            after.map_or(SqlStorageValue::Null, |k| i64::from(k.0).into()),
+            after.map_or(SqlStorageValue::Null, |k| int(k.1)),
+            optional(after.map(|k| &k.2)),
+            i64::from(query.limit).into(),
+        ]);
+        let rows = self.rows(
+            &format!(
+                "SELECT body, live, touched_at, call_id FROM calls {} \
+                 AND (?2 IS NULL OR call_id IN (SELECT call_id FROM call_members WHERE user_id = ?2)) \
+                 AND (?3 IS NULL OR call_id = ?3) \
+                 AND (?4 IS NULL OR (live, touched_at, call_id) < (?4, ?5, ?6)) \
+                 {BOARD_ORDER} LIMIT ?7",
+                visible_to(viewer)
+            ),
+            bindings,
+        )?;
+        rows.iter()
+            .map(|row| {
+                let live = u8::from(integer(row, 1)? != 0);
+                let key = Key(live, integer(row, 2)?, text(row, 3)?.to_owned());
+                Ok((text(row, 0)?.to_owned(), key))
+            })
             .collect()
     }
 

@@ -47,11 +47,25 @@ export const endEvent = (callId, at, callees = ['alice', 'bob']) => ({
   EventTime: at,
 });
 
-/** The live board as `token` sees it. */
-export async function board(worker, token) {
-  const res = await httpRequest(`${worker.url}/api/v1/live/calls`, { headers: { authorization: `Bearer ${token}` } });
-  assert.equal(res.status, 200, res.text);
-  return res.json.calls;
+/** A page of the live board as `token` sees it, with `query` (limit, cursor, user, callId). */
+export function boardPage(worker, token, query = {}) {
+  const qs = new URLSearchParams(query).toString();
+  return httpRequest(`${worker.url}/api/v1/live/calls${qs ? `?${qs}` : ''}`, { headers: { authorization: `Bearer ${token}` } });
+}
+
+/** The whole live board as `token` sees it, page after page (each call once). */
+export async function board(worker, token, query = {}) {
+  const calls = [];
+  for (let cursor; ;) {
+    const res = await boardPage(worker, token, cursor ? { ...query, cursor } : query);
+    assert.equal(res.status, 200, res.text);
+    calls.push(...res.json.calls);
+    cursor = res.json.nextCursor;
+    if (!cursor) break;
+  }
+  const ids = calls.map((c) => c.callId);
+  assert.equal(new Set(ids).size, ids.length, 'a call on two pages');
+  return calls;
 }
 
 /** Tickets as `token` gets them. */

@@ -11,10 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket as NodeWebSocket } from 'ws';
 import { CallKitEdgeClient } from '../../www/callkit-edge-client.js';
-import { assertNoSecrets, collectSecrets, shardOf, startEmulator, startWorker } from './harness.mjs';
+import { assertNoSecrets, assertProblem, collectSecrets, shardOf, startEmulator, startWorker } from './harness.mjs';
 import { startBareWorker } from './bare-workerd.mjs';
 import { DEMO_KEY, mintUserSig } from './tokens.mjs';
-import { URL_KEY, bareLogs, board, deliver, endEvent, eventually, memberEvent, startEvent, tickets, upgrade } from './live-helpers.mjs';
+import { URL_KEY, bareLogs, board, boardPage, deliver, endEvent, eventually, memberEvent, startEvent, tickets, upgrade } from './live-helpers.mjs';
 
 const admin = mintUserSig('administrator');
 const alice = mintUserSig('alice');
@@ -108,6 +108,47 @@ for (const shards of [1, 4]) {
       }
       assert.deepEqual(mine.flatMap((s) => s.calls.map((c) => c.callId)), [ids[7]]);
       assert.equal(mine.reduce((n, s) => n + s.summary.total, 0), 1);
+    });
+
+    test('GET /live/calls: a page at a time, and a search by user or CallId of the whole board', { timeout: 60_000 }, async () => {
+      // The board holds the 24 and 620 calls of the tests above: more than one default page.
+      const first = await boardPage(worker, admin);
+      assert.equal(first.status, 200, first.text);
+      assert.equal(first.json.calls.length, 500, 'the default page');
+      assert.ok(first.json.nextCursor, 'a cursor to the rest');
+      const total = first.json.summary.total;
+      assert.ok(total >= 644, `${total} calls`);
+      const paged = await board(worker, admin, { limit: '97' });
+      assert.equal(paged.length, total, 'every call once over the pages');
+      // The board's order is the order it heard of calls (these came 8 at a time): live ones first.
+      const firstEnded = paged.findIndex((c) => c.state !== 'live');
+      assert.ok(firstEnded > 0 && paged.slice(firstEnded).every((c) => c.state !== 'live'), 'live calls first');
+      const whole = await boardPage(worker, admin, { limit: '1000' });
+      assert.deepEqual(paged.map((c) => c.callId), whole.json.calls.map((c) => c.callId), 'pages of 97 = one page of 1000');
+      assert.equal(whole.json.nextCursor, null);
+
+      // dave's one call is among the oldest, past the newest 500 a snapshot holds.
+      const byUser = await boardPage(worker, admin, { user: 'dave' });
+      assert.deepEqual(byUser.json.calls.map((c) => c.callId), [`big${shards}-7`]);
+      assert.equal(byUser.json.summary.total, total, 'the counts are the whole board\'s');
+      const byId = await boardPage(worker, admin, { callId: `big${shards}-3` });
+      assert.deepEqual(byId.json.calls.map((c) => [c.callId, c.mediaType]), [[`big${shards}-3`, 'Audio']]);
+      // A member's filters only narrow her own calls.
+      const aliceWithBob = await board(worker, alice, { user: 'bob' });
+      assert.ok(aliceWithBob.length > 0 && aliceWithBob.every((c) => c.caller === 'alice' || c.members.some((m) => m.userId === 'alice')));
+      assert.deepEqual((await boardPage(worker, alice, { callId: `big${shards}-3` })).json.calls, [], 'not hers');
+      assert.deepEqual((await boardPage(worker, alice, { user: 'dave' })).json.calls, []);
+
+      // Bad input: a clear 400 each.
+      for (const query of [{ limit: '0' }, { limit: '1001' }, { limit: 'ten' }, { limit: '5.5' }, { page: '2' }, { user: '' }]) {
+        assertProblem(await boardPage(worker, admin, query), 400, 'invalid_query');
+      }
+      assertProblem(await boardPage(worker, admin, { callId: 'no spaces' }), 400, 'invalid_call_id');
+      assertProblem(await boardPage(worker, admin, { cursor: 'not-a-cursor' }), 400, 'invalid_cursor');
+      const bobCursor = (await boardPage(worker, admin, { user: 'bob', limit: '1' })).json.nextCursor;
+      assert.ok(bobCursor);
+      assertProblem(await boardPage(worker, admin, { cursor: bobCursor }), 400, 'invalid_cursor');
+      assert.equal((await boardPage(worker, admin, { user: 'bob', limit: '1', cursor: bobCursor })).status, 200);
     });
 
     test('the tickets are one per shard and the client\'s sockets see calls from every shard', { timeout: 60_000 }, async () => {

@@ -241,7 +241,7 @@ async function send(req, as = adminToken()) {
  * route's request cannot carry `Upgrade` from fetch (400 `upgrade_required`),
  * and a webhook's `SdkAppid` may be another app's (400 `wrong_sdkappid`) and
  * its `key` not the secret (401 `webhook_unauthenticated`); a TRTC event may
- * be stale (401 `webhook_unauthenticated`). A third: a history
+ * be stale (401 `webhook_unauthenticated`). A third: a history or live board
  * cursor the edge did not make (400 `invalid_cursor`), which no schema can
  * tell from one it did.
  */
@@ -257,7 +257,7 @@ function assertServed(res, op, label, req) {
     (action === 'live_socket' && res.status === 400 && code === 'upgrade_required') ||
     (action === 'receive_webhook' && res.status === 400 && code === 'wrong_sdkappid' && query.get('SdkAppid') !== '1400000000') ||
     (action === 'receive_webhook' && res.status === 401 && code === 'webhook_unauthenticated' && query.get('key') !== WEBHOOK_URL_KEY) ||
-    (action === 'list_history' && res.status === 400 && code === 'invalid_cursor' && query.has('cursor')) ||
+    (['list_history', 'live_calls'].includes(action) && res.status === 400 && code === 'invalid_cursor' && query.has('cursor')) ||
     // A TRTC event's `EventMsTs` must be within 5 minutes of now, which no schema can state.
     (action === 'receive_trtc_event' && res.status === 401 && code === 'webhook_unauthenticated');
   assert.ok(served, `${label}: a schema-valid request answered ${res.status} ${code}: ${res.text.slice(0, 300)}`);

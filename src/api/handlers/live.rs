@@ -8,10 +8,14 @@ use crate::api::auth::Identity;
 use crate::api::ip_limit;
 use crate::api::policy::Action;
 use crate::api::problem::ApiError;
+use crate::api::validate::CallId;
 use crate::api::Incoming;
 use crate::board::Viewer;
+use crate::ledger::filter;
+use crate::live::page::{self, PageQuery};
 use crate::live::tickets::{self, Ticket};
 use crate::live::{Board, BoardError, MAX_SOCKET_MS, TICKET_TTL_MS};
+use callkit_core::user_id::is_valid_user_id;
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -23,9 +27,54 @@ struct Tickets {
     expires_in: u64,
 }
 
-pub async fn calls(board: &Board<'_>, identity: &Identity) -> Result<Success, ApiError> {
-    let json = board.calls(&viewer(identity)).await?;
+pub async fn calls(
+    board: &Board<'_>,
+    identity: &Identity,
+    query: Vec<(String, String)>,
+) -> Result<Success, ApiError> {
+    let (page, fingerprint) = page_query(&query)?;
+    let json = board.calls(&viewer(identity), &page, &fingerprint).await?;
     Ok(Success::raw(200, json))
+}
+
+/// `limit`, `cursor`, `user` and `callId`, checked. A member's `user` only
+/// narrows their own calls, so it needs no rule of its own.
+fn page_query(pairs: &[(String, String)]) -> Result<(PageQuery, String), ApiError> {
+    let invalid = |detail: String| ApiError::bad_request("invalid_query", detail);
+    let mut query = PageQuery {
+        limit: page::DEFAULT_LIMIT,
+        ..PageQuery::default()
+    };
+    let mut cursor = None;
+    for (key, value) in pairs {
+        match key.as_str() {
+            "limit" => {
+                query.limit = value
+                    .parse()
+                    .ok()
+                    .filter(|n| (1..=page::MAX_LIMIT).contains(n))
+                    .ok_or_else(|| invalid(format!("`limit` must be 1 to {}.", page::MAX_LIMIT)))?
+            }
+            "user" if is_valid_user_id(value) => query.user = Some(value.clone()),
+            "user" => return Err(invalid("`user` must be a valid TUICallKit UserID.".into())),
+            "callId" => query.call_id = Some(CallId::parse(value)?.as_str().to_owned()),
+            "cursor" => cursor = Some(value.clone()),
+            other => return Err(invalid(format!("Unknown query parameter `{other}`."))),
+        }
+    }
+    let fingerprint = filter::fingerprint(&[
+        query.user.as_deref().unwrap_or_default(),
+        query.call_id.as_deref().unwrap_or_default(),
+    ]);
+    if let Some(raw) = cursor {
+        query.after = Some(page::decode_cursor(&raw, &fingerprint).ok_or_else(|| {
+            ApiError::bad_request(
+                "invalid_cursor",
+                "The cursor is malformed or was made for other filters: start again without it.",
+            )
+        })?);
+    }
+    Ok((query, fingerprint))
 }
 
 /// Tickets are signed here, at the edge: issuing them touches no object.

@@ -23,7 +23,7 @@ import {
   within,
 } from '../integration/harness.mjs';
 import { mintUserSig, verifyUserSig } from '../integration/tokens.mjs';
-import { EMULATOR_OPTIONS, WORKER_VARS, configureBoard, eventually, liveStackSecrets } from './live-stack.mjs';
+import { EMULATOR_OPTIONS, WORKER_VARS, configureBoard, deliverSigned, eventually, liveStackSecrets } from './live-stack.mjs';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = join(ROOT, 'tests', 'artifacts', 'screenshots');
@@ -874,6 +874,46 @@ describe('console', { timeout: TEST_TIMEOUT * 18 }, () => {
     await shot(page, '26-mobile-360-live-board', false);
     await shot(page, '27-mobile-360-live-board-full');
     await emulator.control.act(callId, 'hangup', 'alice');
+    await closePage(page);
+  });
+
+  test('with more calls than a snapshot holds, the board draws 100 at a time and finds any call by user or CallId', { timeout: TEST_TIMEOUT * 2 }, async () => {
+    const at = Date.now();
+    const ids = Array.from({ length: 560 }, (_, i) => `scale-${i}`);
+    let next = 0;
+    // Eight at a time: zoe's call (the fourth) is among the first the board hears of, so it
+    // is past the newest 500 a snapshot holds.
+    await Promise.all(Array.from({ length: 8 }, async () => {
+      for (let i = next++; i < ids.length; i = next++) {
+        const [caller, callee] = i === 3 ? ['zoe', 'yann'] : ['bob', 'carol'];
+        await deliverSigned(worker, 'Call.CallbackAfterStartCall', {
+          CallbackCommand: 'Call.CallbackAfterStartCall', EventTime: at + i,
+          CallInfo: { CallId: ids[i], CallMediaType: 'Audio', ChatGroupId: '', RoomId: '', RoomIdType: 1 },
+          UserList: [{ User_Account: caller, Status: 'Calling' }, { User_Account: callee, Status: 'Waiting' }],
+        });
+      }
+    }));
+    const page = await openConsole();
+    await signIn(page, admin, 'administrator');
+    await boardOpen(page);
+    const summary = page.locator('#live-summary');
+    await summary.filter({ hasText: /the newest 500 of \d+ shown/ }).waitFor();
+    const items = page.locator('#live-list li.live-item');
+    assert.equal(await items.count(), 100, 'a page of rows');
+    await page.getByRole('button', { name: /^Show more/ }).click();
+    await waitUntil(async () => (await items.count()) === 200, UI_TIMEOUT, 'a second page of rows');
+    assert.equal(await liveRow(page, 'scale-3').count(), 0, 'zoe\'s call is not among the held calls');
+
+    await page.getByLabel('Find a call').fill('zoe');
+    await liveRow(page, 'scale-3').waitFor();
+    await summary.filter({ hasText: '1 match (1 found beyond the newest)' }).waitFor();
+    assert.equal(await items.count(), 1);
+    await shot(page, '28-live-board-search-beyond-snapshot');
+    // An exact CallId comes first, before the held calls it is a part of (scale-30, …).
+    await page.getByLabel('Find a call').fill('scale-3');
+    await waitUntil(async () => (await items.first().getAttribute('data-call-id')) === 'scale-3', UI_TIMEOUT, 'scale-3 first');
+    await page.getByLabel('Find a call').fill('');
+    await waitUntil(async () => (await items.count()) === 100, UI_TIMEOUT, 'the first page again');
     await closePage(page);
   });
 

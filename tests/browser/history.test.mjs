@@ -7,14 +7,14 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { ROOT, assertCleanWorker, startEmulator, startWorker } from '../integration/harness.mjs';
-import { DEMO_SDKAPPID, mintUserSig } from '../integration/tokens.mjs';
-import { EMULATOR_OPTIONS, WEBHOOK_TOKEN, WORKER_VARS, configureBoard, eventually, liveStackSecrets } from './live-stack.mjs';
+import { mintUserSig } from '../integration/tokens.mjs';
+import { EMULATOR_OPTIONS, WORKER_VARS, configureBoard, deliverSigned, eventually, liveStackSecrets } from './live-stack.mjs';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = join(ROOT, 'tests', 'artifacts', 'screenshots');
@@ -45,19 +45,7 @@ const oldCalls = [];
 
 // ------------------------------------------------------------ the ledger's data
 
-/** POSTs one webhook to the edge, signed like the emulator signs them (Sign, RequestTime). */
-async function deliver(command, body) {
-  const requestTime = String(Math.floor(Date.now() / 1000));
-  const query = new URLSearchParams({
-    SdkAppid: String(DEMO_SDKAPPID), CallbackCommand: command, contenttype: 'json', ClientIP: '127.0.0.1',
-    OptPlatform: 'RESTAPI', RequestTime: requestTime,
-    Sign: createHash('sha256').update(WEBHOOK_TOKEN + requestTime).digest('hex'),
-  });
-  const res = await fetch(`${worker.url}/api/v1/webhooks/tencent?${query}`, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
-  });
-  assert.equal(res.status, 200, `${command}: ${res.status} ${await res.text()}`);
-}
+const deliver = (command, body) => deliverSigned(worker, command, body);
 
 const members = (pairs) => pairs.map(([u, s]) => ({ User_Account: u, Status: s }));
 

@@ -90,6 +90,10 @@ export function initLivePanel(client, { openCall, openRecord }) {
   let tick = null;
   let query = ''; // lower-case: a user id or CallId, or part of one
   let limit = LIVE_PAGE;
+  // Calls the edge found for the search among those the snapshot left out: exact matches of a
+  // user or CallId over the whole board (GET /live/calls?user= / ?callId=).
+  let remote = { for: '', calls: [] };
+  let searchTimer = null;
 
   const serverNow = () => Date.now() + (detail.clockOffsetMs ?? 0);
 
@@ -156,6 +160,39 @@ export function initLivePanel(client, { openCall, openRecord }) {
     return calls.filter((c) => (c.state !== 'ended' || now - endedAt(c) < ENDED_VISIBLE_MS));
   }
 
+  const exactly = (c) => c.callId.toLowerCase() === query || (c.caller ?? '').toLowerCase() === query
+    || (c.members ?? []).some((m) => m.userId.toLowerCase() === query);
+
+  // The search's matches: exact ones first (those the edge found beyond the held calls among
+  // them), then the partial ones.
+  function searchResults(visible) {
+    const found = visible.filter(matches);
+    if (!query) return { found, fromBoard: 0 };
+    const held = new Set(calls.map((c) => c.callId));
+    const more = remote.for === query ? remote.calls.filter((c) => !held.has(c.callId)) : [];
+    const exact = found.filter(exactly);
+    return { found: [...exact, ...more, ...found.filter((c) => !exactly(c))], fromBoard: more.length };
+  }
+
+  // A snapshot holds the newest calls only: when the board has more, a search also asks the
+  // edge, which searches them all (exact user or CallId; a typo finds nothing there).
+  function searchWholeBoard(raw) {
+    clearTimeout(searchTimer);
+    const total = detail.summary?.total;
+    if (!raw || !(Number.isFinite(total) && total > calls.length)) return;
+    const asked = raw.toLowerCase();
+    searchTimer = setTimeout(async () => {
+      const asks = [];
+      if (/^[ -~]{1,32}$/.test(raw)) asks.push(client.liveCalls({ user: raw, limit: LIVE_PAGE }));
+      if (/^[A-Za-z0-9._-]{1,128}$/.test(raw)) asks.push(client.liveCalls({ callId: raw }));
+      const pages = await Promise.all(asks.map((a) => a.catch(() => null)));
+      if (query !== asked) return; // the search changed meanwhile
+      const byId = new Map(pages.flatMap((p) => p?.calls ?? []).map((c) => [c.callId, c]));
+      remote = { for: asked, calls: [...byId.values()] };
+      renderList();
+    }, 300);
+  }
+
   function renderTimes() {
     const now = serverNow();
     for (const row of rows.values()) {
@@ -174,7 +211,7 @@ export function initLivePanel(client, { openCall, openRecord }) {
   function renderList() {
     const now = serverNow();
     const visible = visibleCalls(now);
-    const found = visible.filter(matches);
+    const { found, fromBoard } = searchResults(visible);
     const shown = found.slice(0, limit);
     $('live-more').hidden = found.length <= shown.length;
     $('live-more').textContent = `Show more (${found.length - shown.length} not shown)`;
@@ -214,6 +251,7 @@ export function initLivePanel(client, { openCall, openRecord }) {
       summary = `${plural(detail.summary.live, 'live call')} · the newest ${calls.length} of ${total} shown`;
     }
     if (query) summary += ` · ${plural(found.length, 'match', 'matches')}`;
+    if (fromBoard) summary += ` (${fromBoard} found beyond the newest)`;
     const text = status === 'open' ? summary : everOpen ? `${summary} (as last seen)` : '';
     if ($('live-summary').textContent !== text) $('live-summary').textContent = text;
     renderTimes();
@@ -255,12 +293,16 @@ export function initLivePanel(client, { openCall, openRecord }) {
     unsubscribe = null;
     clearInterval(tick);
     tick = null;
+    clearTimeout(searchTimer);
+    remote = { for: '', calls: [] };
   }
 
   $('live-search').addEventListener('input', (e) => {
-    query = e.currentTarget.value.trim().toLowerCase();
+    const raw = e.currentTarget.value.trim();
+    query = raw.toLowerCase();
     limit = LIVE_PAGE;
     renderList();
+    searchWholeBoard(raw);
   });
   $('live-more').addEventListener('click', () => {
     limit += LIVE_PAGE;

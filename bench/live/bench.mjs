@@ -192,11 +192,17 @@ async function startWorker(name, upstream, { storage, inspector = false, shards 
 
 // ------------------------------------------------------------ the board
 
-/** The whole board as an admin sees it. */
+/** The whole board as an admin sees it, page after page. */
 async function board(worker, token) {
-  const res = await request(`${worker.url}/api/v1/live/calls`, { token });
-  if (res.status !== 200) die(`GET /api/v1/live/calls answered ${res.status}: ${res.body.slice(0, 300)}\n${tail(worker.log)}`);
-  return JSON.parse(res.body).calls;
+  const calls = [];
+  for (let cursor = ''; ;) {
+    const res = await request(`${worker.url}/api/v1/live/calls?limit=1000${cursor && `&cursor=${cursor}`}`, { token });
+    if (res.status !== 200) die(`GET /api/v1/live/calls answered ${res.status}: ${res.body.slice(0, 300)}\n${tail(worker.log)}`);
+    const page = JSON.parse(res.body);
+    calls.push(...page.calls);
+    if (!page.nextCursor) return calls;
+    cursor = page.nextCursor;
+  }
 }
 
 /**

@@ -83,6 +83,18 @@ export async function snapshotAtScale(s, upstream, adminToken, count) {
     bytes = res.body.length;
   });
   const memberList = await timed(s, 20, () => s.request(`${worker.url}/api/v1/live/calls`, { token: member }));
+  // The whole board, a page of 1,000 at a time; a search by user (500 calls) and by CallId.
+  let pages = 0;
+  const walk = await timed(s, 5, async () => {
+    for (let cursor = ''; ; pages += 1) {
+      const res = await s.request(`${worker.url}/api/v1/live/calls?limit=1000${cursor && `&cursor=${cursor}`}`, { token: adminToken });
+      if (res.status !== 200) throw new Error(`GET /live/calls (walk): ${res.status}`);
+      cursor = JSON.parse(res.body).nextCursor;
+      if (!cursor) break;
+    }
+  });
+  const byUser = await timed(s, 20, () => s.request(`${worker.url}/api/v1/live/calls?user=u7`, { token: adminToken }));
+  const byId = await timed(s, 20, (i) => s.request(`${worker.url}/api/v1/live/calls?callId=snap-${i * 37}`, { token: adminToken }));
   const opens = await timed(s, 20, async (i) => {
     const sock = await s.openSocket(worker, 'bench-admin', adminToken);
     sock.ws.terminate();
@@ -95,10 +107,13 @@ export async function snapshotAtScale(s, upstream, adminToken, count) {
     calls: count, bytes,
     listP50: s.quantile(list, 0.5), listP99: s.quantile(list, 0.99),
     memberListP99: s.quantile(memberList, 0.99),
+    walkP50: s.quantile(walk, 0.5), byUserP99: s.quantile(byUser, 0.99), byIdP99: s.quantile(byId, 0.99),
     openP50: s.quantile(opens, 0.5), openP99: s.quantile(opens, 0.99),
   };
   s.out(`board of ${s.f0(count)} live calls (one shard, 20 sequential requests each)`);
-  s.out(`  admin GET /live/calls: p50 ${s.f2(r.listP50)} ms, p99 ${s.f2(r.listP99)} ms (${s.f0(bytes)} bytes)`);
+  s.out(`  admin GET /live/calls (a page of 500): p50 ${s.f2(r.listP50)} ms, p99 ${s.f2(r.listP99)} ms (${s.f0(bytes)} bytes)`);
+  s.out(`  admin, the whole board in pages of 1,000: p50 ${s.f2(r.walkP50)} ms (${pages / 5} pages)`);
+  s.out(`  admin search ?user= (500 calls): p99 ${s.f2(r.byUserP99)} ms; ?callId=: p99 ${s.f2(r.byIdP99)} ms`);
   s.out(`  member GET /live/calls (from the call_members index): p99 ${s.f2(r.memberListP99)} ms`);
   s.out(`  admin socket open, ticket → snapshot: p50 ${s.f2(r.openP50)} ms, p99 ${s.f2(r.openP99)} ms`);
   s.out();

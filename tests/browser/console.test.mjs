@@ -7,11 +7,10 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './chromium.mjs';
 import WebSocket from 'ws';
 import {
   ROOT,
@@ -25,7 +24,6 @@ import {
 import { mintUserSig, verifyUserSig } from '../integration/tokens.mjs';
 import { EMULATOR_OPTIONS, WORKER_VARS, configureBoard, deliverSigned, eventually, liveStackSecrets } from './live-stack.mjs';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = join(ROOT, 'tests', 'artifacts', 'screenshots');
 const UI_TIMEOUT = 15_000;
 // wrangler.toml's [[ratelimits]] period.
@@ -46,17 +44,12 @@ const recordsAdmin = mintUserSig('admin1');
 const boardAdmin = mintUserSig('admin2');
 
 before(async () => {
-  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: run \`bash scripts/chromium.sh\``);
   await mkdir(SHOTS, { recursive: true });
   // Webhooks signed with a secret the worker knows, so the live board can receive them.
   emulator = await startEmulator(EMULATOR_OPTIONS);
   seeded = await emulator.control.seed({ records: 50, liveCalls: 3 });
   worker = await startWorker({ emulator, vars: { ...WORKER_VARS, ADMIN_USERS: 'administrator,admin1,admin2' } });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {

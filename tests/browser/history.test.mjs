@@ -8,15 +8,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './chromium.mjs';
 import { ROOT, assertCleanWorker, startEmulator, startWorker } from '../integration/harness.mjs';
 import { mintUserSig } from '../integration/tokens.mjs';
 import { EMULATOR_OPTIONS, WORKER_VARS, configureBoard, deliverSigned, eventually, liveStackSecrets } from './live-stack.mjs';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = join(ROOT, 'tests', 'artifacts', 'screenshots');
 const TEST_TIMEOUT = 120_000;
 const DAY = 86_400_000;
@@ -105,7 +103,6 @@ async function allCalls(token, query) {
 }
 
 before(async () => {
-  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: run \`bash scripts/chromium.sh\``);
   await mkdir(SHOTS, { recursive: true });
   emulator = await startEmulator(EMULATOR_OPTIONS);
   await emulator.control.seed({ records: 30, liveCalls: 0 });
@@ -121,11 +118,7 @@ before(async () => {
   await eventually(() => allCalls(tokens['hist-admin'], {}), (calls) =>
     [live, ...oldCalls.map((c) => c.callId)].every((id) => calls.some((c) => c.callId === id && c.state === 'ended')),
   { ms: 60_000, every: 500, label: 'every delivered call ended in the ledger' });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {

@@ -6,9 +6,8 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './chromium.mjs';
 import { CallKitEdgeClient, CallKitEdgeError } from '../../www/callkit-edge-client.js';
 import {
   assertAuditTrail,
@@ -22,7 +21,6 @@ import {
 import { DEMO_KEY, claims, signJwt } from '../integration/tokens.mjs';
 import { cloudflareAccess } from '../integration/provider-tokens.mjs';
 
-const CHROMIUM = '/usr/bin/chromium';
 const UI_TIMEOUT = 15_000;
 const JWT_SECRET = `browser-hs256-${randomUUID()}`;
 const ACCESS = cloudflareAccess();
@@ -141,10 +139,7 @@ describe('client: getToken() and me()', () => {
 // ------------------------------------------------------------ console
 
 async function openConsole(worker, { accessToken } = {}) {
-  browser ??= await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-  });
+  browser ??= await launchChromium();
   const context = await browser.newContext();
   // Cloudflare Access adds this header to every request it lets through.
   if (accessToken) await context.setExtraHTTPHeaders({ 'Cf-Access-Jwt-Assertion': accessToken });
@@ -189,10 +184,6 @@ async function openConsole(worker, { accessToken } = {}) {
 }
 
 describe('console: who is signed in', () => {
-  before(() => {
-    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: run \`bash scripts/chromium.sh\``);
-  });
-
   test('a pasted JWT shows the UserID the edge takes from JWT_USER_CLAIM, not its sub', async () => {
     const page = await openConsole(jwtWorker);
     page.identity = 'alice_tuid';

@@ -6,17 +6,15 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './chromium.mjs';
 import { ROOT, assertCleanWorker, collectSecrets, sentTokens, startEmulator, startWorker } from '../integration/harness.mjs';
 import { DEMO_KEY, mintUserSig } from '../integration/tokens.mjs';
 import { startSink } from '../integration/relay-sink.mjs';
 import { createHmac } from 'node:crypto';
 import { FORWARD_SECRET, TOKEN, URL_KEY, acceptedCalls, deliver, eventually, newCallId, relayVars, startEvent } from '../integration/relay-common.mjs';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = join(ROOT, 'tests', 'artifacts', 'screenshots');
 const admin = mintUserSig('administrator');
 const TRTC_KEY = 'browserTrtcKey0123456789';
@@ -29,17 +27,13 @@ let good;
 let bad;
 
 before(async () => {
-  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: run \`bash scripts/chromium.sh\``);
   await mkdir(SHOTS, { recursive: true });
   emulator = await startEmulator();
   good = await startSink({ secret: FORWARD_SECRET, label: 'good sink' });
   bad = await startSink({ secret: FORWARD_SECRET, label: 'failing sink' });
   bad.mode('fail');
   worker = await startWorker({ emulator, vars: relayVars([good, bad], { TRTC_CALLBACK_KEY: TRTC_KEY }) });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {

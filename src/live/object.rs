@@ -208,6 +208,7 @@ impl CallBoard {
         }
         if existing.is_none() && self.call_count()? >= max_calls {
             console_log!(r#"{{"kind":"board","event":"full","maxCalls":{max_calls}}}"#);
+            self.ledger_only(&key, &event, now).await?;
             return outcome(Outcome::Full);
         }
         if !store.first_delivery(&key, now)? {
@@ -239,6 +240,22 @@ impl CallBoard {
         } else {
             Outcome::Unchanged
         })
+    }
+
+    /// A call a full shard cannot hold still reaches the ledger: the event
+    /// alone, once per delivery (the ledger merges the parts by their rank).
+    async fn ledger_only(&self, key: &str, event: &WebhookEvent, now: u64) -> Result<()> {
+        let store = self.store()?;
+        if !self.ledger_on || !store.first_delivery(key, now)? {
+            return Ok(());
+        }
+        let (tracked, _) = board::apply(None, event);
+        outbox::push(
+            store.sql(),
+            &Update::from_board(None, &tracked, Some(event)),
+            now,
+        )?;
+        self.arm_ledger_alarm().await
     }
 
     /// Tells the sockets that may see the call, within `LIVE_COALESCE_MS`.

@@ -22,6 +22,8 @@ const MIN_ADMIN_TTL_SECS: u64 = 5;
 const MAX_RENEW_MARGIN_SECS: u64 = 600;
 /// Tencent caps UserSig validity at 50 years; 180 days is the console's.
 const MAX_USERSIG_TTL_SECS: u64 = 180 * 86_400;
+/// Tencent keeps a record queryable for 7 days: no longer than that.
+const MAX_RECORD_CACHE_SECS: u64 = 7 * 86_400;
 
 /// How the Tencent side is reached and authenticated.
 #[derive(Debug, Clone)]
@@ -48,6 +50,7 @@ impl TencentConfig {
         let credential = credential(get, secret_key.as_ref())?;
         let mut client = ClientConfig::new(endpoint(get)?, sdkappid(get)?, admin_identifier);
         (client.attempt_timeout, client.deadline) = timeouts(get)?;
+        client.record_memo_ttl = record_cache(get)?;
         let ttl = within(
             get,
             names::USERSIG_TTL_SECS,
@@ -117,6 +120,20 @@ fn credential(get: Get<'_>, secret_key: Option<&Secret>) -> Result<AdminCredenti
         (None, Some(sig)) => Ok(AdminCredential::StaticUserSig(Secret::new(sig))),
         (None, None) => Err(ConfigError::Missing(names::SECRET_KEY)),
     }
+}
+
+/// How long a call record fetched by CallId is given again without asking
+/// Tencent (0: never); the default is the core's.
+fn record_cache(get: Get<'_>) -> Result<Duration, ConfigError> {
+    let default = ClientConfig::DEFAULT_RECORD_MEMO_TTL.as_secs();
+    let secs = within(
+        get,
+        names::RECORD_CACHE_SECS,
+        default,
+        0..=MAX_RECORD_CACHE_SECS,
+        "seconds",
+    )?;
+    Ok(Duration::from_secs(secs))
 }
 
 /// Per attempt and in all; the defaults and the floor are the core's.
@@ -316,6 +333,15 @@ mod tests {
                     ("USERSIG_TTL_SECS", "5"),
                 ],
                 "USERSIG_TTL_SECS",
+            ),
+            (
+                vec![
+                    ("TENCENT_SDKAPPID", "1400000000"),
+                    ("TENCENT_REGION", "seoul"),
+                    ("TENCENT_SECRET_KEY", KEY),
+                    ("RECORD_CACHE_SECS", "604801"),
+                ],
+                "RECORD_CACHE_SECS",
             ),
         ];
         for (pairs, name) in cases {

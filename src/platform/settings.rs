@@ -22,6 +22,7 @@ pub mod names {
     pub const UPSTREAM_DEADLINE_MS: &str = "UPSTREAM_DEADLINE_MS";
     pub const USERSIG_TTL_SECS: &str = "USERSIG_TTL_SECS";
     pub const ADMIN_USERSIG_TTL_SECS: &str = "ADMIN_USERSIG_TTL_SECS";
+    pub const RECORD_CACHE_SECS: &str = "RECORD_CACHE_SECS";
     // Who the callers are.
     pub const AUTH_MODE: &str = "AUTH_MODE";
     pub const JWT_SECRET: &str = "JWT_SECRET";

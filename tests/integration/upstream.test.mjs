@@ -232,9 +232,15 @@ describe('every upstream command', () => {
     assert.equal(r.roomIdType, 2);
     assert.equal((await counters()).succeeded.get_record_by_callid, 1);
 
-    // bob, a callee of the record, may read it too.
+    // bob, a callee of the record, may read it too. A record never changes: his read is
+    // answered from the isolate's memory (RECORD_CACHE_SECS), with the same body, and the
+    // member check still runs on it (carol is not in the call).
     const asBob = await worker.request('GET', `/api/v1/records/${callId}`, { token: BOB });
     assert.equal(asBob.status, 200, asBob.text);
+    assert.deepEqual(asBob.json, res.json);
+    const asCarol = await worker.request('GET', `/api/v1/records/${callId}`, { token: mintUserSig('carol') });
+    assertHiddenNotFound(asCarol, 'record_not_found');
+    assert.equal((await counters()).succeeded.get_record_by_callid, 1, 'Tencent answered once');
   });
 
   test('get_record_by_filter: GET /api/v1/records with paging and filters agrees with the emulator', async () => {

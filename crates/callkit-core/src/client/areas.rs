@@ -64,11 +64,23 @@ pub struct Records<'c, T: Transport, R: Runtime> {
 }
 
 impl<T: Transport, R: Runtime> Records<'_, T, R> {
+    /// Given again from the client's memory while `record_memo_ttl` lasts:
+    /// a record never changes once Tencent has it. The answer keeps the
+    /// `RequestId` of the request that fetched it.
     pub async fn by_call_id(&self, call_id: impl Into<String>) -> Outcome<GetRecordByCallId> {
         let request = GetRecordByCallId {
             call_id: call_id.into(),
         };
-        self.client.send(&request).await
+        let memo = self.client.record_memo();
+        let now = self.client.now_millis();
+        if let Some(kept) = memo.and_then(|m| m.get(&request.call_id, now)) {
+            return Ok(kept);
+        }
+        let reply = self.client.send(&request).await?;
+        if let Some(memo) = memo {
+            memo.put(&request.call_id, &reply, now);
+        }
+        Ok(reply)
     }
 
     pub async fn by_filter(&self, filter: &GetRecordByFilter) -> Outcome<GetRecordByFilter> {
@@ -224,5 +236,23 @@ mod tests {
         assert_eq!(sent[0].1, r#"{"CallId":"nope"}"#);
         assert_eq!(sent[3].1, "{}");
         assert_eq!(sent[4].1, "{}");
+    }
+
+    #[test]
+    fn a_record_is_fetched_once_and_then_given_from_memory_but_a_failure_never() {
+        // Tencent's documented sample answer.
+        let sample = include_str!("../../tests/resources/get_record_by_callid.response.json");
+        let (transport, client) =
+            client([Step::api_error(101050), Step::ok(sample), Step::ok(sample)]);
+        let call_id = "04c9a0ac-8e38-4a19-be45-349c5ce7911b";
+        assert!(block_on(client.records().by_call_id(call_id)).is_err());
+        let first = block_on(client.records().by_call_id(call_id)).unwrap();
+        let again = block_on(client.records().by_call_id(call_id)).unwrap();
+        assert_eq!(again, first, "the same answer, its RequestId included");
+        assert_eq!(
+            paths_and_bodies(&transport).len(),
+            2,
+            "101050, then one fetch"
+        );
     }
 }

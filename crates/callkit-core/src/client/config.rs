@@ -20,11 +20,15 @@ pub struct ClientConfig {
     /// Whole `send`, retries and backoff included; default 12 s.
     pub deadline: Duration,
     pub retry: RetryPolicy,
+    /// How long a call record fetched by CallId is given again without
+    /// asking (`record_memo`); zero turns it off. Default 1 h.
+    pub record_memo_ttl: Duration,
 }
 
 impl ClientConfig {
     pub const DEFAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
     pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(12);
+    pub const DEFAULT_RECORD_MEMO_TTL: Duration = Duration::from_secs(3600);
 
     /// The defaults for everything but the three things only the app knows.
     pub fn new(endpoint: Endpoint, sdkappid: u64, admin_identifier: impl Into<String>) -> Self {
@@ -35,6 +39,7 @@ impl ClientConfig {
             attempt_timeout: Self::DEFAULT_ATTEMPT_TIMEOUT,
             deadline: Self::DEFAULT_DEADLINE,
             retry: RetryPolicy::default(),
+            record_memo_ttl: Self::DEFAULT_RECORD_MEMO_TTL,
         }
     }
 

@@ -5,6 +5,7 @@ mod config;
 mod credentials;
 mod error;
 mod outcome;
+mod record_memo;
 mod redact;
 mod retry;
 mod runtime;

@@ -8,6 +8,7 @@ use super::config::ClientConfig;
 use super::credentials::{AdminCredential, CredentialProvider, CredentialStatus};
 use super::error::ClientError;
 use super::outcome::{AttemptFailure, CALL_NOT_FOUND, USERSIG_EXPIRED};
+use super::record_memo::RecordMemo;
 use super::redact::scrub;
 use super::runtime::Runtime;
 use super::transport::Transport;
@@ -86,6 +87,7 @@ pub struct Client<T: Transport, R: Runtime> {
     credentials: CredentialProvider,
     transport: T,
     runtime: R,
+    records: Option<RecordMemo>,
 }
 
 impl<T: Transport, R: Runtime> Client<T, R> {
@@ -107,17 +109,28 @@ impl<T: Transport, R: Runtime> Client<T, R> {
         }
         let credentials =
             CredentialProvider::new(credential, config.sdkappid, &config.admin_identifier)?;
+        let records = RecordMemo::new(config.record_memo_ttl);
         Ok(Self {
             config,
             base_urls,
             credentials,
             transport,
             runtime,
+            records,
         })
     }
 
     pub fn config(&self) -> &ClientConfig {
         &self.config
+    }
+
+    /// The kept call records, when `record_memo_ttl` is not zero.
+    pub(super) fn record_memo(&self) -> Option<&RecordMemo> {
+        self.records.as_ref()
+    }
+
+    pub(super) fn now_millis(&self) -> u64 {
+        self.runtime.now_millis()
     }
 
     /// Mode and expiry of the admin sig as it stands (a key's first sig is

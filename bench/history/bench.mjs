@@ -17,6 +17,7 @@ import { callScript, rng, webhookPath } from '../live/webhooks.mjs';
 import { seedCalls, SEED_USERS } from './seed.mjs';
 import { heapProbe } from './heap.mjs';
 import { startLedgerWorker } from './stack.mjs';
+import { startBareLedgerWorker } from './bare.mjs';
 
 const INGEST_SECS = Math.max(1, envInt('BENCH_INGEST_SECS', 10));
 const CONCURRENCY = Math.max(1, envInt('BENCH_CONCURRENCY', 32));
@@ -25,6 +26,8 @@ const SEED_DAYS = Math.max(30, envInt('BENCH_SEED_DAYS', 100));
 const QUERIES = Math.max(10, envInt('BENCH_QUERIES', 200));
 // Stats requests scan a month of calls each: fewer of them.
 const STATS_QUERIES = Math.max(10, envInt('BENCH_STATS_QUERIES', 50));
+// `workerd`: ingest in bare `workerd serve` (bare.mjs) instead of under Miniflare.
+const RUNTIME = process.env.BENCH_RUNTIME === 'workerd' ? 'workerd' : 'miniflare';
 const PHASES = new Set((process.env.BENCH_PHASES || 'ingest,read').split(',').map((s) => s.trim()));
 const TARGET = { callsPerSec: 1000, pageP99: 50, statsP99: 200, exportRows: 20_000 };
 
@@ -210,9 +213,10 @@ async function ingestRound(worker, pid, records, { prefix, endOnly }) {
 async function ingest() {
   const records = new Map();
   const upstream = await startUpstream(records);
-  const worker = await startLedgerWorker(join(TMP, 'ingest'), { vars: vars(upstream.url), storageDir: join(TMP, 'ingest-state') });
+  const start = RUNTIME === 'workerd' ? startBareLedgerWorker : startLedgerWorker;
+  const worker = await start(join(TMP, 'ingest'), { vars: vars(upstream.url), storageDir: join(TMP, 'ingest-state') });
   try {
-    const pid = workerdPid();
+    const pid = worker.pid ?? workerdPid();
     await drive(worker, records, { secs: 2, prefix: 'warm', endOnly: false });
     const rounds = [];
     for (const endOnly of [false, true]) rounds.push(await ingestRound(worker, pid, records, { prefix: endOnly ? 'end' : 'full', endOnly }));
@@ -347,7 +351,7 @@ function report(ing, rd) {
   out(`bench-history: load average ${loadavg().map((x) => x.toFixed(2)).join(' ')} at the end; 2 vCPUs shared with other jobs`);
   const rows = [];
   if (ing) {
-    out(`\ningest: ${CONCURRENCY} concurrent signed deliveries (WEBHOOK_URL_KEY proof) for ${INGEST_SECS} s per round; the board's outbox drains to D1 on its alarm`);
+    out(`\ningest in ${RUNTIME === 'workerd' ? 'bare workerd serve (BENCH_RUNTIME=workerd)' : 'Miniflare (direct sockets)'}: ${CONCURRENCY} concurrent signed deliveries (WEBHOOK_URL_KEY proof) for ${INGEST_SECS} s per round; the board's outbox drains to D1 on its alarm`);
     out('  round                             webhooks/s  p50 ms  p99 ms  ended  in D1  ended calls/s  D1 lag s  rows/call  statements/call  workerd CPU µs/call');
     for (const r of ing.rounds) {
       out(`  ${r.label.padEnd(32)} ${f0(r.webhooksPerSec).padStart(10)} ${f2(r.p50).padStart(7)} ${f2(r.p99).padStart(7)} ${f0(r.ended).padStart(6)} ${f0(r.inD1).padStart(6)} ${f0(r.callsPerSec).padStart(14)} ${f1(r.lagSecs).padStart(9)} ${f1(r.rowsPerCall).padStart(10)} ${f2(r.statementsPerCall).padStart(16)} ${f0(r.cpuUsPerCall).padStart(19)}`);

@@ -7,7 +7,7 @@
 // workers/. A second small worker on its own port gives the bench the same database (counts,
 // total_changes(), the migrations), as Miniflare's getD1Database does.
 
-import { copyFileSync, cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { COMPATIBILITY_DATE, RATELIMIT_JS, RATELIMIT_MODULE, WORKERD, buildModules } from '../edge/capnp.mjs';
@@ -123,8 +123,12 @@ function probeDb(url) {
  * Starts a frozen copy of build/ under `dir` in bare workerd, its storage in `storageDir`.
  * Returns `{ url, db, pid, log(), stop() }` like stack.mjs's `startLedgerWorker`.
  */
-export async function startBareLedgerWorker(dir, { vars, storageDir }) {
+export async function startBareLedgerWorker(dir, { vars, storageDir: diskDir, inspector = false }) {
   mkdirSync(dir, { recursive: true });
+  // SQLite on tmpfs, as bench-live's default: on this VM's shared disk every durable commit
+  // can stall workerd's one thread for seconds, which would measure the disk.
+  const storageDir = process.env.BENCH_STORAGE === 'disk' ? diskDir : mkdtempSync('/dev/shm/bench-history-');
+  if (storageDir !== diskDir) process.on('exit', () => rmSync(storageDir, { recursive: true, force: true }));
   cpSync(join(ROOT, 'build'), dir, { recursive: true });
   const modules = buildModules(dir);
   copyFileSync(RATELIMIT_JS, join(dir, 'ratelimit.worker.js'));
@@ -139,7 +143,10 @@ export async function startBareLedgerWorker(dir, { vars, storageDir }) {
   const [port, probePort] = [await freePort(), await freePort()];
   writeFileSync(join(dir, 'config.capnp'), config({ port, probePort, modules, vars, boardDir, d1Dir }));
   const logFile = join(dir, 'workerd.log');
-  const proc = startGroup(WORKERD, ['serve', '--experimental', join(dir, 'config.capnp')], { cwd: dir, logFile });
+  const inspectorPort = inspector ? await freePort() : null;
+  const args = ['serve', '--experimental', join(dir, 'config.capnp')];
+  if (inspectorPort) args.push(`--inspector-addr=127.0.0.1:${inspectorPort}`);
+  const proc = startGroup(WORKERD, args, { cwd: dir, logFile });
   const url = `http://127.0.0.1:${port}`;
   const log = () => readFileSync(logFile, 'utf8');
   for (const deadline = Date.now() + 30_000; ; await sleep(100)) {
@@ -149,5 +156,5 @@ export async function startBareLedgerWorker(dir, { vars, storageDir }) {
   }
   const db = probeDb(`http://127.0.0.1:${probePort}`);
   await migrate(db);
-  return { url, db, pid: proc.pid, log, stop: () => proc.stop() };
+  return { url, db, pid: proc.pid, inspectorPort, log, stop: () => proc.stop() };
 }

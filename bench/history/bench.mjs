@@ -16,6 +16,7 @@ import { DEMO_KEY, DEMO_SDKAPPID, mintUserSig } from '../edge/tokens.mjs';
 import { callScript, rng, webhookPath } from '../live/webhooks.mjs';
 import { seedCalls, SEED_USERS } from './seed.mjs';
 import { heapProbe } from './heap.mjs';
+import { profileWhile } from '../edge/profile.mjs';
 import { startLedgerWorker } from './stack.mjs';
 import { startBareLedgerWorker } from './bare.mjs';
 
@@ -28,6 +29,8 @@ const QUERIES = Math.max(10, envInt('BENCH_QUERIES', 200));
 const STATS_QUERIES = Math.max(10, envInt('BENCH_STATS_QUERIES', 50));
 // `workerd`: ingest in bare `workerd serve` (bare.mjs) instead of under Miniflare.
 const RUNTIME = process.env.BENCH_RUNTIME === 'workerd' ? 'workerd' : 'miniflare';
+// With BENCH_RUNTIME=workerd: a V8 CPU profile of the worker's isolate per ingest round.
+const PROFILE = RUNTIME === 'workerd' && process.env.BENCH_PROFILE === '1';
 const PHASES = new Set((process.env.BENCH_PHASES || 'ingest,read').split(',').map((s) => s.trim()));
 const TARGET = { callsPerSec: 1000, pageP99: 50, statsP99: 200, exportRows: 20_000 };
 
@@ -185,7 +188,10 @@ async function ingestRound(worker, pid, records, { prefix, endOnly }) {
   const cpuBefore = cpuMs(pid);
   const logBefore = worker.log().length;
   const since = performance.now();
-  const run = await drive(worker, records, { secs: INGEST_SECS, prefix, endOnly });
+  let run;
+  const load = async () => { run = await drive(worker, records, { secs: INGEST_SECS, prefix, endOnly }); };
+  const pick = (targets) => targets.find((t) => /\bmain\b/.test(t.title)) ?? targets[0];
+  const profile = PROFILE ? await profileWhile(ROOT, worker.inspectorPort, load, pick) : (await load(), null);
   const land = await landed(worker.db, prefix, run.ended.length, since);
   const changes = (await scalar(worker.db, 'SELECT total_changes()')) - changesBefore;
   // The drain's log lines say how many statements each D1 batch carried.
@@ -207,6 +213,7 @@ async function ingestRound(worker, pid, records, { prefix, endOnly }) {
     drains: drains.length,
     statements,
     cpuUsPerCall: ((cpuMs(pid) - cpuBefore) * 1000) / Math.max(1, land.n),
+    profile,
   };
 }
 
@@ -214,7 +221,7 @@ async function ingest() {
   const records = new Map();
   const upstream = await startUpstream(records);
   const start = RUNTIME === 'workerd' ? startBareLedgerWorker : startLedgerWorker;
-  const worker = await start(join(TMP, 'ingest'), { vars: vars(upstream.url), storageDir: join(TMP, 'ingest-state') });
+  const worker = await start(join(TMP, 'ingest'), { vars: vars(upstream.url), storageDir: join(TMP, 'ingest-state'), inspector: PROFILE });
   try {
     const pid = worker.pid ?? workerdPid();
     await drive(worker, records, { secs: 2, prefix: 'warm', endOnly: false });
@@ -357,6 +364,10 @@ function report(ing, rd) {
       out(`  ${r.label.padEnd(32)} ${f0(r.webhooksPerSec).padStart(10)} ${f2(r.p50).padStart(7)} ${f2(r.p99).padStart(7)} ${f0(r.ended).padStart(6)} ${f0(r.inD1).padStart(6)} ${f0(r.callsPerSec).padStart(14)} ${f1(r.lagSecs).padStart(9)} ${f1(r.rowsPerCall).padStart(10)} ${f2(r.statementsPerCall).padStart(16)} ${f0(r.cpuUsPerCall).padStart(19)}`);
       out(`    D1: ${f0(r.statements)} statements in ${f0(r.drains)} drains of the board's outbox (records merged included)`);
       if (r.failed) out(`    ${r.failed} deliveries not answered 200`);
+      if (r.profile) {
+        out(`    CPU profile of the worker's isolate (V8 sampling, ${f0(r.profile.samples)} samples; shares of non-idle):`);
+        for (const [name, share] of [...r.profile.categories, ['— top functions (self time) —', NaN], ...r.profile.top]) out(`      ${Number.isFinite(share) ? (share * 100).toFixed(1).padStart(5) + '%' : ''}  ${name}`);
+      }
     }
     out(`  records fetched from the upstream after the ends (get_record_by_callid): ${f0(ing.fetches)}`);
     out('  (ended calls/s: calls whose end is in D1, over the time from the first delivery to the last one landing; rows/call: SQLite total_changes(), rows inserted or updated; statements/call: from the drain\'s log lines, a lower bound: workerd\'s stdout is buffered and lines of a round can arrive late)');

@@ -510,20 +510,27 @@ describe('D1 down, then back', () => {
 describe('stats rollup', () => {
   test('after ingest, backfill, erasure and retention, the rollup holds exactly what the calls count', async () => {
     // Every write path above has run: the rollup must equal a recount from the calls and members.
-    const recount = (table, key, values, where) => `SELECT s.scope, v.slot, v.${key}, count(*)${values} FROM stats_calls v
+    // The ended calls with their slot, talk time and its bin (docs/call-ledger.md), computed here.
+    const lead = 'CAST(substr(talk, 1, 2) AS INTEGER)';
+    const ended = `(SELECT call_id, started_at / 900000 AS slot, coalesce(result, '') AS result, accepted_at IS NOT NULL AS answered,
+      talk, length(talk) * 100 + ${lead} - ${lead} % (CASE WHEN ${lead} < 20 THEN 1 WHEN ${lead} < 50 THEN 2 ELSE 5 END) AS bin
+      FROM (SELECT *, CASE WHEN accepted_at IS NOT NULL AND ended_at IS NOT NULL THEN max(ended_at - accepted_at, 0) END AS talk
+      FROM calls WHERE end_rank > 0))`;
+    const recount = (key, values, where) => `SELECT s.scope, v.slot, v.${key}, count(*)${values} FROM ${ended} v
       JOIN (SELECT call_id, '' AS scope FROM calls UNION ALL SELECT call_id, user_id FROM members) s ON s.call_id = v.call_id
-      WHERE v.end_rank > 0${where} GROUP BY s.scope, v.slot, v.${key}`;
-    const slots = recount('stats_slots', 'result', ', sum(v.answered), coalesce(sum(v.talk), 0)', '');
-    const talk = recount('stats_talk', 'bin', ', sum(v.talk)', ' AND v.talk IS NOT NULL');
+      ${where} GROUP BY s.scope, v.slot, v.${key}`;
+    const slots = recount('result', ', sum(v.answered), coalesce(sum(v.talk), 0)', '');
+    const talk = recount('bin', ', sum(v.talk)', 'WHERE v.talk IS NOT NULL');
     const differ = (table, cols, sql) => `(SELECT count(*) FROM (SELECT ${cols} FROM ${table} EXCEPT ${sql}))
       + (SELECT count(*) FROM (${sql} EXCEPT SELECT ${cols} FROM ${table}))`;
     const [row] = await ledgerSql(`SELECT ${differ('stats_slots', 'scope, slot, result, calls, answered, talk_ms', slots)} AS slots_off,
       ${differ('stats_talk', 'scope, slot, bin, calls, talk_ms', talk)} AS talk_off,
       (SELECT count(*) FROM stats_slots) AS slots, (SELECT count(*) FROM stats_talk) AS bins,
+      (SELECT count(*) FROM stats_share) AS shares,
       (SELECT count(*) FROM stats_slots WHERE scope = 'erase-me') AS erased,
       (SELECT count(*) FROM stats_slots WHERE slot < ${Math.floor((Date.now() - RETENTION_DAYS * DAY) / 900_000)}) AS pruned`);
     assert.ok(row.slots > 10 && row.bins > 10, JSON.stringify(row));
-    assert.deepEqual({ ...row, slots: 0, bins: 0 }, { slots_off: 0, talk_off: 0, slots: 0, bins: 0, erased: 0, pruned: 0 });
+    assert.deepEqual({ ...row, slots: 0, bins: 0 }, { slots_off: 0, talk_off: 0, slots: 0, bins: 0, shares: 0, erased: 0, pruned: 0 });
   });
 });
 

@@ -32,9 +32,12 @@ export async function inspectorSession(root, inspectorPort, pick = (targets) => 
   return { target, send, close: () => ws.close() };
 }
 
-/** Samples the worker behind `inspectorPort` while `load()` runs; returns the summary (and the raw `profile`). */
-export async function profileWhile(root, inspectorPort, load) {
-  const { send, close } = await inspectorSession(root, inspectorPort);
+/**
+ * Samples the worker behind `inspectorPort` while `load()` runs; returns the summary (and the
+ * raw `profile`). `pick` chooses the isolate as for `inspectorSession`.
+ */
+export async function profileWhile(root, inspectorPort, load, pick) {
+  const { send, close } = await inspectorSession(root, inspectorPort, pick);
   await send('Profiler.enable');
   await send('Profiler.setSamplingInterval', { interval: 200 });
   await send('Profiler.start');

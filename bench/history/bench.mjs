@@ -16,7 +16,9 @@ import { DEMO_KEY, DEMO_SDKAPPID, mintUserSig } from '../edge/tokens.mjs';
 import { callScript, rng, webhookPath } from '../live/webhooks.mjs';
 import { seedCalls, SEED_USERS } from './seed.mjs';
 import { heapProbe } from './heap.mjs';
+import { profileWhile } from '../edge/profile.mjs';
 import { startLedgerWorker } from './stack.mjs';
+import { startBareLedgerWorker } from './bare.mjs';
 
 const INGEST_SECS = Math.max(1, envInt('BENCH_INGEST_SECS', 10));
 const CONCURRENCY = Math.max(1, envInt('BENCH_CONCURRENCY', 32));
@@ -25,6 +27,10 @@ const SEED_DAYS = Math.max(30, envInt('BENCH_SEED_DAYS', 100));
 const QUERIES = Math.max(10, envInt('BENCH_QUERIES', 200));
 // Stats requests scan a month of calls each: fewer of them.
 const STATS_QUERIES = Math.max(10, envInt('BENCH_STATS_QUERIES', 50));
+// `workerd`: ingest in bare `workerd serve` (bare.mjs) instead of under Miniflare.
+const RUNTIME = process.env.BENCH_RUNTIME === 'workerd' ? 'workerd' : 'miniflare';
+// With BENCH_RUNTIME=workerd: a V8 CPU profile of the worker's isolate per ingest round.
+const PROFILE = RUNTIME === 'workerd' && process.env.BENCH_PROFILE === '1';
 const PHASES = new Set((process.env.BENCH_PHASES || 'ingest,read').split(',').map((s) => s.trim()));
 const TARGET = { callsPerSec: 1000, pageP99: 50, statsP99: 200, exportRows: 20_000 };
 
@@ -182,7 +188,10 @@ async function ingestRound(worker, pid, records, { prefix, endOnly }) {
   const cpuBefore = cpuMs(pid);
   const logBefore = worker.log().length;
   const since = performance.now();
-  const run = await drive(worker, records, { secs: INGEST_SECS, prefix, endOnly });
+  let run;
+  const load = async () => { run = await drive(worker, records, { secs: INGEST_SECS, prefix, endOnly }); };
+  const pick = (targets) => targets.find((t) => /\bmain\b/.test(t.title)) ?? targets[0];
+  const profile = PROFILE ? await profileWhile(ROOT, worker.inspectorPort, load, pick) : (await load(), null);
   const land = await landed(worker.db, prefix, run.ended.length, since);
   const changes = (await scalar(worker.db, 'SELECT total_changes()')) - changesBefore;
   // The drain's log lines say how many statements each D1 batch carried.
@@ -204,15 +213,17 @@ async function ingestRound(worker, pid, records, { prefix, endOnly }) {
     drains: drains.length,
     statements,
     cpuUsPerCall: ((cpuMs(pid) - cpuBefore) * 1000) / Math.max(1, land.n),
+    profile,
   };
 }
 
 async function ingest() {
   const records = new Map();
   const upstream = await startUpstream(records);
-  const worker = await startLedgerWorker(join(TMP, 'ingest'), { vars: vars(upstream.url), storageDir: join(TMP, 'ingest-state') });
+  const start = RUNTIME === 'workerd' ? startBareLedgerWorker : startLedgerWorker;
+  const worker = await start(join(TMP, 'ingest'), { vars: vars(upstream.url), storageDir: join(TMP, 'ingest-state'), inspector: PROFILE });
   try {
-    const pid = workerdPid();
+    const pid = worker.pid ?? workerdPid();
     await drive(worker, records, { secs: 2, prefix: 'warm', endOnly: false });
     const rounds = [];
     for (const endOnly of [false, true]) rounds.push(await ingestRound(worker, pid, records, { prefix: endOnly ? 'end' : 'full', endOnly }));
@@ -319,6 +330,14 @@ async function read() {
     progress('timing: 30 days of daily stats');
     const stats = await timeQueries(worker, (i) => ({ token: admin, path: `/api/v1/history/stats?${new URLSearchParams({
       from: String(from30 - (i % 5) * DAY), to: String(now - (i % 5) * DAY), bucket: 'day', tz: '+00:00' })}` }), STATS_QUERIES);
+    // The same request with an offset that is not whole quarter hours reads the calls, as
+    // every stats request did before the rollup (migrations/0002): the before figure, same run.
+    progress('timing: 30 days of daily stats from the calls (tz=+00:07)');
+    const statsCallsPath = await timeQueries(worker, (i) => ({ token: admin, path: `/api/v1/history/stats?${new URLSearchParams({
+      from: String(from30 - (i % 5) * DAY), to: String(now - (i % 5) * DAY), bucket: 'day', tz: '+00:07' })}` }), Math.min(STATS_QUERIES, 20));
+    progress('timing: a member\'s 30 days of daily stats');
+    const memberStats = await timeQueries(worker, (i) => ({ path: `/api/v1/history/stats?${new URLSearchParams({
+      from: String(from30), to: String(now), bucket: 'day', tz: '+05:45' })}`, token: tokenOf(users[i]) }), STATS_QUERIES);
     const statsCalls = await scalar(worker.db, 'SELECT COUNT(*) FROM calls WHERE started_at >= ?1 AND started_at < ?2', from30, now);
     progress('export: every call as CSV');
     const exported = await exportAll(worker, pid, admin);
@@ -326,7 +345,7 @@ async function read() {
     progress('export: again');
     exported.again = await exportAll(worker, pid, admin);
     progress('');
-    return { seed, bytes, fileBytes, member, adminPage, stats, statsCalls, exported };
+    return { seed, bytes, fileBytes, member, adminPage, stats, statsCallsPath, memberStats, statsCalls, exported };
   } finally {
     await worker.stop();
     await upstream.close();
@@ -339,12 +358,16 @@ function report(ing, rd) {
   out(`bench-history: load average ${loadavg().map((x) => x.toFixed(2)).join(' ')} at the end; 2 vCPUs shared with other jobs`);
   const rows = [];
   if (ing) {
-    out(`\ningest: ${CONCURRENCY} concurrent signed deliveries (WEBHOOK_URL_KEY proof) for ${INGEST_SECS} s per round; the board's outbox drains to D1 on its alarm`);
+    out(`\ningest in ${RUNTIME === 'workerd' ? 'bare workerd serve (BENCH_RUNTIME=workerd)' : 'Miniflare (direct sockets)'}: ${CONCURRENCY} concurrent signed deliveries (WEBHOOK_URL_KEY proof) for ${INGEST_SECS} s per round; the board's outbox drains to D1 on its alarm`);
     out('  round                             webhooks/s  p50 ms  p99 ms  ended  in D1  ended calls/s  D1 lag s  rows/call  statements/call  workerd CPU µs/call');
     for (const r of ing.rounds) {
       out(`  ${r.label.padEnd(32)} ${f0(r.webhooksPerSec).padStart(10)} ${f2(r.p50).padStart(7)} ${f2(r.p99).padStart(7)} ${f0(r.ended).padStart(6)} ${f0(r.inD1).padStart(6)} ${f0(r.callsPerSec).padStart(14)} ${f1(r.lagSecs).padStart(9)} ${f1(r.rowsPerCall).padStart(10)} ${f2(r.statementsPerCall).padStart(16)} ${f0(r.cpuUsPerCall).padStart(19)}`);
       out(`    D1: ${f0(r.statements)} statements in ${f0(r.drains)} drains of the board's outbox (records merged included)`);
       if (r.failed) out(`    ${r.failed} deliveries not answered 200`);
+      if (r.profile) {
+        out(`    CPU profile of the worker's isolate (V8 sampling, ${f0(r.profile.samples)} samples; shares of non-idle):`);
+        for (const [name, share] of [...r.profile.categories, ['— top functions (self time) —', NaN], ...r.profile.top]) out(`      ${Number.isFinite(share) ? (share * 100).toFixed(1).padStart(5) + '%' : ''}  ${name}`);
+      }
     }
     out(`  records fetched from the upstream after the ends (get_record_by_callid): ${f0(ing.fetches)}`);
     out('  (ended calls/s: calls whose end is in D1, over the time from the first delivery to the last one landing; rows/call: SQLite total_changes(), rows inserted or updated; statements/call: from the drain\'s log lines, a lower bound: workerd\'s stdout is buffered and lines of a round can arrive late)');
@@ -366,6 +389,8 @@ function report(ing, rd) {
     out(`  a member's page (20 calls; ${f1(rd.member.rows)} rows on average)      ${ms(rd.member.sorted)}`);
     out(`  an admin's filtered page (30 days, result + media, 50 calls)  ${ms(rd.adminPage.sorted)}`);
     out(`  30 days of daily stats (${f0(rd.statsCalls)} calls in the window)     ${ms(rd.stats.sorted)}`);
+    out(`    the same from the calls, without the rollup (tz=+00:07, ${rd.statsCallsPath.count} requests)  ${ms(rd.statsCallsPath.sorted)}`);
+    out(`  a member's 30 days of daily stats (tz=+05:45)       ${ms(rd.memberStats.sorted)}`);
     const e = rd.exported;
     const mb = (kb) => f0(kb / 1024);
     out(`  export: ${f0(e.rows)} rows, ${f1(e.bytes / 1048576)} MiB of CSV in ${f1(e.secs)} s = ${f0(e.rows / e.secs)} rows/s`);

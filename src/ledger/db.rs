@@ -62,8 +62,10 @@ impl Ledger {
     }
 
     /// Runs the statements in one round trip and one transaction; the
-    /// number of rows each changed. Read from D1's own result objects:
-    /// `D1Result::meta` would pull serde_wasm_bindgen into the bundle.
+    /// number of rows each changed (a statement with `RETURNING`: the rows
+    /// it returned, since D1's change count includes what triggers wrote).
+    /// Read from D1's own result objects: `D1Result::meta` would pull
+    /// serde_wasm_bindgen into the bundle.
     pub async fn batch(&self, statements: Vec<D1PreparedStatement>) -> Result<Vec<usize>> {
         if statements.is_empty() {
             return Ok(Vec::new());
@@ -75,6 +77,13 @@ impl Ledger {
         let db: &JsValue = self.db.as_ref();
         let results = call(db, "batch", &list).await?;
         let changes = |r: JsValue| {
+            let returned = Reflect::get(&r, &"results".into())
+                .ok()
+                .and_then(|rows| rows.dyn_into::<Array>().ok())
+                .map_or(0, |rows| rows.length() as usize);
+            if returned > 0 {
+                return returned;
+            }
             Reflect::get(&r, &"meta".into())
                 .and_then(|m| Reflect::get(&m, &"changes".into()))
                 .ok()

@@ -22,7 +22,9 @@ pub const STATEMENTS: [&str; 3] = [
     "UPDATE calls SET caller = ?2 WHERE call_id IN \
      (SELECT call_id FROM members WHERE user_id = ?1) AND caller = ?1",
     "DELETE FROM timeline WHERE user_id = ?1",
-    "DELETE FROM members WHERE user_id = ?1",
+    // RETURNING: D1's change count also counts the rows the stats
+    // rollup's triggers write; the rows returned are the members deleted.
+    "DELETE FROM members WHERE user_id = ?1 RETURNING call_id",
 ];
 
 pub async fn erase(ledger: &Ledger, user_id: &str) -> Result<Erased> {

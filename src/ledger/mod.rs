@@ -20,6 +20,7 @@ pub mod log;
 pub mod outbox;
 pub mod read;
 pub mod retention;
+pub mod rollup;
 pub mod stats;
 pub mod update;
 pub mod view;

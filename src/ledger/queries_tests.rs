@@ -7,7 +7,7 @@
 use serde_json::{json, Value};
 
 use super::filter::{ListQuery, Window};
-use super::{erase, read, retention, stats, write};
+use super::{erase, read, retention, rollup, stats, write};
 
 const FILE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -47,6 +47,19 @@ fn queries() -> Value {
     ]);
     let mut stats_user = stats_params.clone();
     stats_user.as_array_mut().unwrap().push(json!("alice"));
+    let rollup_params = json!([
+        1_700_000_000_001u64,
+        1_800_000_000_000u64,
+        28_800_000,
+        86_400_000,
+        "",
+        1_700_000_100_000u64,
+        1_800_000_000_000u64,
+        1_888_890u64,
+        2_000_000u64
+    ]);
+    let mut rollup_user = rollup_params.clone();
+    rollup_user[4] = json!("alice");
     let cutoff = json!([1_700_000_000_000u64, 500]);
     let retention = retention::statements();
     let update = super::update::Update::from_record(&serde_json::from_value(json!({
@@ -72,6 +85,8 @@ fn queries() -> Value {
         {"name": "ingest: calls", "sql": write::upsert_calls(), "params": [batch]},
         {"name": "backfill: known calls", "sql": super::backfill::KNOWN, "params": ["[\"c-1\",\"c-2\"]"]},
         {"name": "ingest: members", "sql": write::insert_members(), "params": [batch]},
+        {"name": "stats from the rollup (admin)", "sql": rollup::sql(false), "params": rollup_params},
+        {"name": "stats from the rollup (a member)", "sql": rollup::sql(true), "params": rollup_user},
     ])
 }
 

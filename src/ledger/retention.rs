@@ -18,7 +18,8 @@ pub(crate) fn statements() -> [String; 3] {
     [
         format!("DELETE FROM timeline WHERE call_id IN ({OLDEST})"),
         format!("DELETE FROM members WHERE call_id IN ({OLDEST})"),
-        format!("DELETE FROM calls WHERE call_id IN ({OLDEST})"),
+        // RETURNING: the calls deleted, whatever the rollup's triggers wrote.
+        format!("DELETE FROM calls WHERE call_id IN ({OLDEST}) RETURNING call_id"),
     ]
 }
 

@@ -1,6 +1,7 @@
 //! `GET /api/v1/history/stats`: per bucket, in SQL, the ended calls, how
 //! many were answered, the count of each result, and talk time (sum, and
-//! p50/p95 by nearest rank over window functions).
+//! p50/p95 by nearest rank over window functions). Read from the rollup
+//! (`rollup`) when the offset is whole quarter hours; from the calls else.
 
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -8,6 +9,7 @@ use wasm_bindgen::JsValue;
 
 use super::db::{int, text, Ledger, Result, Row};
 use super::filter::StatsQuery;
+use super::rollup;
 
 const ALL_CALLS: &str = "FROM calls c WHERE c.started_at >= ?1 AND c.started_at < ?2 \
      AND c.end_rank > 0";
@@ -77,7 +79,12 @@ pub struct Stats {
 pub async fn stats(ledger: &Ledger, q: &StatsQuery, user: Option<&str>) -> Result<Stats> {
     let rows = if q.window.is_empty() {
         Vec::new()
+    } else if rollup::answers(q) {
+        ledger
+            .rows(&rollup::sql(user.is_some()), &rollup::params(q, user))
+            .await?
     } else {
+        // An offset that is not whole quarter hours: the calls themselves.
         ledger.rows(&sql(user.is_some()), &params(q, user)).await?
     };
     Ok(Stats {

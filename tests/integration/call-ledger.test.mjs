@@ -351,6 +351,46 @@ describe('reading', () => {
     assert.ok(all.json.buckets[0].calls >= 3, 'the admin sees the whole app');
   });
 
+  test('stats from the rollup: an end replayed or before its start counts once; unaligned windows and offsets exact', async () => {
+    const day = Math.floor(Date.now() / DAY) * DAY - 4 * DAY;
+    const [h, min] = [3_600_000, 60_000];
+    const who = { caller: 'roll-a', callees: ['roll-b'] };
+    // 10:00 UTC, talk 60 s; 20:07 UTC (inside a 15-minute slot), talk 45 s.
+    const one = { startAt: day + 10 * h, acceptAt: day + 10 * h + 4_000, endAt: day + 10 * h + 64_000, ...who };
+    const two = { startAt: day + 20 * h + 7 * min, acceptAt: day + 20 * h + 7 * min + 2_000, endAt: day + 20 * h + 7 * min + 47_000, ...who };
+    await handCall('ledger-roll-1', one);
+    // The end first, then its start and answer, then the end again: each a new delivery.
+    await deliver(endEvent('ledger-roll-2', two));
+    await deliver(startEvent('ledger-roll-2', two.startAt, 'roll-a', ['roll-b']));
+    await deliver(answerEvent('ledger-roll-2', two.acceptAt, 'roll-a', 'roll-b'));
+    await deliver(endEvent('ledger-roll-2', two), nowSecs() - 1);
+    await deliver(endEvent('ledger-roll-1', one), nowSecs() - 2);
+    await waitFor('two calls', () => historyOf('roll-a'), (c) => c.length === 2 && c.every((x) => x.state === 'ended'));
+    await sleep(1_500); // a drain after the replays
+    const stats = async (query, user = 'roll-a') => {
+      const res = await get(`/api/v1/history/stats?${query}`, as(user));
+      assert.equal(res.status, 200, res.text);
+      return res.json.buckets;
+    };
+    const both = { calls: 2, answered: 2, answerRate: 1, results: { NormalEnd: 2 }, talkMs: { sum: 105_000, p50: 45_000, p95: 60_000 } };
+    for (const user of ['roll-a', 'roll-b']) {
+      assert.deepEqual(await stats(`from=${day}&to=${day + DAY}&bucket=day`, user), [{ start: day, ...both }], user);
+    }
+    // Ends inside a slot: the partial slots are read from the calls.
+    const only = (b) => b.map((x) => [x.start, x.calls, x.talkMs.sum]);
+    assert.deepEqual(only(await stats(`from=${day + 10 * h + 1}&to=${day + DAY}&bucket=day`)), [[day, 1, 45_000]]);
+    assert.deepEqual(only(await stats(`from=${two.startAt}&to=${two.startAt + 1}&bucket=hour`)), [[day + 20 * h, 1, 45_000]]);
+    assert.deepEqual(only(await stats(`from=${two.startAt + 1}&to=${day + DAY - 7}&bucket=hour`)), []);
+    assert.deepEqual(only(await stats(`from=${day + 9 * h + 59 * min}&to=${two.startAt}&bucket=hour`)), [[day + 10 * h, 1, 60_000]]);
+    // A quarter-hour offset (the rollup) and one that is not (the calls): hours start at :15 and :53 UTC.
+    assert.deepEqual(only(await stats(`from=${day}&to=${day + DAY}&bucket=hour&tz=%2B05:45`)),
+      [[day + 9 * h + 15 * min, 1, 60_000], [day + 19 * h + 15 * min, 1, 45_000]]);
+    assert.deepEqual(only(await stats(`from=${day}&to=${day + DAY}&bucket=hour&tz=%2B05:07`)),
+      [[day + 9 * h + 53 * min, 1, 60_000], [day + 19 * h + 53 * min, 1, 45_000]]);
+    assert.deepEqual(only(await stats(`from=${day}&to=${day + DAY}&bucket=day&tz=-09:30`)),
+      [[day + 9 * h + 30 * min, 2, 105_000]]);
+  });
+
   test('the export streams RFC 4180 CSV whose cells never run as formulas, and NDJSON', async () => {
     const at = Math.floor((Date.now() - 2 * DAY) / 1000) * 1000;
     const evil = '=HYPERLINK("x","y")';
@@ -467,6 +507,33 @@ describe('D1 down, then back', () => {
   });
 });
 
+describe('stats rollup', () => {
+  test('after ingest, backfill, erasure and retention, the rollup holds exactly what the calls count', async () => {
+    // Every write path above has run: the rollup must equal a recount from the calls and members.
+    // The ended calls with their slot, talk time and its bin (docs/call-ledger.md), computed here.
+    const lead = 'CAST(substr(talk, 1, 2) AS INTEGER)';
+    const ended = `(SELECT call_id, started_at / 900000 AS slot, coalesce(result, '') AS result, accepted_at IS NOT NULL AS answered,
+      talk, length(talk) * 100 + ${lead} - ${lead} % (CASE WHEN ${lead} < 20 THEN 1 WHEN ${lead} < 50 THEN 2 ELSE 5 END) AS bin
+      FROM (SELECT *, CASE WHEN accepted_at IS NOT NULL AND ended_at IS NOT NULL THEN max(ended_at - accepted_at, 0) END AS talk
+      FROM calls WHERE end_rank > 0))`;
+    const recount = (key, values, where) => `SELECT s.scope, v.slot, v.${key}, count(*)${values} FROM ${ended} v
+      JOIN (SELECT call_id, '' AS scope FROM calls UNION ALL SELECT call_id, user_id FROM members) s ON s.call_id = v.call_id
+      ${where} GROUP BY s.scope, v.slot, v.${key}`;
+    const slots = recount('result', ', sum(v.answered), coalesce(sum(v.talk), 0)', '');
+    const talk = recount('bin', ', sum(v.talk)', 'WHERE v.talk IS NOT NULL');
+    const differ = (table, cols, sql) => `(SELECT count(*) FROM (SELECT ${cols} FROM ${table} EXCEPT ${sql}))
+      + (SELECT count(*) FROM (${sql} EXCEPT SELECT ${cols} FROM ${table}))`;
+    const [row] = await ledgerSql(`SELECT ${differ('stats_slots', 'scope, slot, result, calls, answered, talk_ms', slots)} AS slots_off,
+      ${differ('stats_talk', 'scope, slot, bin, calls, talk_ms', talk)} AS talk_off,
+      (SELECT count(*) FROM stats_slots) AS slots, (SELECT count(*) FROM stats_talk) AS bins,
+      (SELECT count(*) FROM stats_share) AS shares,
+      (SELECT count(*) FROM stats_slots WHERE scope = 'erase-me') AS erased,
+      (SELECT count(*) FROM stats_slots WHERE slot < ${Math.floor((Date.now() - RETENTION_DAYS * DAY) / 900_000)}) AS pruned`);
+    assert.ok(row.slots > 10 && row.bins > 10, JSON.stringify(row));
+    assert.deepEqual({ ...row, slots: 0, bins: 0 }, { slots_off: 0, talk_off: 0, slots: 0, bins: 0, shares: 0, erased: 0, pruned: 0 });
+  });
+});
+
 describe('query plans', () => {
   test('no history query, ingest or pruning statement scans a whole table', async () => {
     const queries = JSON.parse(await readFile(join(ROOT, 'tests/integration/ledger-queries.json'), 'utf8'));
@@ -484,12 +551,18 @@ describe('query plans', () => {
         assert.equal(out.status, 0, `${q.name}: ${out.stderr}`);
         const plan = JSON.parse(out.stdout)[0].results.map((r) => r.detail);
         assert.ok(plan.length > 0, q.name);
-        const tables = plan.filter((d) => /^(SCAN|SEARCH) (calls|members|timeline|c|m|m2)\b/.test(d));
+        const tables = plan.filter((d) => /^(SCAN|SEARCH) (calls|members|timeline|stats_slots|stats_talk|c|m|m2|sl|st)\b/.test(d));
         for (const d of tables) assert.match(d, /^SEARCH /, `${q.name} scans a table: ${plan.join(' | ')}`);
         if (/^(history page|stats)/.test(q.name)) {
           // A member's history or a time range: an index range, newest first.
           const range = /^SEARCH (c|m) USING (COVERING )?INDEX (calls_by_start|members_by_user) \((user_id=\? AND )?started_at>\? AND started_at<\?\)$/;
           assert.ok(plan.some((d) => range.test(d)), `${q.name}: ${plan.join(' | ')}`);
+        }
+        if (/^stats from the rollup/.test(q.name)) {
+          // Whole slots from both rollup tables, each one range of its primary key.
+          for (const t of ['sl', 'st']) {
+            assert.ok(plan.includes(`SEARCH ${t} USING PRIMARY KEY (scope=? AND slot>? AND slot<?)`), `${q.name}: ${plan.join(' | ')}`);
+          }
         }
       }
     } finally {
@@ -509,6 +582,21 @@ test('no answer or log line carries a secret', async () => {
   await assertCleanWorker(worker, secrets, 'ledger worker');
   assert.doesNotMatch(worker.logs(), /INSERT INTO|SELECT .* FROM|DELETE FROM/, 'no SQL in the logs');
 });
+
+/** Rows of `sql` run on the worker's own local D1 (its persisted state). */
+async function ledgerSql(sql) {
+  const dir = await mkdtemp(join(tmpdir(), 'callkit-ledger-sql-'));
+  try {
+    const config = join(dir, 'wrangler.toml');
+    await writeFile(config, isolatedConfig(await readFile(join(ROOT, 'wrangler.toml'), 'utf8')));
+    const env = { PATH: process.env.PATH, HOME: process.env.HOME, WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1', CI: 'true' };
+    const out = spawnSync(WRANGLER_BIN, ['d1', 'execute', 'CALL_LEDGER', '--local', '--config', config, '--persist-to', persistDir, '--json', '--command', sql], { env, encoding: 'utf8' });
+    assert.equal(out.status, 0, out.stderr);
+    return JSON.parse(out.stdout)[0].results;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
 
 /** `sql` with its `?N` parameters written as literals (the plan is the same). */
 function literal(sql, params) {

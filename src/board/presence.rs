@@ -186,10 +186,11 @@ pub fn empty_since(room: &[RoomPresence]) -> Option<u64> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn event(kind: u32, user: &str, at: u64, extra: &str) -> TrtcEvent {
+    /// A TRTC event of room `r1`, as the ledger's tests also build them.
+    pub(crate) fn event(kind: u32, user: &str, at: u64, extra: &str) -> TrtcEvent {
         let body = format!(
             r#"{{"EventGroupId":{},"EventType":{kind},"CallbackTs":{at},"EventInfo":{{"RoomId":"r1","EventTs":{},"EventMsTs":{at},"UserId":"{user}"{extra}}}}}"#,
             kind / 100,

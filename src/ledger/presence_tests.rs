@@ -1,15 +1,7 @@
 use super::*;
 use crate::board::presence;
+use crate::board::presence::tests::event;
 use callkit_core::models::TrtcEvent;
-
-fn event(kind: u32, user: &str, at: u64, extra: &str) -> TrtcEvent {
-    let body = format!(
-        r#"{{"EventGroupId":{},"EventType":{kind},"CallbackTs":{at},"EventInfo":{{"RoomId":"r1","EventTs":{},"EventMsTs":{at},"UserId":"{user}"{extra}}}}}"#,
-        kind / 100,
-        at / 1000
-    );
-    TrtcEvent::parse(body.as_bytes()).unwrap()
-}
 
 /// Applies each event to `room`; the entries each one gave, as `user:event@at(reason)`.
 fn run(room: &mut Vec<RoomPresence>, events: &[TrtcEvent]) -> Vec<String> {

@@ -235,7 +235,7 @@ export interface HistoryTimelineEntry {
   userId: string | null;
   event: 'started' | 'invited' | 'joined' | 'left' | 'ended'
     | 'room_entered' | 'room_exited' | 'video_on' | 'video_off' | 'audio_on' | 'audio_off' | 'screen_on' | 'screen_off';
-  /** For `room_exited`: TRTC's exit reason (`normal`, `timeout`, `removed`, …). */
+  /** `joined`/`left`: the member's ActionType; `ended`: the result; `room_exited`: TRTC's exit reason (`normal`, `timeout`, …). */
   reason: string | null;
   source: 'webhook' | 'record' | 'trtc';
 }

@@ -1,7 +1,5 @@
 //! The delivery log's SQLite table in the Durable Object's storage.
 
-use std::collections::{HashMap, HashSet};
-
 use worker::{Result, SqlStorage, SqlStorageValue};
 
 use super::{
@@ -74,23 +72,25 @@ impl Store {
              (SELECT json_extract(value, '$.id') FROM json_each(?))",
             vec![jobs_json.into()],
         )?;
-        let mut known = HashMap::with_capacity(rows.len());
+        // A batch is at most 100 jobs: lists, not hash maps (which cost the
+        // wasm a few KB).
+        let mut known = Vec::with_capacity(rows.len());
         for row in &rows {
-            known.insert(
-                text(row, 0)?,
-                (text(row, 1)?, number(row, 2), number(row, 3)),
-            );
+            known.push((text(row, 0)?, text(row, 1)?, number(row, 2), number(row, 3)));
         }
-        let mut seen = HashSet::with_capacity(jobs.len());
+        let mut seen: Vec<&str> = Vec::with_capacity(jobs.len());
         let mut again = Vec::new();
         let begun = jobs
             .iter()
             .map(|job| {
                 // A second copy in one batch: the first is in flight.
-                if !seen.insert(job.id.as_str()) {
+                if seen.contains(&job.id.as_str()) {
                     return Begun::Busy;
                 }
-                let Some((status, attempts, inflight_at)) = known.get(&job.id) else {
+                seen.push(job.id.as_str());
+                let Some((_, status, attempts, inflight_at)) =
+                    known.iter().find(|(id, ..)| *id == job.id)
+                else {
                     return Begun::Deliver { attempts: 1 };
                 };
                 if status == Status::Delivered.as_str() && !job.redeliver {

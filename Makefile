@@ -88,7 +88,8 @@ bench-live:
 .PHONY: bench-history
 bench-history:
 	@bash bench/history/run.sh
-## The webhook relay under wrangler dev (its local queue): deliveries/s to
+## The webhook relay in bare workerd (Miniflare's queue broker; BENCH_RUNTIME=wrangler
+## for wrangler dev): deliveries/s to
 ## local sinks, webhook-answered → delivered p50/p99, ingest with the relay
 ## on and off. Measures build/ as it is, with the dev emulator: run
 ## `make build emulator` first.

@@ -233,9 +233,11 @@ export interface HistoryTimelineEntry {
   at: number;
   /** `null` for the call's own events (`ended`). */
   userId: string | null;
-  event: 'started' | 'invited' | 'joined' | 'left' | 'ended';
+  event: 'started' | 'invited' | 'joined' | 'left' | 'ended'
+    | 'room_entered' | 'room_exited' | 'video_on' | 'video_off' | 'audio_on' | 'audio_off' | 'screen_on' | 'screen_off';
+  /** `joined`/`left`: the member's ActionType; `ended`: the result; `room_exited`: TRTC's exit reason (`normal`, `timeout`, …). */
   reason: string | null;
-  source: 'webhook' | 'record';
+  source: 'webhook' | 'record' | 'trtc';
 }
 
 export interface HistoryCallDetail {

@@ -49,9 +49,12 @@ export function buildModules(dir, main = 'worker/shim.mjs') {
  * `durableObjectStorage`: where they keep their data, an absolute directory
  * path (workerd's `localDisk`) or `'memory'` (gone with the process; workerd
  * then offers no SQL API, so SQLite-backed classes need a directory).
+ * `extra`: more of the config as capnp text, for bindings served by other
+ * workers (bench/relay's queues): `{ bindings: [], services: [], extensionModules: [] }`.
  */
-export function writeConfig(dir, { port, modules, vars = {}, rateLimit, ipRateLimit = rateLimit, flags = [], durableObjects = [], durableObjectStorage = 'memory' }) {
+export function writeConfig(dir, { port, modules, vars = {}, rateLimit, ipRateLimit = rateLimit, flags = [], durableObjects = [], durableObjectStorage = 'memory', extra = {} }) {
   const bindings = Object.entries(vars).map(([name, value]) => `(name = ${str(name)}, text = ${str(value)})`);
+  bindings.push(...(extra.bindings ?? []));
   for (const o of durableObjects) {
     bindings.push(`(name = ${str(o.binding)}, durableObjectNamespace = (className = ${str(o.className)}))`);
   }
@@ -71,9 +74,9 @@ export function writeConfig(dir, { port, modules, vars = {}, rateLimit, ipRateLi
     bindings.push(`(name = ${str(name)}, wrapped = (moduleName = ${str(RATELIMIT_MODULE)}, innerBindings = [${innerBindings.join(', ')}]))`);
   }
   const mods = modules.map((m) => `(name = ${str(m.name)}, ${m.kind} = embed ${str(m.name)})`);
-  const extensions = rateLimit || ipRateLimit
-    ? `extensions = [(modules = [(name = ${str(RATELIMIT_MODULE)}, esModule = embed "ratelimit.worker.js", internal = true)])],`
-    : '';
+  const extensionModules = [...(extra.extensionModules ?? [])];
+  if (rateLimit || ipRateLimit) extensionModules.push(`(name = ${str(RATELIMIT_MODULE)}, esModule = embed "ratelimit.worker.js", internal = true)`);
+  const extensions = extensionModules.length ? `extensions = [(modules = [${extensionModules.join(', ')}])],` : '';
   const text = `using Workerd = import "/workerd/workerd.capnp";
 
 const config :Workerd.Config = (
@@ -81,7 +84,8 @@ const config :Workerd.Config = (
     (name = "main", worker = .worker),
     # fetch() to 127.0.0.1 (the upstream) needs "local"; the default internet service refuses it.
     (name = "internet", network = (allow = ["public", "private", "local"])),${onDisk ? `
-    (name = "do-storage", disk = (path = ${str(durableObjectStorage)}, writable = true)),` : ''}
+    (name = "do-storage", disk = (path = ${str(durableObjectStorage)}, writable = true)),` : ''}${(extra.services ?? []).map((x) => `
+    ${x},`).join('')}
   ],
   sockets = [(name = "http", address = "127.0.0.1:${port}", http = (), service = "main")],
   ${extensions}

@@ -6,6 +6,14 @@
 use callkit_core::models::{TrtcEvent, TrtcEventType};
 use serde::{Deserialize, Serialize};
 
+use super::call::MAX_MEMBERS;
+
+/// People one room lists at most, as a call lists members: a room's row
+/// (and each call's copy of it) cannot grow without bound. Beyond it the
+/// person who left earliest makes way; when all of them are in the room, a
+/// newcomer is not listed (a TUICallKit call has at most 9 people).
+pub const MAX_PEOPLE: usize = MAX_MEMBERS;
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RoomPresence {
@@ -70,10 +78,11 @@ pub fn apply(room: &mut Vec<RoomPresence>, event: &TrtcEvent) -> bool {
     }
     let index = match room.iter().position(|p| p.user_id == info.user_id) {
         Some(i) => i,
-        None => {
+        None if make_way(room) => {
             room.push(RoomPresence::new(&info.user_id, at));
             room.len() - 1
         }
+        None => return false,
     };
     let person = &mut room[index];
     if at < person.at {
@@ -83,6 +92,27 @@ pub fn apply(room: &mut Vec<RoomPresence>, event: &TrtcEvent) -> bool {
     change(person, kind, event);
     person.at = at;
     *person != before
+}
+
+/// Whether a newcomer can be listed: at `MAX_PEOPLE`, the person who left
+/// earliest goes; if everyone is in the room, nobody does and it cannot.
+fn make_way(room: &mut Vec<RoomPresence>) -> bool {
+    if room.len() < MAX_PEOPLE {
+        return true;
+    }
+    let earliest = room
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| !p.in_room)
+        .min_by_key(|(_, p)| p.since)
+        .map(|(i, _)| i);
+    match earliest {
+        Some(i) => {
+            room.remove(i);
+            true
+        }
+        None => false,
+    }
 }
 
 fn change(p: &mut RoomPresence, kind: TrtcEventType, event: &TrtcEvent) {
@@ -156,10 +186,11 @@ pub fn empty_since(room: &[RoomPresence]) -> Option<u64> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn event(kind: u32, user: &str, at: u64, extra: &str) -> TrtcEvent {
+    /// A TRTC event of room `r1`, as the ledger's tests also build them.
+    pub(crate) fn event(kind: u32, user: &str, at: u64, extra: &str) -> TrtcEvent {
         let body = format!(
             r#"{{"EventGroupId":{},"EventType":{kind},"CallbackTs":{at},"EventInfo":{{"RoomId":"r1","EventTs":{},"EventMsTs":{at},"UserId":"{user}"{extra}}}}}"#,
             kind / 100,
@@ -212,6 +243,31 @@ mod tests {
             &mut room,
             &event(104, "ann", 6_000, r#","Reason":1"#)
         ));
+    }
+
+    #[test]
+    fn a_full_room_makes_way_for_a_newcomer_only_by_who_left_earliest() {
+        let mut room = Vec::new();
+        for i in 0..MAX_PEOPLE as u64 {
+            assert!(apply(
+                &mut room,
+                &event(103, &format!("p{i}"), 1_000 + i, "")
+            ));
+        }
+        assert!(
+            !apply(&mut room, &event(103, "late", 2_000, "")),
+            "everyone is in"
+        );
+        assert_eq!(room.len(), MAX_PEOPLE);
+        assert!(room.iter().all(|p| p.user_id != "late"));
+        apply(&mut room, &event(104, "p7", 3_000, ""));
+        apply(&mut room, &event(104, "p3", 3_100, ""));
+        assert!(apply(&mut room, &event(103, "late", 4_000, "")));
+        assert_eq!(room.len(), MAX_PEOPLE);
+        let ids: Vec<&str> = room.iter().map(|p| p.user_id.as_str()).collect();
+        assert!(!ids.contains(&"p7") && ids.contains(&"p3") && ids.contains(&"late"));
+        // Someone listed already is never refused.
+        assert!(apply(&mut room, &event(201, "p0", 5_000, "")));
     }
 
     #[test]

@@ -18,6 +18,7 @@ pub mod export;
 pub mod filter;
 pub mod log;
 pub mod outbox;
+pub mod presence;
 pub mod read;
 pub mod retention;
 pub mod rollup;

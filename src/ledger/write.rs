@@ -69,7 +69,8 @@ pub(crate) fn upsert_calls() -> String {
 }
 
 /// A webhook's entry is dropped once an end webhook was applied (rank 3);
-/// a record's once the call is known at all (its webhooks tell more).
+/// a record's once the call is known at all (its webhooks tell more); a
+/// TRTC room entry never (end ranks stop at 3): exits follow the end.
 pub(crate) fn insert_timeline() -> String {
     let entry = |name: &str| format!("json_extract(entry.value, '$.{name}')");
     format!(
@@ -77,7 +78,7 @@ pub(crate) fn insert_timeline() -> String {
          SELECT {call}, {at}, {user}, {event}, {reason}, {source} \
          FROM json_each(?1) AS batch, json_each(batch.value, '$.timeline') AS entry \
          WHERE NOT EXISTS (SELECT 1 FROM calls c WHERE c.call_id = {call} \
-         AND c.end_rank >= CASE {source} WHEN 'record' THEN 0 ELSE 3 END)",
+         AND c.end_rank >= CASE {source} WHEN 'record' THEN 0 WHEN 'trtc' THEN 4 ELSE 3 END)",
         call = field("call_id"),
         at = entry("at"),
         user = entry("user_id"),

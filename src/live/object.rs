@@ -85,10 +85,7 @@ impl DurableObject for CallBoard {
             (Method::Get, paths::SOCKET) => self.socket(&req).await,
             (Method::Post, paths::BACKFILL) => self.start_backfill(req).await,
             (Method::Get, paths::BACKFILL) => self.backfill_progress(),
-            (Method::Post, paths::TRTC) => {
-                let publish = |tracked: &Tracked, now| self.publish(tracked, now);
-                super::rooms::event(&self.state, self.store()?, req, now_ms(), &publish).await
-            }
+            (Method::Post, paths::TRTC) => self.trtc(req).await,
             _ => Response::error("no such board route", 404),
         }
     }
@@ -216,11 +213,13 @@ impl CallBoard {
         }
         let (mut tracked, mut changed) = board::apply(existing.clone(), &event);
         // TRTC's events for its room may have come first.
-        changed |= super::rooms::join(&self.state, &mut tracked.call)?;
+        let joined = super::rooms::join(&self.state, &mut tracked.call, self.ledger_on)?;
+        changed |= joined.is_some();
         if changed {
             let reindex = people_before != Some(participants(&tracked.call));
             store.save(&tracked, now, reindex)?;
-            let update = Update::from_board(existing.as_ref(), &tracked, Some(&event));
+            let mut update = Update::from_board(existing.as_ref(), &tracked, Some(&event));
+            update.timeline.extend(joined.unwrap_or_default());
             if self.ledger_on {
                 outbox::push(store.sql(), &update, now)?;
             }
@@ -256,6 +255,23 @@ impl CallBoard {
             now,
         )?;
         self.arm_ledger_alarm().await
+    }
+
+    /// Applies a proven TRTC event once (`rooms`), and queues what the
+    /// ledger records of it.
+    async fn trtc(&self, req: Request) -> Result<Response> {
+        let store = self.store()?;
+        let publish = |tracked: &Tracked, now| self.publish(tracked, now);
+        let now = now_ms();
+        let (response, updates) =
+            super::rooms::event(&self.state, store, req, now, &publish, self.ledger_on).await?;
+        for update in &updates {
+            outbox::push(store.sql(), update, now)?;
+        }
+        if !updates.is_empty() {
+            self.arm_ledger_alarm().await?;
+        }
+        Ok(response)
     }
 
     /// Tells the sockets that may see the call, within `LIVE_COALESCE_MS`.

@@ -171,6 +171,38 @@ test('the live board shows who is in the media room, camera and mic, in words', 
   await page.finish();
 });
 
+test("a call's history timeline tells its media room's events in words", { timeout: 90_000 }, async () => {
+  const room = `${800_000 + (Date.now() % 10_000)}`;
+  const callId = newCallId('room-history');
+  const start = startEvent(callId);
+  start.CallInfo.RoomId = room;
+  start.UserList = [{ User_Account: 'rh-fay', Status: 'Calling' }, { User_Account: 'rh-gus', Status: 'Waiting' }];
+  assert.equal((await deliver(worker, start)).status, 200);
+  const at = Date.now();
+  await trtc(103, 'rh-fay', room, at);
+  await trtc(201, 'rh-fay', room, at + 1);
+  await trtc(104, 'rh-fay', room, at + 2);
+  await eventually(async () => {
+    const res = await worker.request('GET', `/api/v1/history/${callId}`, { token: admin });
+    return res.status === 200 && res.json.timeline.filter((e) => e.source === 'trtc').length === 3;
+  }, 'the room events in the ledger');
+  const page = await openConsole(admin, 'administrator');
+  await page.locator('#history-user').fill('rh-fay');
+  await page.getByRole('button', { name: 'Show history' }).click();
+  await page.locator(`#history-rows tr[data-call-id="${callId}"]`).getByRole('button', { name: /^Timeline of call/ }).click();
+  const items = page.locator('#history-timeline li');
+  await items.filter({ hasText: 'entered the media room' }).waitFor();
+  const texts = await items.allInnerTexts();
+  for (const want of [/rh-fay entered the media room · TRTC room event/, /rh-fay turned the camera on · TRTC room event/,
+    /rh-fay left the media room \(normal exit\) · TRTC room event/]) {
+    assert.ok(texts.some((t) => want.test(t)), `${want} in:\n${texts.join('\n')}`);
+  }
+  const events = await items.evaluateAll((lis) => lis.map((li) => li.dataset.event));
+  assert.deepEqual(events.filter((e) => e.includes('_')), ['room_entered', 'video_on', 'room_exited']);
+  await page.screenshot({ path: join(SHOTS, 'history-room-timeline.png'), fullPage: true });
+  await page.finish();
+});
+
 test('sweep: no answer or log line carries a secret', async () => {
   const secrets = collectSecrets({
     secretKey: DEMO_KEY,

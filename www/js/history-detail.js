@@ -11,6 +11,24 @@ const EVENT_TEXT = {
   joined: 'joined',
   left: 'left',
   ended: 'Call ended',
+  // TRTC's room and media events (source `trtc`).
+  room_entered: 'entered the media room',
+  room_exited: 'left the media room',
+  video_on: 'turned the camera on',
+  video_off: 'turned the camera off',
+  audio_on: 'turned the microphone on',
+  audio_off: 'turned the microphone off',
+  screen_on: 'started sharing the screen',
+  screen_off: 'stopped sharing the screen',
+};
+// Why someone left the media room (TRTC's exit reasons).
+const EXIT_TEXT = {
+  normal: 'normal exit',
+  timeout: 'timed out',
+  removed: 'removed',
+  cross_room_cancelled: 'cross-room call cancelled',
+  force_closed: 'force-closed',
+  dismissed: 'room dismissed',
 };
 const SOURCE_TEXT = {
   webhook: 'webhook',
@@ -18,6 +36,7 @@ const SOURCE_TEXT = {
   fetch: 'fetched after the end',
   backfill: 'backfill',
   reconcile: 'board reconcile',
+  trtc: 'TRTC room event',
 };
 
 const at = (ms) => (ms == null ? '—' : formatTime(ms / 1000));
@@ -43,12 +62,14 @@ export function callFacts(call) {
   ];
 }
 
+const reasonText = (entry) => (entry.event === 'room_exited' ? EXIT_TEXT[entry.reason] ?? entry.reason : entry.reason);
+
 function timelineItem(entry) {
   const who = entry.userId ? `${entry.userId} ${EVENT_TEXT[entry.event] ?? entry.event}` : EVENT_TEXT[entry.event] ?? entry.event;
   return h('li', { 'data-event': entry.event },
     h('time', { datetime: new Date(entry.at).toISOString() }, at(entry.at)), ' ',
     h('span', { class: 'timeline-what' }, who),
-    entry.reason ? h('span', { class: 'timeline-reason' }, ` (${entry.reason})`) : null,
+    entry.reason ? h('span', { class: 'timeline-reason' }, ` (${reasonText(entry)})`) : null,
     h('span', { class: 'timeline-source' }, ` · ${source(entry.source)}`));
 }
 

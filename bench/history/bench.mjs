@@ -394,10 +394,8 @@ async function sampledExport(worker, token) {
   await sampler;
   if (res.status !== 200) die(`export answered ${res.status}: ${res.body.slice(0, 300)}`);
   const after = await usage();
-  await heap.collectGarbage();
-  const held = await usage();
   heap.close();
-  return { rows: rows - 1, bytes, secs: res.ms / 1000, idle, samples: samples.filter((s) => s.rows > 0), after, held, title: heap.title };
+  return { rows: rows - 1, bytes, secs: res.ms / 1000, idle, samples: samples.filter((s) => s.rows > 0), after, title: heap.title };
 }
 
 /** The export in the worker's own workerd, D1 in another (split.mjs): memory along the rows. */
@@ -443,7 +441,7 @@ function reportExport(ex) {
     out(`    start ${at(a.start)}`);
     out(`    middle ${at(a.middle)}`);
     out(`    end ${at(a.end)}`);
-    out(`    peak: heap ${mib(a.peak.heap)} MiB, RSS ${kmib(a.peak.all)} MiB (anon ${kmib(a.peak.anon)}); after: heap ${mib(e.after.heap)} MiB, RSS ${kmib(e.after.all)} MiB; after a full GC: heap ${mib(e.held.heap)} MiB (committed ${mib(e.held.heapTotal)})`);
+    out(`    peak: heap ${mib(a.peak.heap)} MiB, RSS ${kmib(a.peak.all)} MiB (anon ${kmib(a.peak.anon)}); after: heap ${mib(e.after.heap)} MiB, RSS ${kmib(e.after.all)} MiB`);
   }
   out(`  the D1 process (not the worker's): RSS ${kmib(ex.d1Rss.all)} MiB at the end`);
   const rate = ex.runs[0].rows / ex.runs[0].secs;

@@ -13,8 +13,6 @@ export async function heapProbe(inspectorPort, name) {
     /** `{ usedSize, totalSize, backingStorageSize }`: the JS heap (garbage not yet collected
      * included) and the ArrayBuffers' backing stores. */
     usage: () => send('Runtime.getHeapUsage'),
-    /** A full GC of the isolate: what `usage()` then reports is what is still held. */
-    collectGarbage: () => send('HeapProfiler.collectGarbage'),
     close,
   };
 }

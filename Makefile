@@ -85,6 +85,8 @@ bench-live:
 ## The call ledger (D1) under Miniflare: ended calls/s through signed webhooks,
 ## then 1,000,000 calls seeded through SQL: page and stats latency, export
 ## rows/s and memory. Measures build/ as it is.
+## Its export phase (BENCH_PHASES=export alone) samples the worker's heap and
+## RSS along a 1,000,000-row export, the worker alone in bare workerd.
 .PHONY: bench-history
 bench-history:
 	@bash bench/history/run.sh

@@ -15,8 +15,11 @@ DEV_SIMULATE_CALLS=${DEV_SIMULATE_CALLS:-6}
 # The sample backend the relay delivers every accepted webhook to.
 RELAY_BACKEND_PORT=${RELAY_BACKEND_PORT:-8791}
 emulator=target/debug/callkit-emulator
-dev_dir=.wrangler/dev
-assets=.wrangler/dev-assets
+# The run's state (config, local D1 and board, logs), the console's dev-only
+# copy and the settings file; tests point them at a fresh directory.
+dev_dir=$(realpath -m "${DEV_STATE_DIR:-.wrangler/dev}")
+assets=$(realpath -m "${DEV_ASSETS_DIR:-.wrangler/dev-assets}")
+dev_vars=$(realpath -m "${DEV_VARS_FILE:-.dev.vars}")
 
 pids=()
 stopping=
@@ -84,27 +87,27 @@ random_hex() { od -An -tx1 -N32 /dev/urandom | tr -d ' \n'; }
 # them with it. A .dev.vars from before the live board lacks it, and the one
 # written from .dev.vars.example has it empty: fill in a random one, once.
 ensure_callback_token() {
-  grep -q '^TENCENT_CALLBACK_TOKEN=.' .dev.vars && return 0
+  grep -q '^TENCENT_CALLBACK_TOKEN=.' "$dev_vars" && return 0
   local token line new
   token=$(random_hex)
   new=$(
     while IFS= read -r line || [ -n "$line" ]; do
       [ "$line" = "TENCENT_CALLBACK_TOKEN=" ] || printf '%s\n' "$line"
-    done < .dev.vars
-    grep -q '^TENCENT_CALLBACK_TOKEN=$' .dev.vars ||
+    done < "$dev_vars"
+    grep -q '^TENCENT_CALLBACK_TOKEN=$' "$dev_vars" ||
       printf '%s\n' "# Signs the emulator's webhooks to the edge (make dev wrote it, random)."
     # printf is a builtin: the token never appears in a process's argv.
     printf 'TENCENT_CALLBACK_TOKEN=%s' "$token"
   )
   # Rewritten in place, so the file keeps its owner and mode.
-  printf '%s\n' "$new" > .dev.vars
+  printf '%s\n' "$new" > "$dev_vars"
   echo "added a random TENCENT_CALLBACK_TOKEN to .dev.vars (the emulator signs webhooks with it)"
 }
 
 # A value from .dev.vars, without the quotes dotenv allows.
 dev_var() {
   local value
-  value=$(sed -n "s/^$1=//p" .dev.vars | tail -n 1)
+  value=$(sed -n "s/^$1=//p" "$dev_vars" | tail -n 1)
   value=${value%\"}
   printf '%s' "${value#\"}"
 }
@@ -169,16 +172,16 @@ start_wrangler() {
   rm -rf "$dev_dir/state"
   # The call ledger's tables, in the local D1 under the same state dir.
   CI=true wrangler d1 migrations apply CALL_LEDGER --local --config "$dev_dir/wrangler.toml" \
-    --persist-to "$PWD/$dev_dir/state" > "$dev_dir/migrations.log" 2>&1 || {
+    --persist-to "$dev_dir/state" > "$dev_dir/migrations.log" 2>&1 || {
     cat "$dev_dir/migrations.log" >&2
     echo "dev.sh: could not apply the call ledger's migrations" >&2
     exit 1
   }
   # With an --env-file, wrangler reads no .dev.vars of its own: pass it.
   setsid wrangler dev --config "$dev_dir/wrangler.toml" --ip 127.0.0.1 --port "$DEV_PORT" \
-    --assets "$PWD/$assets" --persist-to "$PWD/$dev_dir/state" \
-    --env-file "$PWD/.dev.vars" --env-file "$PWD/$dev_dir/emulator.env" \
-    --env-file "$PWD/$dev_dir/relay.env" &
+    --assets "$assets" --persist-to "$dev_dir/state" \
+    --env-file "$dev_vars" --env-file "$dev_dir/emulator.env" \
+    --env-file "$dev_dir/relay.env" &
   pids+=($!)
   wait_up "http://127.0.0.1:$DEV_PORT/api/v1/health" 300 || {
     echo "dev.sh: wrangler dev did not come up on port $DEV_PORT" >&2
@@ -232,8 +235,8 @@ start_backfill() {
   fi
 }
 
-if [ ! -f .dev.vars ]; then
-  sed "s|^TENCENT_API_BASE=.*|TENCENT_API_BASE=http://$EMULATOR_LISTEN|" .dev.vars.example > .dev.vars
+if [ ! -f "$dev_vars" ]; then
+  sed "s|^TENCENT_API_BASE=.*|TENCENT_API_BASE=http://$EMULATOR_LISTEN|" .dev.vars.example > "$dev_vars"
   echo "wrote .dev.vars for the emulator's demo app (see .dev.vars.example)"
 fi
 ensure_callback_token

@@ -15,15 +15,15 @@ import { freePort, sleep, startGroup } from '../edge/procs.mjs';
 import { ROOT } from '../edge/session.mjs';
 import { migrate } from './stack.mjs';
 
-const MF = join(ROOT, 'node_modules/miniflare/dist/src/workers');
-const str = (s) => JSON.stringify(String(s));
+export const MF = join(ROOT, 'node_modules/miniflare/dist/src/workers');
+export const str = (s) => JSON.stringify(String(s));
 
 // The bench's door to the database: one statement (`first()`), or a batch.
-const PROBE = `export default {
+export const PROBE = `export default {
   async fetch(request, env) {
     const { sql, params = [], batch } = await request.json();
     if (batch) {
-      await env.DB.batch(batch.map((s) => env.DB.prepare(s)));
+      await env.DB.batch(batch.map((s) => env.DB.prepare(s.sql).bind(...s.params)));
       return Response.json(null);
     }
     return Response.json(await env.DB.prepare(sql).bind(...params).first());
@@ -31,7 +31,14 @@ const PROBE = `export default {
 };
 `;
 
-function config({ port, probePort, modules, vars, boardDir, d1Dir }) {
+// The database's services: Miniflare's D1 object on localDisk, its entry worker, the probe.
+export const d1Services = (d1Dir) => `(name = "probe", worker = .probe),
+    (name = "d1:storage", disk = (path = ${str(d1Dir)}, writable = true)),
+    (name = "d1:db", worker = .d1Object),
+    (name = "d1:db:ledger", worker = .d1Entry),`;
+
+// With `d1Port`, the database is another workerd's (split.mjs): reached over HTTP, no probe here.
+export function config({ port, probePort, modules, vars, boardDir, d1Dir, d1Port }) {
   const d1 = '(name = "CALL_LEDGER", wrapped = (moduleName = "cloudflare-internal:d1-api", innerBindings = [(name = "fetcher", service = "d1:db:ledger")]))';
   const limiter = (name) => `(name = ${str(name)}, wrapped = (moduleName = ${str(RATELIMIT_MODULE)}, innerBindings = [${
     Object.entries({ namespaceId: name, limit: 1e9, period: 60 }).map(([n, v]) => `(name = ${str(n)}, json = ${str(JSON.stringify(v))})`).join(', ')}]))`;
@@ -49,16 +56,13 @@ function config({ port, probePort, modules, vars, boardDir, d1Dir }) {
 const config :Workerd.Config = (
   services = [
     (name = "main", worker = .worker),
-    (name = "probe", worker = .probe),
     (name = "internet", network = (allow = ["public", "private", "local"])),
     (name = "do-storage", disk = (path = ${str(boardDir)}, writable = true)),
-    (name = "d1:storage", disk = (path = ${str(d1Dir)}, writable = true)),
-    (name = "d1:db", worker = .d1Object),
-    (name = "d1:db:ledger", worker = .d1Entry),
+    ${d1Port ? `(name = "d1:db:ledger", external = (address = "127.0.0.1:${d1Port}", http = ())),` : d1Services(d1Dir)}
   ],
   sockets = [
     (name = "http", address = "127.0.0.1:${port}", http = (), service = "main"),
-    (name = "probe", address = "127.0.0.1:${probePort}", http = (), service = "probe"),
+    ${d1Port ? '' : `(name = "probe", address = "127.0.0.1:${probePort}", http = (), service = "probe"),`}
   ],
   extensions = [(modules = [
     (name = ${str(RATELIMIT_MODULE)}, esModule = embed "ratelimit.worker.js", internal = true),
@@ -109,21 +113,29 @@ const d1Entry :Workerd.Worker = (
 }
 
 /** A D1-like handle for the bench (prepare/bind/first, batch) over the probe's socket. */
-function probeDb(url) {
+export function probeDb(url) {
+  // A kept-alive connection workerd closed just as it was reused fails before the request
+  // ran (Node's documented race): once more, on a new one. A batch run twice would fail on
+  // its primary keys, never insert twice.
+  const send = (body) => fetch(url, { method: 'POST', body: JSON.stringify(body) }).catch((e) => {
+    if (e.cause?.code !== 'UND_ERR_SOCKET') throw e;
+    return fetch(url, { method: 'POST', body: JSON.stringify(body) });
+  });
   const post = async (body) => {
-    const res = await fetch(url, { method: 'POST', body: JSON.stringify(body) });
+    const res = await send(body);
     if (!res.ok) throw new Error(`probe: ${res.status} ${await res.text()}`);
     return res.json();
   };
-  const statement = (sql, params = []) => ({ sql, bind: (...p) => statement(sql, p), first: () => post({ sql, params }) });
-  return { prepare: (sql) => statement(sql), batch: (list) => post({ batch: list.map((s) => s.sql) }) };
+  const statement = (sql, params = []) => ({ sql, params, bind: (...p) => statement(sql, p), first: () => post({ sql, params }) });
+  return { prepare: (sql) => statement(sql), batch: (list) => post({ batch: list.map(({ sql, params }) => ({ sql, params })) }) };
 }
 
 /**
  * Starts a frozen copy of build/ under `dir` in bare workerd, its storage in `storageDir`.
- * Returns `{ url, db, pid, log(), stop() }` like stack.mjs's `startLedgerWorker`.
+ * Returns `{ url, db, pid, log(), stop() }` like stack.mjs's `startLedgerWorker`. With
+ * `d1Port` and `db`, the ledger is another process's, already migrated (split.mjs).
  */
-export async function startBareLedgerWorker(dir, { vars, storageDir: diskDir, inspector = false }) {
+export async function startBareLedgerWorker(dir, { vars, storageDir: diskDir, inspector = false, d1Port, db: externalDb }) {
   mkdirSync(dir, { recursive: true });
   // SQLite on tmpfs, as bench-live's default: on this VM's shared disk every durable commit
   // can stall workerd's one thread for seconds, which would measure the disk.
@@ -141,7 +153,7 @@ export async function startBareLedgerWorker(dir, { vars, storageDir: diskDir, in
   mkdirSync(boardDir, { recursive: true });
   mkdirSync(d1Dir, { recursive: true });
   const [port, probePort] = [await freePort(), await freePort()];
-  writeFileSync(join(dir, 'config.capnp'), config({ port, probePort, modules, vars, boardDir, d1Dir }));
+  writeFileSync(join(dir, 'config.capnp'), config({ port, probePort, modules, vars, boardDir, d1Dir, d1Port }));
   const logFile = join(dir, 'workerd.log');
   const inspectorPort = inspector ? await freePort() : null;
   const args = ['serve', '--experimental', join(dir, 'config.capnp')];
@@ -154,7 +166,7 @@ export async function startBareLedgerWorker(dir, { vars, storageDir: diskDir, in
     if (up) break;
     if (proc.exited() || Date.now() > deadline) throw new Error(`workerd did not start:\n${log().slice(-2000)}`);
   }
-  const db = probeDb(`http://127.0.0.1:${probePort}`);
-  await migrate(db);
+  const db = externalDb ?? probeDb(`http://127.0.0.1:${probePort}`);
+  if (!externalDb) await migrate(db);
   return { url, db, pid: proc.pid, inspectorPort, log, stop: () => proc.stop() };
 }

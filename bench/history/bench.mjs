@@ -19,6 +19,7 @@ import { heapProbe } from './heap.mjs';
 import { profileWhile } from '../edge/profile.mjs';
 import { startLedgerWorker } from './stack.mjs';
 import { startBareLedgerWorker } from './bare.mjs';
+import { startSplitLedgerWorker } from './split.mjs';
 
 const INGEST_SECS = Math.max(1, envInt('BENCH_INGEST_SECS', 10));
 const CONCURRENCY = Math.max(1, envInt('BENCH_CONCURRENCY', 32));
@@ -31,7 +32,7 @@ const STATS_QUERIES = Math.max(10, envInt('BENCH_STATS_QUERIES', 50));
 const RUNTIME = process.env.BENCH_RUNTIME === 'workerd' ? 'workerd' : 'miniflare';
 // With BENCH_RUNTIME=workerd: a V8 CPU profile of the worker's isolate per ingest round.
 const PROFILE = RUNTIME === 'workerd' && process.env.BENCH_PROFILE === '1';
-const PHASES = new Set((process.env.BENCH_PHASES || 'ingest,read').split(',').map((s) => s.trim()));
+const PHASES = new Set((process.env.BENCH_PHASES || 'ingest,read,export').split(',').map((s) => s.trim()));
 const TARGET = { callsPerSec: 1000, pageP99: 50, statsP99: 200, exportRows: 20_000 };
 
 const URL_KEY = 'bench-history-url-key-0123456789abcdef';
@@ -352,6 +353,101 @@ async function read() {
   }
 }
 
+// ------------------------------------------------------------ export phase
+
+// How often the export phase samples the worker's heap and its process's memory.
+const SAMPLE_MS = 200;
+// Exports in a row in the same process: memory one leaves behind shows in the next.
+const EXPORT_RUNS = Math.max(1, envInt('BENCH_EXPORT_RUNS', 3));
+
+/**
+ * Streams the export of every call while sampling, every SAMPLE_MS, the worker isolate's V8
+ * heap (inspector) and its process's RSS: `{ rows, bytes, secs, idle, samples, after }`.
+ */
+async function sampledExport(worker, token) {
+  const heap = await heapProbe(worker.inspectorPort, 'main');
+  const usage = async () => {
+    const h = await heap.usage();
+    return { heap: h.usedSize + h.backingStorageSize, heapTotal: h.totalSize, ...rssKb(worker.pid) };
+  };
+  const idle = await usage();
+  const samples = [];
+  let rows = 0;
+  let bytes = 0;
+  let done = false;
+  const t0 = performance.now();
+  const sampler = (async () => {
+    while (!done) {
+      const at = { ms: performance.now() - t0, rows };
+      samples.push({ ...at, ...(await usage()), answeredMs: performance.now() - t0 - at.ms });
+      await sleep(SAMPLE_MS);
+    }
+  })();
+  const res = await request(`${worker.url}/api/v1/history/export?from=0&format=csv`, {
+    token,
+    onData: (chunk) => {
+      bytes += chunk.length;
+      for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) rows += 1;
+    },
+  });
+  done = true;
+  await sampler;
+  if (res.status !== 200) die(`export answered ${res.status}: ${res.body.slice(0, 300)}`);
+  const after = await usage();
+  heap.close();
+  return { rows: rows - 1, bytes, secs: res.ms / 1000, idle, samples: samples.filter((s) => s.rows > 0), after, title: heap.title };
+}
+
+/** The export in the worker's own workerd, D1 in another (split.mjs): memory along the rows. */
+async function exportPhase() {
+  const upstream = await startUpstream(new Map());
+  const worker = await startSplitLedgerWorker(join(TMP, 'export'), { vars: vars(upstream.url) });
+  try {
+    progress(`export phase: seeding ${SEED_CALLS} calls over ${SEED_DAYS} days`);
+    const seed = await seedCalls(worker.db, { calls: SEED_CALLS, days: SEED_DAYS, now: Date.now(), onProgress: progress })
+      .catch((e) => die(`seeding: ${e.cause?.message ?? e.message}\nthe D1 process's log:\n${worker.d1Log().slice(-2000)}`));
+    const admin = mintUserSig(ADMIN, { expire: 6 * 3600 });
+    const runs = [];
+    for (let i = 0; i < EXPORT_RUNS; i++) {
+      progress(`export phase: every call as CSV, sampled (${i + 1} of ${EXPORT_RUNS})`);
+      runs.push(await sampledExport(worker, admin));
+    }
+    progress('');
+    return { seed, runs, d1Rss: rssKb(worker.d1Pid) };
+  } finally {
+    await worker.stop();
+    await upstream.close();
+  }
+}
+
+/** The sample at the start, the middle and the end of the rows, and the peaks. */
+function alongExport(e) {
+  const s = e.samples;
+  const near = (rows) => s.reduce((best, x) => (Math.abs(x.rows - rows) < Math.abs(best.rows - rows) ? x : best), s[0]);
+  const max = (key) => Math.max(...s.map((x) => x[key]));
+  return { start: s[0], middle: near(e.rows / 2), end: s[s.length - 1], peak: { heap: max('heap'), all: max('all'), anon: max('anon') } };
+}
+
+function reportExport(ex) {
+  const mib = (b) => f1(b / 1048576);
+  const kmib = (kb) => f1(kb / 1024);
+  out(`\nexport in the worker's own bare workerd, D1 in a second one (BENCH_PHASES=export): ${f0(ex.seed.calls)} calls seeded through SQL; the worker isolate's V8 heap (used + ArrayBuffers, over the inspector) and the worker process's RSS every ${SAMPLE_MS} ms`);
+  for (const [i, e] of ex.runs.entries()) {
+    const label = `export ${i + 1}`;
+    const a = alongExport(e);
+    const at = (x) => `${f0(x.rows / 1000)}k rows: heap ${mib(x.heap)} MiB (V8 heap committed ${mib(x.heapTotal)}), RSS ${kmib(x.all)} MiB (anon ${kmib(x.anon)})`;
+    out(`  ${label}: ${f0(e.rows)} rows, ${f1(e.bytes / 1048576)} MiB of CSV in ${f1(e.secs)} s = ${f0(e.rows / e.secs)} rows/s; ${e.samples.length} samples (slowest answer ${f0(Math.max(...e.samples.map((x) => x.answeredMs)))} ms)`);
+    out(`    idle before: heap ${mib(e.idle.heap)} MiB (committed ${mib(e.idle.heapTotal)}), RSS ${kmib(e.idle.all)} MiB (anon ${kmib(e.idle.anon)})`);
+    out(`    start ${at(a.start)}`);
+    out(`    middle ${at(a.middle)}`);
+    out(`    end ${at(a.end)}`);
+    out(`    peak: heap ${mib(a.peak.heap)} MiB, RSS ${kmib(a.peak.all)} MiB (anon ${kmib(a.peak.anon)}); after: heap ${mib(e.after.heap)} MiB, RSS ${kmib(e.after.all)} MiB`);
+  }
+  out(`  the D1 process (not the worker's): RSS ${kmib(ex.d1Rss.all)} MiB at the end`);
+  const rate = ex.runs[0].rows / ex.runs[0].secs;
+  out(`  export rows/s ${f0(rate)} vs the target ≥ ${f0(TARGET.exportRows)}: ${rate >= TARGET.exportRows ? 'met' : 'NOT met'}`);
+}
+
 // ------------------------------------------------------------ report
 
 function report(ing, rd) {
@@ -406,6 +502,7 @@ function report(ing, rd) {
     rows.push(['30-day daily stats p99, ms', f2(quantile(rd.stats.sorted, 0.99)), `≤ ${TARGET.statsP99}`, quantile(rd.stats.sorted, 0.99) / TARGET.statsP99, false]);
     rows.push(['export rows/s', f0(e.rows / e.secs), `≥ ${f0(TARGET.exportRows)}`, e.rows / e.secs / TARGET.exportRows, true]);
   }
+  if (!rows.length) return;
   out('\nvs the targets');
   out('  figure                                        measured     target   ratio  verdict');
   for (const [name, value, target, ratio, higher] of rows) {
@@ -417,7 +514,9 @@ function report(ing, rd) {
 async function main() {
   const ing = PHASES.has('ingest') ? await ingest() : null;
   const rd = PHASES.has('read') ? await read() : null;
+  const ex = PHASES.has('export') ? await exportPhase() : null;
   report(ing, rd);
+  if (ex) reportExport(ex);
   const dir = join(ROOT, 'bench/results');
   mkdirSync(dir, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');

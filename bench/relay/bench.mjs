@@ -182,7 +182,7 @@ try {
   const batch = BATCH_SIZE ? `max_batch_size ${BATCH_SIZE}` : "wrangler.toml's max_batch_size";
   console.log(`bench-relay: ${EVENTS} webhooks × ${URLS} URLs, ${CONCURRENCY} in flight, ${runtime}, ${batch}, ${cpus().length} CPUs, load ${loadavg()[0].toFixed(1)}`);
   console.log(`  deliveries/s (first webhook sent → last delivery received): ${m.perSec.toFixed(0)} (${m.deliveries} deliveries; target ≥ ${TARGET_RATE})`);
-  console.log(`  webhook answered → sink received: p50 ${m.p50} ms, p99 ${m.p99} ms`);
+  console.log(`  webhook answered → sink received: p50 ${Math.round(m.p50)} ms, p99 ${Math.round(m.p99)} ms`);
   console.log(`  webhooks answered/s: relay on ${(run.answered.size / run.secs).toFixed(0)}, relay off ${(plain.answered.size / plain.secs).toFixed(0)}`);
   const per = (ms, n) => (ms / n).toFixed(2);
   console.log(`  workerd CPU: relay on ${run.workerdCpuMs.toFixed(0)} ms (${per(run.workerdCpuMs, run.answered.size)} ms per webhook, ${per(run.workerdCpuMs - (plain.workerdCpuMs * run.answered.size) / plain.answered.size, m.deliveries)} ms per delivery beyond the ingest), relay off ${plain.workerdCpuMs.toFixed(0)} ms (${per(plain.workerdCpuMs, plain.answered.size)} ms per webhook)`);

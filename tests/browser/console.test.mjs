@@ -879,7 +879,7 @@ describe('console', { timeout: TEST_TIMEOUT * 18 }, () => {
     await Promise.all(Array.from({ length: 8 }, async () => {
       for (let i = next++; i < ids.length; i = next++) {
         const [caller, callee] = i === 3 ? ['zoe', 'yann'] : ['bob', 'carol'];
-        await deliverSigned(worker, 'Call.CallbackAfterStartCall', {
+        await deliverSigned(worker, {
           CallbackCommand: 'Call.CallbackAfterStartCall', EventTime: at + i,
           CallInfo: { CallId: ids[i], CallMediaType: 'Audio', ChatGroupId: '', RoomId: '', RoomIdType: 1 },
           UserList: [{ User_Account: caller, Status: 'Calling' }, { User_Account: callee, Status: 'Waiting' }],

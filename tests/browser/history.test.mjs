@@ -43,7 +43,7 @@ const oldCalls = [];
 
 // ------------------------------------------------------------ the ledger's data
 
-const deliver = (command, body) => deliverSigned(worker, command, body);
+const deliver = (body) => deliverSigned(worker, body);
 
 const members = (pairs) => pairs.map(([u, s]) => ({ User_Account: u, Status: s }));
 
@@ -53,18 +53,18 @@ async function deliverOldCall([daysAgo, caller, callee, media, answered]) {
   const start = Date.now() - daysAgo * DAY;
   const startSecs = Math.floor(start / 1000);
   const talkSecs = 95;
-  await deliver('Call.CallbackAfterStartCall', {
+  await deliver({
     CallbackCommand: 'Call.CallbackAfterStartCall', EventTime: start,
     CallInfo: { CallId: callId, CallMediaType: media, ChatGroupId: '', RoomId: `room-${callId}`, RoomIdType: 2 },
     UserList: members([[caller, 'Calling'], [callee, 'Waiting']]),
   });
-  await deliver('Call.CallbackAfterMemberChanged', {
+  await deliver({
     CallbackCommand: 'Call.CallbackAfterMemberChanged', CallId: callId, EventTime: start + 4000,
     UserList: members(answered ? [[caller, 'Calling'], [callee, 'Calling']] : [[caller, 'Calling']]),
     ChangedUserList: [{ User_Account: callee, ActionType: answered ? 'Answer' : 'Reject' }],
   });
   const endSecs = answered ? startSecs + 4 + talkSecs : startSecs + 4;
-  await deliver('Call.CallbackAfterEndCall', {
+  await deliver({
     CallbackCommand: 'Call.CallbackAfterEndCall', EventTime: endSecs * 1000,
     CallRecord: {
       CallId: callId, Caller_Account: caller, MediaType: media, CallType: 'SingleCall',

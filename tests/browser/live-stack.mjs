@@ -3,9 +3,9 @@
 // receiver, what their sweeps forbid, and a poll helper.
 
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
-import { collectSecrets, mintedUserSigs, sentTokens, sleep } from '../integration/harness.mjs';
-import { DEMO_KEY, DEMO_SDKAPPID } from '../integration/tokens.mjs';
+import { randomBytes } from 'node:crypto';
+import { collectSecrets, deliverSigned as signedDelivery, mintedUserSigs, sentTokens, sleep } from '../integration/harness.mjs';
+import { DEMO_KEY } from '../integration/tokens.mjs';
 
 /** The webhook secret of a run: the worker's TENCENT_CALLBACK_TOKEN, the emulator's --webhook-token. */
 export const WEBHOOK_TOKEN = randomBytes(24).toString('hex');
@@ -48,18 +48,7 @@ export async function configureBoard(worker, adminToken) {
 }
 
 /** POSTs one webhook to the worker, signed like the emulator signs them (Sign, RequestTime). */
-export async function deliverSigned(worker, command, body) {
-  const requestTime = String(Math.floor(Date.now() / 1000));
-  const query = new URLSearchParams({
-    SdkAppid: String(DEMO_SDKAPPID), CallbackCommand: command, contenttype: 'json', ClientIP: '127.0.0.1',
-    OptPlatform: 'RESTAPI', RequestTime: requestTime,
-    Sign: createHash('sha256').update(WEBHOOK_TOKEN + requestTime).digest('hex'),
-  });
-  const res = await fetch(`${worker.url}/api/v1/webhooks/tencent?${query}`, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
-  });
-  assert.equal(res.status, 200, `${command}: ${res.status} ${await res.text()}`);
-}
+export const deliverSigned = (worker, body) => signedDelivery(worker, WEBHOOK_TOKEN, body);
 
 /** Polls `read()` until `check(value)` holds; resolves to that value. */
 export async function eventually(read, check, { ms = 15_000, every = 150, label = 'condition' } = {}) {

@@ -32,6 +32,7 @@
 //   `control.reset()` in `beforeEach` (state, counters, faults, webhook log).
 
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { createServer } from 'node:net';
 import { createServer as createHttpServer } from 'node:http';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -1004,6 +1005,24 @@ export function within(promise, ms, label) {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
+
+/**
+ * POSTs a CallKit webhook to `worker` proven as Tencent proves it (`Sign` = SHA-256 of the
+ * callback token and `RequestTime`, seconds; `time` is now unless given), through
+ * `worker.request`, so the sweeps see the answer. Asserts a 200 and returns the answer.
+ */
+export async function deliverSigned(worker, token, body, time = Math.floor(Date.now() / 1000)) {
+  const params = new URLSearchParams({
+    SdkAppid: String(DEMO_SDKAPPID), CallbackCommand: body.CallbackCommand, contenttype: 'json',
+    ClientIP: '127.0.0.1', OptPlatform: 'RESTAPI', RequestTime: String(time),
+    Sign: createHash('sha256').update(`${token}${time}`).digest('hex'),
+  });
+  const res = await worker.request('POST', `/api/v1/webhooks/tencent?${params}`, {
+    body: JSON.stringify(body), headers: { 'content-type': 'application/json' },
+  });
+  assert.equal(res.status, 200, `${body.CallbackCommand}: ${res.status} ${res.text}`);
+  return res;
+}
 /** src/live/shards.rs's FNV-1a, to know which shard a call lands in. */
 export function shardOf(callId, shards) {
   let hash = 0xcbf29ce484222325n;

@@ -5,9 +5,8 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { assertCleanWorker, collectSecrets, sentTokens, shardOf, sleep, startEmulator, startWorker } from './harness.mjs';
-import { DEMO_KEY, DEMO_SDKAPPID, mintUserSig } from './tokens.mjs';
+import { assertCleanWorker, collectSecrets, deliverSigned, sentTokens, shardOf, sleep, startEmulator, startWorker } from './harness.mjs';
+import { DEMO_KEY, mintUserSig } from './tokens.mjs';
 
 const TOKEN = 'ledger-shards-callback-token-0123456789';
 const SHARDS = 4;
@@ -16,18 +15,7 @@ const admin = mintUserSig('ls-admin');
 let emulator;
 let worker;
 
-async function deliver(body) {
-  const time = Math.floor(Date.now() / 1000);
-  const params = new URLSearchParams({
-    SdkAppid: String(DEMO_SDKAPPID), CallbackCommand: body.CallbackCommand, contenttype: 'json',
-    ClientIP: '127.0.0.1', OptPlatform: 'RESTAPI', RequestTime: String(time),
-    Sign: createHash('sha256').update(`${TOKEN}${time}`).digest('hex'),
-  });
-  const res = await worker.request('POST', `/api/v1/webhooks/tencent?${params}`, {
-    body: JSON.stringify(body), headers: { 'content-type': 'application/json' },
-  });
-  assert.equal(res.status, 200, res.text);
-}
+const deliver = (body) => deliverSigned(worker, TOKEN, body);
 
 const startEvent = (callId, at) => ({
   CallbackCommand: 'Call.CallbackAfterStartCall',

@@ -7,8 +7,8 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, createHmac } from 'node:crypto';
-import { assertAuditTrail, assertCleanWorker, collectSecrets, freePort, sentTokens, sleep, startEmulator, startWorker } from './harness.mjs';
+import { createHmac } from 'node:crypto';
+import { assertAuditTrail, assertCleanWorker, collectSecrets, deliverSigned, freePort, sentTokens, sleep, startEmulator, startWorker } from './harness.mjs';
 import { DEMO_KEY, DEMO_SDKAPPID, mintUserSig } from './tokens.mjs';
 
 const TOKEN = 'trtc-ledger-callback-token-0123456789ab';
@@ -46,21 +46,9 @@ after(async () => {
   await emulator?.stop();
 });
 
-const nowSecs = () => Math.floor(Date.now() / 1000);
 
 /** A CallKit webhook, signed with the callback token as Tencent does. */
-async function deliver(body) {
-  const time = nowSecs();
-  const params = new URLSearchParams({
-    SdkAppid: String(DEMO_SDKAPPID), CallbackCommand: body.CallbackCommand, contenttype: 'json',
-    ClientIP: '127.0.0.1', OptPlatform: 'RESTAPI', RequestTime: String(time),
-    Sign: createHash('sha256').update(`${TOKEN}${time}`).digest('hex'),
-  });
-  const res = await worker.request('POST', `/api/v1/webhooks/tencent?${params}`, {
-    body: JSON.stringify(body), headers: { 'content-type': 'application/json' },
-  });
-  assert.equal(res.status, 200, res.text);
-}
+const deliver = (body) => deliverSigned(worker, TOKEN, body);
 
 /** A signed TRTC event, tab-formatted as Tencent sends it; the same `at` gives the same bytes. */
 async function trtc({ type, room, user, at, reason }) {

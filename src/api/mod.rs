@@ -358,6 +358,14 @@ fn query_pairs(url: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// A decoded query as `query_pairs` gives it, from literals: for tests.
+#[cfg(test)]
+pub(crate) fn pairs_of(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    list.iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
 fn header(req: &Request, name: &str) -> Option<String> {
     req.headers().get(name).ok().flatten()
 }

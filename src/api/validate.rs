@@ -185,6 +185,7 @@ fn enum_value<T: DeserializeOwned>(value: &str) -> Result<T, serde_json::Error> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::pairs_of as q;
     use serde::Deserialize;
 
     #[derive(Debug, Deserialize, PartialEq)]
@@ -270,13 +271,6 @@ mod tests {
                 "{bad}"
             );
         }
-    }
-
-    fn q(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
     }
 
     #[test]

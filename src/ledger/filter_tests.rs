@@ -1,14 +1,8 @@
 use super::*;
+use crate::api::pairs_of as q;
 
 const NOW: u64 = 1_800_000_000_000;
 const OLDEST: u64 = NOW - 400 * DAY_MS;
-
-fn q(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
-}
 
 const ADMIN: Asker<'static> = Asker {
     user_id: "root",

@@ -108,12 +108,7 @@ pub fn is_webhook_id(id: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
-        list.iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
+    use crate::api::pairs_of as pairs;
 
     #[test]
     fn one_job_per_url_without_the_proofs() {

@@ -112,12 +112,7 @@ fn filter(query: &[(String, String)]) -> Result<Filter, ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
-        list.iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
+    use crate::api::pairs_of as pairs;
 
     #[test]
     fn the_filter_reads_status_url_and_cursor() {

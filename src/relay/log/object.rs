@@ -32,13 +32,17 @@ impl DurableObject for RelayLog {
         match path.as_str() {
             paths::BEGIN => {
                 let jobs: Vec<Job> = serde_json::from_slice(&body)?;
-                let begun = store.begin_all(text(&body)?, &jobs, now)?;
+                let begun = jobs
+                    .iter()
+                    .map(|job| store.begin(job, now))
+                    .collect::<Result<Vec<_>>>()?;
                 Response::from_json(&begun)
             }
             paths::FINISH => {
-                // Checked as attempts, then handed to SQLite as it came.
-                let _: Vec<Attempt> = serde_json::from_slice(&body)?;
-                store.finish_all(text(&body)?, now)?;
+                let attempts: Vec<Attempt> = serde_json::from_slice(&body)?;
+                for attempt in &attempts {
+                    store.finish(attempt, now)?;
+                }
                 store.prune()?;
                 Response::empty()
             }
@@ -67,10 +71,4 @@ impl DurableObject for RelayLog {
             _ => Response::error("no such relay log route", 404),
         }
     }
-}
-
-/// A body the stub sent as JSON, hence UTF-8.
-fn text(body: &[u8]) -> Result<&str> {
-    std::str::from_utf8(body)
-        .map_err(|_| worker::Error::RustError("relay log body is not UTF-8".into()))
 }

@@ -3,8 +3,8 @@
 use worker::{Result, SqlStorage, SqlStorageValue};
 
 use super::{
-    cursor, Begun, Delivery, Filter, Page, Status, UrlSummary, IN_FLIGHT_MS, MAX_ROWS, MAX_TIME,
-    PAGE_SIZE,
+    cursor, Attempt, Begun, Delivery, Filter, Page, Status, UrlSummary, IN_FLIGHT_MS, MAX_ROWS,
+    MAX_TIME, PAGE_SIZE,
 };
 use crate::relay::job::Job;
 
@@ -60,86 +60,80 @@ impl Store {
         Ok(Self { sql })
     }
 
-    /// Claims the next attempt at each job of a batch (`jobs_json` is the
-    /// same jobs as JSON), unless it was delivered before (and no admin
-    /// asked for it again) or another attempt is still in flight. Three
-    /// statements whatever the batch's size (the log's cost per delivery
-    /// was mostly its statements); synchronous SQL in one request, so
-    /// nothing else runs in between.
-    pub fn begin_all(&self, jobs_json: &str, jobs: &[Job], now_ms: u64) -> Result<Vec<Begun>> {
+    /// Claims the next attempt at `job`, unless it was delivered before (and
+    /// no admin asked for it again) or another attempt is still in flight.
+    /// Synchronous SQL in one request: nothing else runs in between.
+    pub fn begin(&self, job: &Job, now_ms: u64) -> Result<Begun> {
         let rows = self.rows(
-            "SELECT id, status, attempts, inflight_at FROM deliveries WHERE id IN \
-             (SELECT json_extract(value, '$.id') FROM json_each(?))",
-            vec![jobs_json.into()],
+            "SELECT status, attempts, inflight_at FROM deliveries WHERE id = ?",
+            vec![job.id.as_str().into()],
         )?;
-        // A batch is at most 100 jobs: lists, not hash maps (which cost the
-        // wasm a few KB).
-        let mut known = Vec::with_capacity(rows.len());
-        for row in &rows {
-            known.push((text(row, 0)?, text(row, 1)?, number(row, 2), number(row, 3)));
+        let Some(row) = rows.first() else {
+            self.insert(job, now_ms)?;
+            return Ok(Begun::Deliver { attempts: 1 });
+        };
+        let in_flight = number(row, 2).is_some_and(|at| at + IN_FLIGHT_MS > now_ms);
+        if text(row, 0)? == Status::Delivered.as_str() && !job.redeliver {
+            return Ok(Begun::Skip);
         }
-        let mut seen: Vec<&str> = Vec::with_capacity(jobs.len());
-        let mut again = Vec::new();
-        let begun = jobs
-            .iter()
-            .map(|job| {
-                // A second copy in one batch: the first is in flight.
-                if seen.contains(&job.id.as_str()) {
-                    return Begun::Busy;
-                }
-                seen.push(job.id.as_str());
-                let Some((_, status, attempts, inflight_at)) =
-                    known.iter().find(|(id, ..)| *id == job.id)
-                else {
-                    return Begun::Deliver { attempts: 1 };
-                };
-                if status == Status::Delivered.as_str() && !job.redeliver {
-                    return Begun::Skip;
-                }
-                if inflight_at.is_some_and(|at| at + IN_FLIGHT_MS > now_ms) {
-                    return Begun::Busy;
-                }
-                again.push(job.id.as_str());
-                let attempts = attempts.unwrap_or(0) + 1;
-                Begun::Deliver {
-                    attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
-                }
-            })
-            .collect();
+        if in_flight {
+            return Ok(Begun::Busy);
+        }
+        let attempts = number(row, 1).unwrap_or(0) + 1;
         self.sql.exec(
-            "INSERT INTO deliveries (id, url, source, params, body, status, attempts, \
-             accepted_at, updated_at, inflight_at) SELECT json_extract(value, '$.id'), \
-             json_extract(value, '$.url'), json_extract(value, '$.source'), \
-             json_extract(value, '$.params'), json_extract(value, '$.body'), 'pending', 1, \
-             json_extract(value, '$.accepted_at'), ?2, ?2 FROM json_each(?1) WHERE true \
-             ON CONFLICT (id) DO NOTHING",
-            vec![jobs_json.into(), int(now_ms)],
+            "UPDATE deliveries SET attempts = ?, inflight_at = ?, updated_at = ? WHERE id = ?",
+            vec![
+                int(attempts),
+                int(now_ms),
+                int(now_ms),
+                job.id.as_str().into(),
+            ],
         )?;
-        if !again.is_empty() {
-            self.sql.exec(
-                "UPDATE deliveries SET attempts = attempts + 1, inflight_at = ?2, updated_at = ?2 \
-                 WHERE id IN (SELECT value FROM json_each(?1))",
-                vec![serde_json::to_string(&again)?.into(), int(now_ms)],
-            )?;
-        }
-        Ok(begun)
+        Ok(Begun::Deliver {
+            attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+        })
     }
 
-    /// Records how each attempt of a batch ended (`attempts_json`, a JSON
-    /// array of `Attempt`), in one statement. A late failure never
-    /// overwrites a success.
-    pub fn finish_all(&self, attempts_json: &str, now_ms: u64) -> Result<()> {
+    fn insert(&self, job: &Job, now_ms: u64) -> Result<()> {
         self.sql.exec(
-            "UPDATE deliveries SET status = a.status, last_status = a.code, last_error = a.error, \
-             latency_ms = a.latency_ms, updated_at = ?2, inflight_at = NULL, \
-             delivered_at = CASE WHEN a.status = 'delivered' THEN ?2 ELSE delivered_at END \
-             FROM (SELECT json_extract(value, '$.id') AS id, \
-             CASE WHEN json_extract(value, '$.delivered') THEN 'delivered' ELSE 'retrying' END \
-             AS status, json_extract(value, '$.code') AS code, \
-             json_extract(value, '$.error') AS error, \
-             json_extract(value, '$.latency_ms') AS latency_ms FROM json_each(?1)) AS a \
-             WHERE deliveries.id = a.id AND (deliveries.status != 'delivered' OR a.status = 'delivered')",
-            vec![attempts_json.into(), int(now_ms)],
+            "INSERT INTO deliveries (id, url, source, params, body, status, attempts, \
+             accepted_at, updated_at, inflight_at) VALUES (?, ?, ?, ?, ?, 'pending', 1, ?, ?, ?)",
+            vec![
+                job.id.as_str().into(),
+                job.url.as_str().into(),
+                job.source.as_str().into(),
+                serde_json::to_string(&job.params)?.into(),
+                job.body.as_str().into(),
+                int(job.accepted_at),
+                int(now_ms),
+                int(now_ms),
+            ],
+        )?;
+        Ok(())
+    }
+
+    pub fn finish(&self, attempt: &Attempt, now_ms: u64) -> Result<()> {
+        let status = if attempt.delivered {
+            Status::Delivered
+        } else {
+            Status::Retrying
+        };
+        // A late failure never overwrites a success.
+        self.sql.exec(
+            "UPDATE deliveries SET status = ?1, last_status = ?2, last_error = ?3, \
+             latency_ms = ?4, updated_at = ?5, inflight_at = NULL, \
+             delivered_at = CASE WHEN ?1 = 'delivered' THEN ?5 ELSE delivered_at END \
+             WHERE id = ?6 AND (status != 'delivered' OR ?1 = 'delivered')",
+            vec![
+                status.as_str().into(),
+                attempt
+                    .code
+                    .map_or(SqlStorageValue::Null, |c| int(u64::from(c))),
+                opt_text(attempt.error.as_deref()),
+                int(attempt.latency_ms),
+                int(now_ms),
+                attempt.id.as_str().into(),
+            ],
         )?;
         Ok(())
     }

@@ -56,12 +56,15 @@ function settings(mode, upstream) {
     TENCENT_ADMIN_IDENTIFIER: 'administrator',
     ADMIN_USERS: tok.ADMIN,
     ALLOWED_ORIGINS: '',
-    // The same work as the JS reference: every record read asks the upstream.
+    // The same work as the JS reference: every read asks the upstream.
     RECORD_CACHE_SECS: '0',
+    UPSTREAM_SHARED_READS: 'off',
   };
   if (mode === 'usersig') return { ...base, AUTH_MODE: 'usersig' };
   // Work the JS developer would not do: a record read once is answered from memory.
   if (mode === 'cache') return { ...base, AUTH_MODE: 'usersig', RECORD_CACHE_SECS: '3600' };
+  // Also not the JS developer's: identical reads in flight together share one upstream request.
+  if (mode === 'shared') return { ...base, AUTH_MODE: 'usersig', UPSTREAM_SHARED_READS: 'on' };
   if (mode === 'hs256') return { ...base, AUTH_MODE: 'jwt', JWT_SECRET: tok.JWT_SECRET };
   return {
     ...base,
@@ -173,6 +176,7 @@ function routes() {
     { name: 'GET calls/{id} usersig', mode: 'usersig', path: `/api/v1/calls/${callId}`, token: 'caller' },
     { name: 'GET records/{id} usersig', mode: 'usersig', path: `/api/v1/records/${recordId}`, token: 'caller' },
     { name: 'GET records/{id} with cache', mode: 'cache', path: `/api/v1/records/${recordId}`, token: 'caller' },
+    { name: 'GET calls/{id} shared reads', mode: 'shared', path: `/api/v1/calls/${callId}`, token: 'caller' },
     { name: 'GET records?… admin', mode: 'usersig', path: '/api/v1/records?result=NormalEnd&type=SingleCall&perPage=2&page=2', token: 'admin' },
     { name: 'POST usersig', mode: 'usersig', method: 'POST', path: '/api/v1/usersig', body: '{}', token: 'caller' },
     { name: 'GET calls/{id} jwt HS256', mode: 'hs256', path: `/api/v1/calls/${callId}`, token: 'hs256' },

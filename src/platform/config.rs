@@ -10,7 +10,7 @@ use callkit_core::usersig::SigningKey;
 
 use super::admin_accounts::AdminAccounts;
 pub use super::settings::{names, ConfigError};
-use super::settings::{number, optional, required, within, Get};
+use super::settings::{number, optional, required, switch, within, Get};
 
 const DEFAULT_ADMIN: &str = "administrator";
 /// A day: the documented sensible default, for users' and the admin's sigs.
@@ -51,6 +51,7 @@ impl TencentConfig {
         let mut client = ClientConfig::new(endpoint(get)?, sdkappid(get)?, admin_identifier);
         (client.attempt_timeout, client.deadline) = timeouts(get)?;
         client.record_memo_ttl = record_cache(get)?;
+        client.share_reads = switch(get, names::UPSTREAM_SHARED_READS, client.share_reads)?;
         let ttl = within(
             get,
             names::USERSIG_TTL_SECS,
@@ -342,6 +343,15 @@ mod tests {
                     ("RECORD_CACHE_SECS", "604801"),
                 ],
                 "RECORD_CACHE_SECS",
+            ),
+            (
+                vec![
+                    ("TENCENT_SDKAPPID", "1400000000"),
+                    ("TENCENT_REGION", "seoul"),
+                    ("TENCENT_SECRET_KEY", KEY),
+                    ("UPSTREAM_SHARED_READS", "maybe"),
+                ],
+                "UPSTREAM_SHARED_READS",
             ),
         ];
         for (pairs, name) in cases {

@@ -23,6 +23,7 @@ pub mod names {
     pub const USERSIG_TTL_SECS: &str = "USERSIG_TTL_SECS";
     pub const ADMIN_USERSIG_TTL_SECS: &str = "ADMIN_USERSIG_TTL_SECS";
     pub const RECORD_CACHE_SECS: &str = "RECORD_CACHE_SECS";
+    pub const UPSTREAM_SHARED_READS: &str = "UPSTREAM_SHARED_READS";
     // Who the callers are.
     pub const AUTH_MODE: &str = "AUTH_MODE";
     pub const JWT_SECRET: &str = "JWT_SECRET";
@@ -109,6 +110,16 @@ pub fn number(get: Get<'_>, name: &'static str, default: u64) -> Result<u64, Con
     }
 }
 
+/// `on` or `off`, `default` when unset.
+pub fn switch(get: Get<'_>, name: &'static str, default: bool) -> Result<bool, ConfigError> {
+    match optional(get, name).as_deref() {
+        None => Ok(default),
+        Some("on") => Ok(true),
+        Some("off") => Ok(false),
+        Some(_) => Err(ConfigError::invalid(name, "expected on or off")),
+    }
+}
+
 /// A whole number within `range` (seconds, milliseconds…: `unit` says),
 /// `default` when unset.
 pub fn within(
@@ -169,5 +180,15 @@ mod tests {
         );
         assert!(within(&g, "T", 30, 0..=300, "seconds").is_err());
         assert_eq!(within(&g, "U", 30, 0..=300, "seconds"), Ok(30));
+    }
+
+    #[test]
+    fn switches_are_on_or_off() {
+        let g = from_pairs(&[("A", "off"), ("B", " on "), ("C", "yes")]);
+        assert_eq!(switch(&g, "A", true), Ok(false));
+        assert_eq!(switch(&g, "B", false), Ok(true));
+        assert_eq!(switch(&g, "Z", true), Ok(true));
+        let err = switch(&g, "C", true).unwrap_err();
+        assert_eq!(err.to_string(), "setting C is invalid: expected on or off");
     }
 }

@@ -164,6 +164,26 @@ describe('every upstream command', () => {
     assert.equal(c.succeeded.get_call_info, 1);
   });
 
+  test('identical reads in flight together share one get_call_info; the member check runs for each reader', async () => {
+    const callId = await liveCall();
+    // The first request is held upstream, so the others arrive while it is in flight.
+    await ctl().faults({ kind: 'delay', delayMs: 1500, count: 1, command: 'get_call_info' });
+    const readers = [ALICE, BOB, ADMIN, ALICE, BOB, mintUserSig('carol')];
+    const answers = await Promise.all(
+      readers.map((token) => worker.request('GET', `/api/v1/calls/${callId}`, { token })),
+    );
+    for (const res of answers.slice(0, 5)) {
+      assert.equal(res.status, 200, res.text);
+      assert.deepEqual(res.json, answers[0].json, 'one answer for all');
+    }
+    assertHiddenNotFound(answers[5], 'call_not_found');
+    assert.equal((await counters()).received.get_call_info, 1, 'Tencent asked once');
+    // Nothing is kept once it landed: the next read asks again.
+    const later = await worker.request('GET', `/api/v1/calls/${callId}`, { token: ALICE });
+    assert.equal(later.status, 200, later.text);
+    assert.equal((await counters()).received.get_call_info, 2);
+  });
+
   test('end_call: POST /api/v1/calls/{callId}/end, then the call is gone', async () => {
     const callId = await liveCall();
     await ctl().act(callId, 'answer', 'bob');

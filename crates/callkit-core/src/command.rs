@@ -117,6 +117,18 @@ impl Command {
             .find(|c| c.service().as_str() == service && c.name() == command)
     }
 
+    /// Reads change nothing upstream, so identical ones in flight together
+    /// may share one request (`client::shared_reads`).
+    pub fn is_read(self) -> bool {
+        matches!(
+            self,
+            Command::GetCallInfo
+                | Command::GetRecordByCallId
+                | Command::GetRecordByFilter
+                | Command::GetCallback
+        )
+    }
+
     pub fn retry_safety(self) -> RetrySafety {
         match self {
             Command::StartCallByRobot => RetrySafety::Never,

@@ -23,6 +23,9 @@ pub struct ClientConfig {
     /// How long a call record fetched by CallId is given again without
     /// asking (`record_memo`); zero turns it off. Default 1 h.
     pub record_memo_ttl: Duration,
+    /// Identical reads in flight together share one request
+    /// (`shared_reads`). Default on.
+    pub share_reads: bool,
 }
 
 impl ClientConfig {
@@ -40,6 +43,7 @@ impl ClientConfig {
             deadline: Self::DEFAULT_DEADLINE,
             retry: RetryPolicy::default(),
             record_memo_ttl: Self::DEFAULT_RECORD_MEMO_TTL,
+            share_reads: true,
         }
     }
 

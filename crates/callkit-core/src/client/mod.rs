@@ -10,6 +10,7 @@ mod redact;
 mod retry;
 mod runtime;
 mod send;
+mod shared_reads;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 mod transport;

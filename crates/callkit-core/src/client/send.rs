@@ -11,6 +11,7 @@ use super::outcome::{AttemptFailure, CALL_NOT_FOUND, USERSIG_EXPIRED};
 use super::record_memo::RecordMemo;
 use super::redact::scrub;
 use super::runtime::Runtime;
+use super::shared_reads::{Joined, Landed, SharedReads, Wait};
 use super::transport::Transport;
 use crate::command::{ApiCommand, Command, RetrySafety};
 use crate::envelope::{parse_reply, Reply, ResponseBody};
@@ -88,6 +89,7 @@ pub struct Client<T: Transport, R: Runtime> {
     transport: T,
     runtime: R,
     records: Option<RecordMemo>,
+    reads: Option<SharedReads>,
 }
 
 impl<T: Transport, R: Runtime> Client<T, R> {
@@ -110,6 +112,7 @@ impl<T: Transport, R: Runtime> Client<T, R> {
         let credentials =
             CredentialProvider::new(credential, config.sdkappid, &config.admin_identifier)?;
         let records = RecordMemo::new(config.record_memo_ttl);
+        let reads = config.share_reads.then(SharedReads::default);
         Ok(Self {
             config,
             base_urls,
@@ -117,6 +120,7 @@ impl<T: Transport, R: Runtime> Client<T, R> {
             transport,
             runtime,
             records,
+            reads,
         })
     }
 
@@ -159,7 +163,7 @@ impl<T: Transport, R: Runtime> Client<T, R> {
         &self,
         request: &C,
     ) -> Result<Reply<C::Response>, ClientError> {
-        let delivery = self.deliver(C::COMMAND, encode_body(request)).await;
+        let delivery = self.deliver_read(C::COMMAND, encode_body(request)).await;
         match delivery.outcome {
             Ok(body) => parse_reply::<C::Response>(200, &body).map_err(|e| {
                 // Only a typed-parse failure can reach here: the envelope was OK.
@@ -167,6 +171,42 @@ impl<T: Transport, R: Runtime> Client<T, R> {
             }),
             Err(error) => already_done::<C::Response>(C::COMMAND, &error, delivery.earlier_unknown)
                 .ok_or(error),
+        }
+    }
+
+    /// A read joins an identical one in flight, or leads it; anything else,
+    /// or every read with sharing off, goes its own way. One call of
+    /// `deliver`, so its state machine is in the bundle once.
+    async fn deliver_read(&self, command: Command, body: Vec<u8>) -> Delivery {
+        let joined = self.reads.as_ref().filter(|_| command.is_read());
+        let leader = match joined.map(|reads| reads.join(command, &body)) {
+            Some(Joined::Follower(wait)) => match self.follow(&wait).await {
+                Some((body, attempts)) => return Progress::default().shared(body, attempts),
+                None => None,
+            },
+            Some(Joined::Leader(leader)) => Some(leader),
+            None => None,
+        };
+        let delivery = self.deliver(command, body).await;
+        if let Some(leader) = leader {
+            let ok = delivery.outcome.as_ref().ok();
+            leader.land(ok.map(|body| (body.clone(), delivery.attempts)));
+        }
+        delivery
+    }
+
+    /// Looks at the leader's flight between sleeps of this request's own
+    /// (see `shared_reads`) until it lands, for at most the deadline.
+    async fn follow(&self, wait: &Wait) -> Option<Landed> {
+        let give_up_at = self.runtime.now_millis() + millis(self.config.deadline);
+        loop {
+            if let Some(landed) = wait.landed() {
+                return landed;
+            }
+            if self.runtime.now_millis() >= give_up_at {
+                return None;
+            }
+            self.runtime.sleep(FOLLOW_EVERY).await;
         }
     }
 
@@ -306,6 +346,10 @@ impl<T: Transport, R: Runtime> Client<T, R> {
     }
 }
 
+/// How often a follower looks at its leader's flight: a fraction of any
+/// real upstream round trip.
+const FOLLOW_EVERY: Duration = Duration::from_millis(2);
+
 /// What the retry loop ended with, and what it knows about earlier attempts.
 struct Delivery {
     outcome: Result<Vec<u8>, ClientError>,
@@ -322,6 +366,11 @@ struct Progress {
 }
 
 impl Progress {
+    /// Another caller's answer: its attempts, none of them ours.
+    fn shared(self, body: Vec<u8>, attempts: u32) -> Delivery {
+        Progress { attempts, ..self }.answered(body)
+    }
+
     fn answered(self, body: Vec<u8>) -> Delivery {
         self.ended(Ok(body))
     }

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { launchChromium } from './chromium.mjs';
+import { launchChromium, recordApiAnswers as sharedRecorder } from './chromium.mjs';
 import WebSocket from 'ws';
 import {
   ROOT,
@@ -60,49 +60,9 @@ after(async () => {
 
 // ------------------------------------------------------------ helpers
 
-/**
- * Records every answer of the worker's own that `page` receives (all of /api/,
- * and the problem+json of a path that is neither a route nor an asset, such as
- * /dev-tokens.json) in `worker.responses`, as `worker.request` does, for the
- * sweep and the audit trail; `closePage` waits for the bodies.
- * `answersRecorded()` waits until no read is pending (reads that start while it
- * waits included), and is called just before the page closes: a request of the
- * page's own timers (the call lookup's refresh, a board reconnect) that
- * finishes after that can no longer be read, and is left out.
- */
+/** Records the page's answers for the sweep (`chromium.mjs`); `page.answersRecorded()` waits for them. */
 function recordApiAnswers(page) {
-  const reads = [];
-  let closing = false;
-  page.on('requestfinished', (request) => {
-    const url = new URL(request.url());
-    reads.push((async () => {
-      try {
-        const response = await request.response();
-        const own = url.pathname.startsWith('/api/') ||
-          (await response.headerValue('content-type'))?.startsWith('application/problem+json');
-        if (!own) return;
-        const auth = (await request.allHeaders()).authorization;
-        worker.responses.push({
-          method: request.method(),
-          path: `${url.pathname}${url.search}`,
-          status: response.status(),
-          headers: await response.allHeaders(),
-          text: await response.text(),
-          token: auth?.startsWith('Bearer ') ? auth.slice(7) : undefined,
-          fromPage: true,
-        });
-      } catch (error) {
-        if (!closing) throw error;
-      }
-    })());
-  });
-  page.answersRecorded = async () => {
-    for (let seen = -1; seen !== reads.length;) {
-      seen = reads.length;
-      await Promise.all(reads);
-    }
-    closing = true;
-  };
+  page.answersRecorded = sharedRecorder(page, worker.responses, { problemsToo: true });
 }
 
 /**

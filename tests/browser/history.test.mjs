@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { launchChromium } from './chromium.mjs';
+import { launchChromium, recordApiAnswers } from './chromium.mjs';
 import { ROOT, assertCleanWorker, startEmulator, startWorker } from '../integration/harness.mjs';
 import { mintUserSig } from '../integration/tokens.mjs';
 import { EMULATOR_OPTIONS, WORKER_VARS, configureBoard, deliverSigned, eventually, liveStackSecrets } from './live-stack.mjs';
@@ -135,19 +135,11 @@ async function signedIn(user, { width = 1280, height = 900 } = {}) {
   const page = await context.newPage();
   page.setDefaultTimeout(20_000);
   const errors = [];
-  const reads = [];
   page.on('pageerror', (e) => errors.push(e.message));
-  page.on('requestfinished', (request) => {
-    const url = new URL(request.url());
-    if (!url.pathname.startsWith('/api/')) return;
-    reads.push(request.response().then(async (response) => worker.responses.push({
-      method: request.method(), path: `${url.pathname}${url.search}`, status: response.status(),
-      headers: await response.allHeaders(), text: await response.text().catch(() => ''), fromPage: true,
-    })).catch(() => {}));
-  });
+  const settled = recordApiAnswers(page, worker.responses);
   page.done = async () => {
     assert.deepEqual(errors, [], 'no uncaught errors in the page');
-    await Promise.all(reads);
+    await settled();
     await context.close();
   };
   await page.goto(`${worker.url}/`);

@@ -7,13 +7,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { launchChromium } from './chromium.mjs';
+import { launchChromium, recordApiAnswers } from './chromium.mjs';
 import { CallKitEdgeClient, CallKitEdgeError } from '../../www/callkit-edge-client.js';
 import {
   assertAuditTrail,
   assertCleanWorker,
   collectSecrets,
-  sleep,
   startEmulator,
   startJwksServer,
   startWorker,
@@ -150,33 +149,11 @@ async function openConsole(worker, { accessToken } = {}) {
   page.setDefaultTimeout(UI_TIMEOUT);
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
-  const reads = [];
-  page.on('requestfinished', (request) => {
-    const url = new URL(request.url());
-    if (!url.pathname.startsWith('/api/')) return;
-    reads.push((async () => {
-      const response = await request.response();
-      const headers = await request.allHeaders();
-      const token = headers.authorization?.slice(7) ?? headers['cf-access-jwt-assertion'];
-      worker.responses.push({
-        method: request.method(),
-        path: `${url.pathname}${url.search}`,
-        status: response.status(),
-        headers: await response.allHeaders(),
-        text: await response.text(),
-        token,
-        identity: page.identity,
-      });
-    })());
-  });
+  const settled = recordApiAnswers(page, worker.responses, { extra: () => ({ identity: page.identity }) });
   page.done = async () => {
     assert.deepEqual(errors, [], 'no uncaught errors in the page');
-    // Until no read is pending, reads that start meanwhile included (the live panel's ticket).
-    for (let seen = -1; seen !== reads.length;) {
-      seen = reads.length;
-      await Promise.all(reads);
-      await sleep(500);
-    }
+    // Reads that start meanwhile included (the live panel's ticket).
+    await settled({ pauseMs: 500 });
     await context.close();
   };
   await page.goto(`${worker.url}/`);

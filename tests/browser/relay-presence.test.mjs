@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { launchChromium } from './chromium.mjs';
+import { launchChromium, recordApiAnswers } from './chromium.mjs';
 import { ROOT, assertCleanWorker, collectSecrets, sentTokens, startEmulator, startWorker } from '../integration/harness.mjs';
 import { DEMO_KEY, mintUserSig } from '../integration/tokens.mjs';
 import { startSink } from '../integration/relay-sink.mjs';
@@ -48,23 +48,7 @@ after(async () => {
 async function openConsole(token, identity, viewport = { width: 1280, height: 900 }) {
   const context = await browser.newContext({ viewport });
   const page = await context.newPage();
-  const reads = [];
-  page.on('requestfinished', (request) => {
-    const url = new URL(request.url());
-    if (!url.pathname.startsWith('/api/')) return;
-    reads.push((async () => {
-      const response = await request.response();
-      const auth = (await request.allHeaders()).authorization;
-      worker.responses.push({
-        method: request.method(),
-        path: `${url.pathname}${url.search}`,
-        status: response.status(),
-        headers: await response.allHeaders(),
-        text: await response.text(),
-        token: auth?.slice('Bearer '.length),
-      });
-    })().catch(() => {}));
-  });
+  const settled = recordApiAnswers(page, worker.responses);
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
   page.setDefaultTimeout(15_000);
@@ -74,7 +58,7 @@ async function openConsole(token, identity, viewport = { width: 1280, height: 90
   await page.locator('#session-status').filter({ hasText: `Signed in as ${identity}` }).waitFor();
   page.finish = async () => {
     assert.deepEqual(errors, [], 'no uncaught errors in the page');
-    await Promise.all(reads);
+    await settled();
     await context.close();
   };
   return page;

@@ -7,26 +7,27 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  ROOT,
-  WRANGLER_BIN,
   applyMigrations,
   assertCleanWorker,
   assertProblem,
   auditLines,
   collectSecrets,
+  deliverSigned,
   isolatedConfig,
+  pointCallbackAt,
+  ROOT,
   sentTokens,
   sleep,
   startEmulator,
   startWorker,
+  WRANGLER_BIN,
 } from './harness.mjs';
-import { DEMO_KEY, DEMO_SDKAPPID, mintUserSig } from './tokens.mjs';
+import { DEMO_KEY, mintUserSig } from './tokens.mjs';
 
 const TOKEN = 'ledger-callback-token-0123456789abcdef';
 // The first fetch, 5 s after the end, finds no record yet (101050).
@@ -48,26 +49,9 @@ let worker;
 let persistDir;
 
 const nowSecs = () => Math.floor(Date.now() / 1000);
-const sign = (time) => createHash('sha256').update(`${TOKEN}${time}`).digest('hex');
 
 /** POSTs a webhook the way Tencent does; `time` is the proof's RequestTime. */
-async function deliver(body, time = nowSecs()) {
-  const params = new URLSearchParams({
-    SdkAppid: String(DEMO_SDKAPPID),
-    CallbackCommand: body.CallbackCommand,
-    contenttype: 'json',
-    ClientIP: '127.0.0.1',
-    OptPlatform: 'RESTAPI',
-    Sign: sign(time),
-    RequestTime: String(time),
-  });
-  const res = await worker.request('POST', `/api/v1/webhooks/tencent?${params}`, {
-    body: JSON.stringify(body),
-    headers: { 'content-type': 'application/json' },
-  });
-  assert.equal(res.status, 200, res.text);
-  return res;
-}
+const deliver = (body, time) => deliverSigned(worker, TOKEN, body, time);
 
 const startEvent = (callId, at, caller, callees, { roomId = '' } = {}) => ({
   CallbackCommand: 'Call.CallbackAfterStartCall',
@@ -142,14 +126,7 @@ before(async () => {
       HISTORY_RETENTION_DAYS: String(RETENTION_DAYS),
     },
   });
-  const res = await worker.request('PUT', '/api/v1/callback', {
-    token: admin(),
-    body: {
-      url: `${worker.url}/api/v1/webhooks/tencent`,
-      commands: ['Call.CallbackAfterStartCall', 'Call.CallbackAfterMemberChanged', 'Call.CallbackAfterEndCall'],
-    },
-  });
-  assert.equal(res.status, 200, res.text);
+  await pointCallbackAt(worker, admin());
 });
 
 after(async () => {

@@ -1006,22 +1006,44 @@ export function within(promise, ms, label) {
 }
 
 
+/** Tencent's webhook proof: SHA-256 of the callback token and the request time, in hex. */
+export const webhookSign = (token, time) => createHash('sha256').update(`${token}${time}`).digest('hex');
+
 /**
- * POSTs a CallKit webhook to `worker` proven as Tencent proves it (`Sign` = SHA-256 of the
- * callback token and `RequestTime`, seconds; `time` is now unless given), through
- * `worker.request`, so the sweeps see the answer. Asserts a 200 and returns the answer.
+ * POSTs a CallKit webhook to `worker` as Tencent does, signed with the callback `token` at
+ * `time`; `query` replaces the proof (`Sign`, `RequestTime`), `raw` is sent as it is.
  */
-export async function deliverSigned(worker, token, body, time = Math.floor(Date.now() / 1000)) {
+export function sendWebhook(worker, token, body, { query, time = Math.floor(Date.now() / 1000), sdkappid = DEMO_SDKAPPID, raw } = {}) {
   const params = new URLSearchParams({
-    SdkAppid: String(DEMO_SDKAPPID), CallbackCommand: body.CallbackCommand, contenttype: 'json',
-    ClientIP: '127.0.0.1', OptPlatform: 'RESTAPI', RequestTime: String(time),
-    Sign: createHash('sha256').update(`${token}${time}`).digest('hex'),
+    SdkAppid: String(sdkappid),
+    CallbackCommand: body?.CallbackCommand ?? 'x',
+    contenttype: 'json',
+    ClientIP: '127.0.0.1',
+    OptPlatform: 'RESTAPI',
+    ...(query ?? { Sign: webhookSign(token, time), RequestTime: String(time) }),
   });
-  const res = await worker.request('POST', `/api/v1/webhooks/tencent?${params}`, {
-    body: JSON.stringify(body), headers: { 'content-type': 'application/json' },
+  return worker.request('POST', `/api/v1/webhooks/tencent?${params}`, {
+    body: raw ?? JSON.stringify(body),
+    headers: { 'content-type': 'application/json' },
   });
+}
+
+/** `sendWebhook`, asserting a 200; returns the answer. */
+export async function deliverSigned(worker, token, body, time = Math.floor(Date.now() / 1000)) {
+  const res = await sendWebhook(worker, token, body, { time });
   assert.equal(res.status, 200, `${body.CallbackCommand}: ${res.status} ${res.text}`);
   return res;
+}
+
+/** Points Tencent's (the emulator's) webhooks at `worker`, for `commands`, as the admin `token`. */
+export async function pointCallbackAt(worker, token, commands = [
+  'Call.CallbackAfterStartCall', 'Call.CallbackAfterMemberChanged', 'Call.CallbackAfterEndCall',
+]) {
+  const res = await worker.request('PUT', '/api/v1/callback', {
+    token,
+    body: { url: `${worker.url}/api/v1/webhooks/tencent`, commands },
+  });
+  assert.equal(res.status, 200, res.text);
 }
 /** src/live/shards.rs's FNV-1a, to know which shard a call lands in. */
 export function shardOf(callId, shards) {

@@ -16,10 +16,13 @@ import {
   auditLines,
   collectSecrets,
   httpRequest,
+  pointCallbackAt,
+  sendWebhook,
   sentTokens,
   sleep,
   startEmulator,
   startWorker,
+  webhookSign,
   within,
 } from './harness.mjs';
 import { DEMO_KEY, DEMO_SDKAPPID, mintUserSig } from './tokens.mjs';
@@ -48,23 +51,10 @@ const workerVars = {
 };
 
 const nowSecs = () => Math.floor(Date.now() / 1000);
-const sign = (time) => createHash('sha256').update(`${TOKEN}${time}`).digest('hex');
+const sign = (time) => webhookSign(TOKEN, time);
 
 /** POSTs a webhook the way Tencent does; `query` overrides the proof. */
-function deliver(body, { query, time = nowSecs(), sdkappid = DEMO_SDKAPPID, raw } = {}) {
-  const params = new URLSearchParams({
-    SdkAppid: String(sdkappid),
-    CallbackCommand: body?.CallbackCommand ?? 'x',
-    contenttype: 'json',
-    ClientIP: '127.0.0.1',
-    OptPlatform: 'RESTAPI',
-    ...(query ?? { Sign: sign(time), RequestTime: String(time) }),
-  });
-  return worker.request('POST', `/api/v1/webhooks/tencent?${params}`, {
-    body: raw ?? JSON.stringify(body),
-    headers: { 'content-type': 'application/json' },
-  });
-}
+const deliver = (body, options) => sendWebhook(worker, TOKEN, body, options);
 
 async function board(token = poller()) {
   const res = await worker.request('GET', '/api/v1/live/calls', { token });
@@ -84,13 +74,7 @@ async function waitForCall(callId, pred = () => true, token) {
   }
 }
 
-async function configureCallback(commands = COMMANDS) {
-  const res = await worker.request('PUT', '/api/v1/callback', {
-    token: admin,
-    body: { url: `${worker.url}/api/v1/webhooks/tencent`, commands },
-  });
-  assert.equal(res.status, 200, res.text);
-}
+const configureCallback = (commands = COMMANDS) => pointCallbackAt(worker, admin, commands);
 
 const startEvent = (callId, at, users = [['alice', 'Calling'], ['bob', 'Waiting']]) => ({
   CallbackCommand: 'Call.CallbackAfterStartCall',

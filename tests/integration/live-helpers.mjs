@@ -8,7 +8,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import WebSocket from 'ws';
-import { httpRequest, sleep } from './harness.mjs';
+import { assertNoSecrets, httpRequest, sleep } from './harness.mjs';
 import { DEMO_KEY, DEMO_SDKAPPID } from './tokens.mjs';
 
 export const URL_KEY = 'live-tests-url-key-0123456789abcdef0123';
@@ -131,6 +131,17 @@ export function objectSocketLines(logText) {
 
 /** workerd.log of a bare worker. */
 export const bareLogs = (worker) => readFileSync(join(worker.dir, 'workerd.log'), 'utf8');
+
+/** A bare-workerd suite's `after`: sweeps its answers and the worker's log for `secrets`, then stops both. */
+export async function sweepAndStop({ worker, emulator, answers, secrets }) {
+  try {
+    for (const res of answers) assertNoSecrets(res, secrets, 'answer');
+    if (worker) assertNoSecrets(bareLogs(worker), secrets, 'workerd.log');
+  } finally {
+    await worker?.stop();
+    await emulator?.stop();
+  }
+}
 
 /** `promise`, or a failure naming `label` after `ms`. */
 export function within(promise, ms, label) {

@@ -10,11 +10,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WebSocket as NodeWebSocket } from 'ws';
 import { CallKitEdgeClient } from '../../www/callkit-edge-client.js';
-import { assertNoSecrets, assertProblem, collectSecrets, httpRequest, ROOT, sleep, startEmulator, startWorker } from './harness.mjs';
+import { assertProblem, collectSecrets, httpRequest, ROOT, sleep, startEmulator, startWorker } from './harness.mjs';
 import { startBareWorker } from './bare-workerd.mjs';
 import { DEMO_KEY, mintUserSig } from './tokens.mjs';
 import {
-  URL_KEY, bareLogs, board, deliver, endEvent, eventually, objectSocketLines, signTicket, startEvent, tickets, upgrade, within,
+  URL_KEY, bareLogs, board, deliver, endEvent, eventually, objectSocketLines, signTicket, startEvent, sweepAndStop, tickets,
+  upgrade, within,
 } from './live-helpers.mjs';
 
 const admin = mintUserSig('administrator');
@@ -33,16 +34,12 @@ before(async () => {
   worker = await startBareWorker({ emulator, vars: VARS, callBoard: true, rateLimit: NO_LIMIT });
 });
 
-after(async () => {
-  const secrets = collectSecrets({ secretKey: DEMO_KEY, tokens: [admin, alice, carol], emulatorUrl: emulator?.url, extra: [URL_KEY] });
-  try {
-    for (const res of answers) assertNoSecrets(res, secrets, 'answer');
-    if (worker) assertNoSecrets(bareLogs(worker), secrets, 'workerd.log');
-  } finally {
-    await worker?.stop();
-    await emulator?.stop();
-  }
-});
+after(() => sweepAndStop({
+  worker,
+  emulator,
+  answers,
+  secrets: collectSecrets({ secretKey: DEMO_KEY, tokens: [admin, alice, carol], emulatorUrl: emulator?.url, extra: [URL_KEY] }),
+}));
 
 describe('finding 1: tickets are checked at the edge', () => {
   test('1,000 forged tickets cause zero object invocations; a real one is spent once', { timeout: 120_000 }, async () => {

@@ -2,9 +2,7 @@
 // webhooks delivered the way Tencent does (docs/relay.md).
 
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { sleep } from './harness.mjs';
-import { DEMO_SDKAPPID } from './tokens.mjs';
+import { sendWebhook, sleep, webhookSign } from './harness.mjs';
 
 export const TOKEN = 'relay-callback-token-0123456789abcdef';
 export const URL_KEY = 'relay-url-key-fedcba9876543210-0123456789';
@@ -12,8 +10,7 @@ export const URL_KEY = 'relay-url-key-fedcba9876543210-0123456789';
 export const FORWARD_SECRET = `whsec_${Buffer.from('relay-suite-secret-32-bytes-long').toString('base64')}`;
 export const OTHER_SECRET = `whsec_${Buffer.from('some-other-secret-of-32-bytes-ok').toString('base64')}`;
 
-const nowSecs = () => Math.floor(Date.now() / 1000);
-export const sign = (time) => createHash('sha256').update(`${TOKEN}${time}`).digest('hex');
+export const sign = (time) => webhookSign(TOKEN, time);
 
 /** The vars of a worker relaying to `sinks`. */
 export function relayVars(sinks, extra = {}) {
@@ -27,20 +24,7 @@ export function relayVars(sinks, extra = {}) {
 }
 
 /** POSTs a webhook to `worker` as Tencent does; `raw` is sent as it is. */
-export function deliver(worker, body, { query, time = nowSecs(), raw } = {}) {
-  const params = new URLSearchParams({
-    SdkAppid: String(DEMO_SDKAPPID),
-    CallbackCommand: body?.CallbackCommand ?? 'x',
-    contenttype: 'json',
-    ClientIP: '127.0.0.1',
-    OptPlatform: 'RESTAPI',
-    ...(query ?? { Sign: sign(time), RequestTime: String(time) }),
-  });
-  return worker.request('POST', `/api/v1/webhooks/tencent?${params}`, {
-    body: raw ?? JSON.stringify(body),
-    headers: { 'content-type': 'application/json' },
-  });
-}
+export const deliver = (worker, body, options) => sendWebhook(worker, TOKEN, body, options);
 
 export const startEvent = (callId, at = Date.now()) => ({
   CallbackCommand: 'Call.CallbackAfterStartCall',

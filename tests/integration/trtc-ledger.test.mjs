@@ -8,7 +8,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { assertAuditTrail, assertCleanWorker, collectSecrets, deliverSigned, freePort, sentTokens, sleep, startEmulator, startWorker } from './harness.mjs';
+import { assertAuditTrail, assertCleanWorker, collectSecrets, deliverSigned, freePort, pointCallbackAt, sentTokens, sleep, startEmulator, startWorker } from './harness.mjs';
 import { DEMO_KEY, DEMO_SDKAPPID, mintUserSig } from './tokens.mjs';
 
 const TOKEN = 'trtc-ledger-callback-token-0123456789ab';
@@ -31,14 +31,7 @@ before(async () => {
     port,
     vars: { TENCENT_CALLBACK_TOKEN: TOKEN, TRTC_CALLBACK_KEY: KEY, LIVE_SHARDS: String(SHARDS), ADMIN_USERS: ADMIN },
   });
-  const res = await worker.request('PUT', '/api/v1/callback', {
-    token: admin,
-    body: {
-      url: `${worker.url}/api/v1/webhooks/tencent`,
-      commands: ['Call.CallbackAfterStartCall', 'Call.CallbackAfterMemberChanged', 'Call.CallbackAfterEndCall'],
-    },
-  });
-  assert.equal(res.status, 200, res.text);
+  await pointCallbackAt(worker, admin);
 });
 
 after(async () => {

@@ -133,6 +133,12 @@ for (const shards of [1, 4]) {
       assert.equal(byUser.json.summary.total, total, 'the counts are the whole board\'s');
       const byId = await boardPage(worker, admin, { callId: `big${shards}-3` });
       assert.deepEqual(byId.json.calls.map((c) => [c.callId, c.mediaType]), [[`big${shards}-3`, 'Audio']]);
+      // The counts follow a new call at once (a shard keeps its admins' counts between changes).
+      const video = first.json.summary.video;
+      const extra = { ...startEvent(`big${shards}-new`, Date.now()), CallInfo: { ...startEvent('x', 0).CallInfo, MediaType: 'Video' } };
+      assert.equal((await deliver(worker, extra)).status, 200);
+      const after = await boardPage(worker, admin, { limit: '1' });
+      assert.deepEqual([after.json.summary.total, after.json.summary.video], [total + 1, video + 1], 'counts after a new call');
       // A member's filters only narrow her own calls.
       const aliceWithBob = await board(worker, alice, { user: 'bob' });
       assert.ok(aliceWithBob.length > 0 && aliceWithBob.every((c) => c.caller === 'alice' || c.members.some((m) => m.userId === 'alice')));

@@ -7,6 +7,7 @@
 use serde_json::{json, Value};
 
 use super::filter::{ListQuery, Window};
+use super::view::{CALL_CSV, CALL_JSON};
 use super::{erase, read, retention, rollup, stats, write};
 
 const FILE: &str = concat!(
@@ -69,9 +70,10 @@ fn queries() -> Value {
     })).unwrap(), super::update::RecordSource::Fetch);
     let batch = serde_json::to_string(&[update]).unwrap();
     json!([
-        {"name": "history page (admin, a time range)", "sql": read::page_sql(&list(None)), "params": page},
-        {"name": "history page (a member's calls)", "sql": read::page_sql(&list(Some("alice"))), "params": page_user},
-        {"name": "one call", "sql": format!("SELECT {} {}", super::view::SELECT_CALL, read::ONE_CALL), "params": ["c-1", "alice"]},
+        {"name": "history page (admin, a time range)", "sql": read::page_sql(&list(None), CALL_JSON), "params": page},
+        {"name": "history page (a member's calls)", "sql": read::page_sql(&list(Some("alice")), CALL_JSON), "params": page_user},
+        {"name": "history page (export as CSV)", "sql": read::page_sql(&list(None), CALL_CSV), "params": page},
+        {"name": "one call", "sql": format!("SELECT {CALL_JSON} {}", read::ONE_CALL), "params": ["c-1", "alice"]},
         {"name": "one call's timeline", "sql": read::TIMELINE, "params": ["c-1"]},
         {"name": "stats (admin)", "sql": stats::sql(false), "params": stats_params},
         {"name": "stats (a member)", "sql": stats::sql(true), "params": stats_user},
@@ -87,6 +89,9 @@ fn queries() -> Value {
         {"name": "ingest: members", "sql": write::insert_members(), "params": [batch]},
         {"name": "stats from the rollup (admin)", "sql": rollup::sql(false), "params": rollup_params},
         {"name": "stats from the rollup (a member)", "sql": rollup::sql(true), "params": rollup_user},
+        // The renderings alone, which the integration suite also runs on sample rows.
+        {"name": "render: a call as JSON", "sql": format!("SELECT {CALL_JSON} FROM calls c WHERE c.call_id = ?1"), "params": ["c-1"]},
+        {"name": "render: a call as CSV", "sql": format!("SELECT {CALL_CSV} FROM calls c WHERE c.call_id = ?1"), "params": ["c-1"]},
     ])
 }
 

@@ -84,7 +84,7 @@ pub async fn stats(input: HistoryInput<'_>) -> Result<Success, ApiError> {
     let now = input.now_ms();
     let query = filter::stats(&input.incoming.query(), input.oldest(), now).map_err(refused)?;
     let stats = stats::stats(&input.ledger()?, &query, input.viewer()).await?;
-    Success::json(200, &stats, None)
+    Ok(Success::raw(200, stats))
 }
 
 pub async fn export(input: HistoryInput<'_>) -> Result<Success, ApiError> {

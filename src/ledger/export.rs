@@ -67,7 +67,14 @@ impl Reader {
             return Ok(None);
         }
         let columns = columns(self.format);
-        let rows = after(&self.ledger, &self.query, self.cursor.as_ref(), PAGE_ROWS, columns).await?;
+        let rows = after(
+            &self.ledger,
+            &self.query,
+            self.cursor.as_ref(),
+            PAGE_ROWS,
+            columns,
+        )
+        .await?;
         self.done = rows.len() < PAGE_ROWS as usize;
         self.cursor = rows.last().map(cursor_of);
         Ok(Some(render(&rows, self.format)))

@@ -67,7 +67,9 @@ pub async fn page(ledger: &Ledger, q: &ListQuery) -> Result<String> {
     let mut next = None;
     if rows.len() > q.limit as usize {
         rows.truncate(q.limit as usize);
-        next = rows.last().map(|last| encode_cursor(&cursor_of(last), &q.fingerprint));
+        next = rows
+            .last()
+            .map(|last| encode_cursor(&cursor_of(last), &q.fingerprint));
     }
     let next = next.map_or("null".to_owned(), |c| format!("\"{c}\""));
     Ok(format!(

@@ -34,7 +34,8 @@ macro_rules! state {
     };
 }
 
-/// Who said the call ended, from `end_rank` (`super::update::end::source`).
+/// Who said the call ended, from `end_rank`: `super::update::end::source` in
+/// SQL (a test checks they agree).
 macro_rules! end_source {
     () => {
         "CASE c.end_rank WHEN 1 THEN 'reconcile' WHEN 2 THEN 'record' WHEN 3 THEN 'webhook' END"
@@ -57,17 +58,17 @@ macro_rules! iso8601 {
 /// The columns every call query selects: the call as JSON, in
 /// `HistoryCall`'s field order, then its keyset (`started_at`, `call_id`).
 pub const CALL_JSON: &str = concat!(
-            "json_object('callId', c.call_id, 'state', ",
-            state!(),
-            ", 'caller', c.caller, 'members', json(",
-            members!("json_group_array", ""),
-            "), 'mediaType', c.media_type, 'callType', c.call_type, 'result', c.result, \
-             'startedAt', c.started_at, 'acceptedAt', c.accepted_at, 'endedAt', c.ended_at, \
-             'talkMs', ",
-            talk!(),
-            ", 'roomId', c.room_id, 'groupId', c.group_id, 'sources', json_object('start', \
-             c.start_src, 'end', ",
-            end_source!(),
+    "json_object('callId', c.call_id, 'state', ",
+    state!(),
+    ", 'caller', c.caller, 'members', json(",
+    members!("json_group_array", ""),
+    "), 'mediaType', c.media_type, 'callType', c.call_type, 'result', c.result, \
+     'startedAt', c.started_at, 'acceptedAt', c.accepted_at, 'endedAt', c.ended_at, \
+     'talkMs', ",
+    talk!(),
+    ", 'roomId', c.room_id, 'groupId', c.group_id, 'sources', json_object('start', \
+     c.start_src, 'end', ",
+    end_source!(),
     ", 'record', c.record_src)), c.started_at, c.call_id"
 );
 
@@ -102,3 +103,26 @@ pub const CALL_CSV: &str = concat!(
 
 /// What an erased caller is shown as.
 pub const ERASED: &str = "[erased]";
+
+#[cfg(test)]
+mod tests {
+    use super::super::update::end;
+    use super::*;
+
+    #[test]
+    fn the_end_source_words_are_the_ranks_names() {
+        for rank in 0..=4u8 {
+            let when = format!("WHEN {rank} THEN ");
+            match end::source(rank) {
+                Some(name) => {
+                    for sql in [CALL_JSON, CALL_CSV] {
+                        assert!(sql.contains(&format!("{when}'{name}'")), "{rank}");
+                    }
+                }
+                None => assert!(!CALL_JSON.contains(&when), "{rank}"),
+            }
+        }
+        // `state`: ended once any source said so.
+        assert!(CALL_JSON.contains(&format!("WHEN c.end_rank > {} THEN 'ended'", end::NONE)));
+    }
+}

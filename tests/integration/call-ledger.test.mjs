@@ -587,15 +587,10 @@ describe('renderings', () => {
     assert.equal(cell('mid=dle'), 'mid=dle');
     const queries = JSON.parse(await readFile(join(ROOT, 'tests/integration/ledger-queries.json'), 'utf8'));
     const render = (name) => queries.find((q) => q.name === name).sql;
-    const dir = await mkdtemp(join(tmpdir(), 'callkit-render-'));
+    const db = await scratchLedger('callkit-render-');
     try {
-      const config = join(dir, 'wrangler.toml');
-      await writeFile(config, isolatedConfig(await readFile(join(ROOT, 'wrangler.toml'), 'utf8')));
-      const state = join(dir, 'state');
-      const env = { PATH: process.env.PATH, HOME: process.env.HOME, WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1', CI: 'true' };
-      await applyMigrations(config, state, env);
       const run = (sql) => {
-        const out = spawnSync(WRANGLER_BIN, ['d1', 'execute', 'CALL_LEDGER', '--local', '--config', config, '--persist-to', state, '--json', '--command', sql], { env, encoding: 'utf8' });
+        const out = db.execute(sql);
         assert.equal(out.status, 0, `${sql}: ${out.stderr}${out.stdout}`);
         return JSON.parse(out.stdout)[0].results;
       };
@@ -612,7 +607,7 @@ describe('renderings', () => {
         assert.equal(parseCsv(csvLine(c))[0].length, 16);
       }
     } finally {
-      await rm(dir, { recursive: true, force: true });
+      await db.dispose();
     }
   });
 });
@@ -620,17 +615,11 @@ describe('renderings', () => {
 describe('query plans', () => {
   test('no history query, ingest or pruning statement scans a whole table', async () => {
     const queries = JSON.parse(await readFile(join(ROOT, 'tests/integration/ledger-queries.json'), 'utf8'));
-    const dir = await mkdtemp(join(tmpdir(), 'callkit-plans-'));
+    const db = await scratchLedger('callkit-plans-');
     try {
-      const config = join(dir, 'wrangler.toml');
-      await writeFile(config, isolatedConfig(await readFile(join(ROOT, 'wrangler.toml'), 'utf8')));
-      const state = join(dir, 'state');
-      const env = { PATH: process.env.PATH, HOME: process.env.HOME, WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1', CI: 'true' };
-      await applyMigrations(config, state, env);
       for (const q of queries) {
         // One statement per run: D1 does not finish an EXPLAIN before the next.
-        const command = `EXPLAIN QUERY PLAN ${literal(q.sql, q.params)}`;
-        const out = spawnSync(WRANGLER_BIN, ['d1', 'execute', 'CALL_LEDGER', '--local', '--config', config, '--persist-to', state, '--json', '--command', command], { env, encoding: 'utf8' });
+        const out = db.execute(`EXPLAIN QUERY PLAN ${literal(q.sql, q.params)}`);
         assert.equal(out.status, 0, `${q.name}: ${out.stderr}`);
         const plan = JSON.parse(out.stdout)[0].results.map((r) => r.detail);
         assert.ok(plan.length > 0, q.name);
@@ -649,7 +638,7 @@ describe('query plans', () => {
         }
       }
     } finally {
-      await rm(dir, { recursive: true, force: true });
+      await db.dispose();
     }
   });
 });
@@ -665,6 +654,20 @@ test('no answer or log line carries a secret', async () => {
   await assertCleanWorker(worker, secrets, 'ledger worker');
   assert.doesNotMatch(worker.logs(), /INSERT INTO|SELECT .* FROM|DELETE FROM/, 'no SQL in the logs');
 });
+
+/** A local D1 of its own with the migrations applied: `execute(sql)` runs one statement. */
+async function scratchLedger(prefix) {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  const config = join(dir, 'wrangler.toml');
+  await writeFile(config, isolatedConfig(await readFile(join(ROOT, 'wrangler.toml'), 'utf8')));
+  const state = join(dir, 'state');
+  const env = { PATH: process.env.PATH, HOME: process.env.HOME, WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1', CI: 'true' };
+  await applyMigrations(config, state, env);
+  return {
+    execute: (sql) => spawnSync(WRANGLER_BIN, ['d1', 'execute', 'CALL_LEDGER', '--local', '--config', config, '--persist-to', state, '--json', '--command', sql], { env, encoding: 'utf8' }),
+    dispose: () => rm(dir, { recursive: true, force: true }),
+  };
+}
 
 /** Rows of `sql` run on the worker's own local D1 (its persisted state). */
 async function ledgerSql(sql) {

@@ -545,23 +545,30 @@ describe('renderings', () => {
   };
   const iso = (ms) => (ms === null ? '' : new Date(ms).toISOString());
   const END = [null, 'reconcile', 'record', 'webhook'];
+  // The cell rules apply to the free-text cells (CallId, caller, members,
+  // room and group IDs); the others hold words the ledger writes itself.
   const calls = [
     {
-      call_id: 'render-1', caller: '=HYPERLINK("x")', media_type: '@SUM(A1)', call_type: '\tx', result: 'a,b',
+      call_id: 'render-1', caller: '=HYPERLINK("x")', media_type: 'Audio', call_type: 'SingleCall', result: 'NormalEnd',
       started_at: 1_740_464_128_807, accepted_at: 1_740_464_130_000, ended_at: 1_740_464_190_001,
-      room_id: '+1', group_id: '-2+3', start_src: 'line\nbreak', end_rank: 3, record_src: 'say "hi"',
-      members: ['mid=dle', '=HYPERLINK("x")', 'alice'],
+      room_id: '+1', group_id: '-2+3', start_src: 'webhook', end_rank: 3, record_src: 'fetch',
+      members: ['mid=dle', '=HYPERLINK("x")', '@SUM(A1)'],
     },
     {
-      call_id: 'render-2', caller: null, media_type: null, call_type: null, result: null,
-      started_at: 0, accepted_at: null, ended_at: null, room_id: '', group_id: '', start_src: 'webhook',
-      end_rank: 0, record_src: null, members: [],
+      call_id: 'render-2', caller: '\rx', media_type: null, call_type: null, result: null,
+      started_at: 0, accepted_at: null, ended_at: null, room_id: '\tx', group_id: 'a,b', start_src: 'webhook',
+      end_rank: 0, record_src: null, members: ['alice'],
     },
     {
-      call_id: 'render-3', caller: 'bob', media_type: 'Video', call_type: 'MultiCall', result: 'NormalEnd',
+      call_id: 'render-3', caller: 'line\nbreak', media_type: 'Video', call_type: 'MultiCall', result: 'Offline',
       started_at: 253_402_300_799_999, accepted_at: 951_782_400_000, ended_at: 951_782_399_000,
-      room_id: '\u0001\b\f\n\r\t\u001f\\/\u007f é😀', group_id: '\rx', start_src: 'record', end_rank: 1,
-      record_src: 'fetch', members: ['zed', 'amy'],
+      room_id: '\u0001\b\f\n\r\t\u001f\\/\u007f é😀', group_id: 'say "hi"', start_src: 'record', end_rank: 1,
+      record_src: 'backfill', members: ['zed', 'amy'],
+    },
+    {
+      call_id: 'render-4', caller: null, media_type: null, call_type: null, result: null,
+      started_at: 86_400_000, accepted_at: 86_400_001, ended_at: null, room_id: '', group_id: '', start_src: 'webhook',
+      end_rank: 2, record_src: null, members: [],
     },
   ];
   const talk = (c) => (c.accepted_at === null || c.ended_at === null ? null : Math.max(c.ended_at - c.accepted_at, 0));

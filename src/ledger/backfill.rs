@@ -6,7 +6,6 @@
 
 use callkit_core::client::{Client, Runtime, Transport};
 use callkit_core::models::{CallRecord, GetRecordByFilter};
-use serde::Serialize;
 use worker::SqlStorage;
 
 use super::db::{text, Ledger, Result};
@@ -21,8 +20,7 @@ const PAGES_PER_STEP: u32 = 10;
 /// Tencent's record window.
 pub const WINDOW_MS: u64 = 7 * 86_400_000;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum State {
     Idle,
     Running,
@@ -48,9 +46,9 @@ impl State {
     }
 }
 
-/// The progress, exactly as `GET /api/v1/history/backfill` answers it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+/// The progress, as `GET /api/v1/history/backfill` answers it
+/// (`outbox::backfill_json` writes it, field by field in this order).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Progress {
     pub state: State,
     pub from: Option<u64>,

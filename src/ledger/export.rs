@@ -9,11 +9,11 @@ use web_sys::{Headers, ResponseInit, TransformStream, WritableStreamDefaultWrite
 use worker::console_error;
 
 use super::csv;
-use super::db::{Ledger, LedgerError, Result};
+use super::db::{Ledger, LedgerError, Result, Row};
 use super::filter::{Cursor, ExportQuery, Format, ListQuery};
 use super::log::Line;
-use super::read::{after, cursor_of};
-use super::view::HistoryCall;
+use super::read::{after, cursor_of, join};
+use super::view::{CALL_CSV, CALL_JSON};
 
 /// Rows per D1 read.
 pub const PAGE_ROWS: u32 = 500;
@@ -40,16 +40,23 @@ pub fn file_name(format: Format) -> &'static str {
     }
 }
 
-fn render(calls: &[HistoryCall], format: Format) -> Vec<u8> {
-    let mut out = String::new();
-    for call in calls {
-        match format {
-            Format::Csv => out.push_str(&csv::row(call)),
-            Format::Ndjson => {
-                out.push_str(&serde_json::to_string(call).unwrap_or_default());
-                out.push('\n');
-            }
-        }
+/// How SQLite renders each call for `format` (`super::view`).
+fn columns(format: Format) -> &'static str {
+    match format {
+        Format::Csv => CALL_CSV,
+        Format::Ndjson => CALL_JSON,
+    }
+}
+
+/// The rendered calls as the body's next bytes: CSV lines end in CRLF
+/// already; NDJSON puts a line end after each call.
+fn render(rows: &[Row], format: Format) -> Vec<u8> {
+    let mut out = match format {
+        Format::Csv => join(rows, ""),
+        Format::Ndjson => join(rows, "\n"),
+    };
+    if format == Format::Ndjson && !rows.is_empty() {
+        out.push('\n');
     }
     out.into_bytes()
 }
@@ -59,10 +66,18 @@ impl Reader {
         if self.done {
             return Ok(None);
         }
-        let calls = after(&self.ledger, &self.query, self.cursor.as_ref(), PAGE_ROWS).await?;
-        self.done = calls.len() < PAGE_ROWS as usize;
-        self.cursor = calls.last().map(cursor_of);
-        Ok(Some(render(&calls, self.format)))
+        let columns = columns(self.format);
+        let rows = after(
+            &self.ledger,
+            &self.query,
+            self.cursor.as_ref(),
+            PAGE_ROWS,
+            columns,
+        )
+        .await?;
+        self.done = rows.len() < PAGE_ROWS as usize;
+        self.cursor = rows.last().map(cursor_of);
+        Ok(Some(render(&rows, self.format)))
     }
 }
 

@@ -167,6 +167,27 @@ pub fn backfill(sql: &SqlStorage) -> Result<Option<Progress>> {
     }))
 }
 
+/// The backfill's progress as `GET /api/v1/history/backfill` answers it
+/// (`Progress`'s fields in order), rendered by SQLite: idle if none ran.
+pub fn backfill_json(sql: &SqlStorage) -> Result<String> {
+    let rows = rows(
+        sql,
+        "SELECT json_object('state', state, 'from', from_ms, 'to', to_ms, 'pages', pages, \
+         'records', records, 'added', added, 'merged', merged, 'startedAt', started_at, \
+         'updatedAt', updated_at, 'finishedAt', finished_at, 'error', nullif(error, '')) \
+         FROM ledger_backfill WHERE id = 1",
+        Vec::new(),
+    )?;
+    Ok(match rows.first() {
+        Some(row) => text(row, 0).to_owned(),
+        None => IDLE.to_owned(),
+    })
+}
+
+/// A backfill that never ran.
+pub const IDLE: &str = "{\"state\":\"idle\",\"from\":null,\"to\":null,\"pages\":0,\"records\":0,\
+\"added\":0,\"merged\":0,\"startedAt\":null,\"updatedAt\":null,\"finishedAt\":null,\"error\":null}";
+
 pub fn save_backfill(sql: &SqlStorage, p: &Progress) -> Result<()> {
     let opt = |v: Option<u64>| v.map_or(SqlStorageValue::Null, int);
     sql.exec(

@@ -7,6 +7,7 @@
 use serde_json::{json, Value};
 
 use super::filter::{ListQuery, Window};
+use super::view::{CALL_CSV, CALL_JSON};
 use super::{erase, read, retention, rollup, stats, write};
 
 const FILE: &str = concat!(
@@ -69,12 +70,13 @@ fn queries() -> Value {
     })).unwrap(), super::update::RecordSource::Fetch);
     let batch = serde_json::to_string(&[update]).unwrap();
     json!([
-        {"name": "history page (admin, a time range)", "sql": read::page_sql(&list(None)), "params": page},
-        {"name": "history page (a member's calls)", "sql": read::page_sql(&list(Some("alice"))), "params": page_user},
-        {"name": "one call", "sql": format!("SELECT {} {}", super::view::SELECT_CALL, read::ONE_CALL), "params": ["c-1", "alice"]},
+        {"name": "history page (admin, a time range)", "sql": read::page_sql(&list(None), CALL_JSON), "params": page},
+        {"name": "history page (a member's calls)", "sql": read::page_sql(&list(Some("alice")), CALL_JSON), "params": page_user},
+        {"name": "history page (export as CSV)", "sql": read::page_sql(&list(None), CALL_CSV), "params": page},
+        {"name": "one call", "sql": format!("SELECT {CALL_JSON} {}", read::ONE_CALL), "params": ["c-1", "alice"]},
         {"name": "one call's timeline", "sql": read::TIMELINE, "params": ["c-1"]},
-        {"name": "stats (admin)", "sql": stats::sql(false), "params": stats_params},
-        {"name": "stats (a member)", "sql": stats::sql(true), "params": stats_user},
+        {"name": "stats (admin)", "sql": stats::per_bucket(&stats::sql(false)), "params": stats_params},
+        {"name": "stats (a member)", "sql": stats::per_bucket(&stats::sql(true)), "params": stats_user},
         {"name": "erase: callers", "sql": erase::STATEMENTS[0], "params": ["bob", "[erased]"]},
         {"name": "erase: timeline", "sql": erase::STATEMENTS[1], "params": ["bob"]},
         {"name": "erase: members", "sql": erase::STATEMENTS[2], "params": ["bob"]},
@@ -85,8 +87,11 @@ fn queries() -> Value {
         {"name": "ingest: calls", "sql": write::upsert_calls(), "params": [batch]},
         {"name": "backfill: known calls", "sql": super::backfill::KNOWN, "params": ["[\"c-1\",\"c-2\"]"]},
         {"name": "ingest: members", "sql": write::insert_members(), "params": [batch]},
-        {"name": "stats from the rollup (admin)", "sql": rollup::sql(false), "params": rollup_params},
-        {"name": "stats from the rollup (a member)", "sql": rollup::sql(true), "params": rollup_user},
+        {"name": "stats from the rollup (admin)", "sql": stats::per_bucket(&rollup::sql(false)), "params": rollup_params},
+        {"name": "stats from the rollup (a member)", "sql": stats::per_bucket(&rollup::sql(true)), "params": rollup_user},
+        // The renderings alone, which the integration suite also runs on sample rows.
+        {"name": "render: a call as JSON", "sql": format!("SELECT {CALL_JSON} FROM calls c WHERE c.call_id = ?1"), "params": ["c-1"]},
+        {"name": "render: a call as CSV", "sql": format!("SELECT {CALL_CSV} FROM calls c WHERE c.call_id = ?1"), "params": ["c-1"]},
     ])
 }
 

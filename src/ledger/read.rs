@@ -1,12 +1,12 @@
 //! The history page and one call with its timeline. Each is one fixed SQL
-//! text with bound parameters; a missing filter binds NULL.
+//! text with bound parameters; a missing filter binds NULL. SQLite renders
+//! each call (`super::view`); the answers are those texts joined.
 
-use serde::Serialize;
 use wasm_bindgen::JsValue;
 
-use super::db::{int, opt_text, text, Ledger, Result};
+use super::db::{int, opt_text, text, Ledger, Result, Row};
 use super::filter::{encode_cursor, Cursor, ListQuery};
-use super::view::{HistoryCall, SELECT_CALL};
+use super::view::CALL_JSON;
 
 /// Every call of a window, newest first, from the calls' start index.
 pub const PAGE_ALL: &str = "FROM calls c \
@@ -27,17 +27,10 @@ pub const PAGE_USER: &str = "FROM members m CROSS JOIN calls c ON c.call_id = m.
 pub const ONE_CALL: &str = "FROM calls c WHERE c.call_id = ?1 AND (?2 IS NULL OR EXISTS \
      (SELECT 1 FROM members m WHERE m.call_id = c.call_id AND m.user_id = ?2))";
 
-pub const TIMELINE: &str = "SELECT at, user_id, event, reason, source FROM timeline \
-     WHERE call_id = ?1 ORDER BY at, rowid";
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Page {
-    pub calls: Vec<HistoryCall>,
-    pub next_cursor: Option<String>,
-    pub from: u64,
-    pub to: u64,
-}
+/// The call's timeline as a JSON array, oldest first.
+pub const TIMELINE: &str = "SELECT json_group_array(json_object('at', at, 'userId', \
+     nullif(user_id, ''), 'event', event, 'reason', reason, 'source', source) ORDER BY at, rowid) \
+     FROM timeline WHERE call_id = ?1";
 
 /// The parameters of `PAGE_ALL`/`PAGE_USER`: the newest `limit` calls at or
 /// before `upper` (ms, inclusive) and after the cursor. D1 wants exactly as
@@ -58,46 +51,64 @@ pub fn page_params(q: &ListQuery, upper: u64, after: Option<&Cursor>, limit: u32
     params
 }
 
-pub fn page_sql(q: &ListQuery) -> String {
+/// `columns`: how each call is rendered (`super::view`).
+pub fn page_sql(q: &ListQuery, columns: &str) -> String {
     let from = if q.user.is_some() {
         PAGE_USER
     } else {
         PAGE_ALL
     };
-    format!("SELECT {SELECT_CALL} {from}")
+    format!("SELECT {columns} {from}")
 }
 
-pub async fn page(ledger: &Ledger, q: &ListQuery) -> Result<Page> {
-    let mut page = Page {
-        calls: after(ledger, q, q.cursor.as_ref(), q.limit + 1).await?,
-        next_cursor: None,
-        from: q.window.from,
-        to: q.window.to,
-    };
-    if page.calls.len() > q.limit as usize {
-        page.calls.truncate(q.limit as usize);
-        page.next_cursor = page
-            .calls
+/// `GET /api/v1/history`'s answer: `{"calls","nextCursor","from","to"}`.
+pub async fn page(ledger: &Ledger, q: &ListQuery) -> Result<String> {
+    let mut rows = after(ledger, q, q.cursor.as_ref(), q.limit + 1, CALL_JSON).await?;
+    let mut next = None;
+    if rows.len() > q.limit as usize {
+        rows.truncate(q.limit as usize);
+        next = rows
             .last()
             .map(|last| encode_cursor(&cursor_of(last), &q.fingerprint));
     }
-    Ok(page)
+    let next = next.map_or("null".to_owned(), |c| format!("\"{c}\""));
+    Ok(format!(
+        "{{\"calls\":[{}],\"nextCursor\":{next},\"from\":{},\"to\":{}}}",
+        join(&rows, ","),
+        q.window.from,
+        q.window.to
+    ))
 }
 
-pub fn cursor_of(call: &HistoryCall) -> Cursor {
+/// The rendered calls (each row's first column) with `separator` between.
+pub fn join(rows: &[Row], separator: &str) -> String {
+    let mut out = String::new();
+    for (i, row) in rows.iter().enumerate() {
+        if i > 0 {
+            out.push_str(separator);
+        }
+        out.push_str(&row.text(0).unwrap_or_default());
+    }
+    out
+}
+
+/// The keyset of a rendered call: its last two columns.
+pub fn cursor_of(row: &Row) -> Cursor {
     Cursor {
-        started_at: call.started_at,
-        call_id: call.call_id.clone(),
+        started_at: row.int(1).unwrap_or(0),
+        call_id: row.text(2).unwrap_or_default(),
     }
 }
 
-/// The newest `limit` calls of `q`'s window that come after `cursor`.
+/// The newest `limit` calls of `q`'s window that come after `cursor`,
+/// rendered as `columns` says.
 pub async fn after(
     ledger: &Ledger,
     q: &ListQuery,
     cursor: Option<&Cursor>,
     limit: u32,
-) -> Result<Vec<HistoryCall>> {
+    columns: &str,
+) -> Result<Vec<Row>> {
     if q.window.is_empty() {
         return Ok(Vec::new());
     }
@@ -105,49 +116,24 @@ pub async fn after(
     if let Some(c) = cursor {
         upper = upper.min(c.started_at);
     }
-    let rows = ledger
-        .rows(&page_sql(q), &page_params(q, upper, cursor, limit))
-        .await?;
-    Ok(rows.iter().map(HistoryCall::from_row).collect())
+    ledger
+        .rows(&page_sql(q, columns), &page_params(q, upper, cursor, limit))
+        .await
 }
 
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Entry {
-    pub at: u64,
-    pub user_id: Option<String>,
-    pub event: String,
-    pub reason: Option<String>,
-    pub source: String,
-}
-
-#[derive(Debug, Serialize)]
-pub struct OneCall {
-    pub call: HistoryCall,
-    pub timeline: Vec<Entry>,
-}
-
-/// The call if `viewer` may see it (`None`: an admin, who sees every call).
-pub async fn one(ledger: &Ledger, call_id: &str, viewer: Option<&str>) -> Result<Option<OneCall>> {
-    let sql = format!("SELECT {SELECT_CALL} {ONE_CALL}");
+/// `GET /api/v1/history/{callId}`'s answer, `{"call","timeline"}`, if
+/// `viewer` may see the call (`None`: an admin, who sees every call).
+pub async fn one(ledger: &Ledger, call_id: &str, viewer: Option<&str>) -> Result<Option<String>> {
+    let sql = format!("SELECT {CALL_JSON} {ONE_CALL}");
     let rows = ledger
         .rows(&sql, &[text(call_id), opt_text(viewer)])
         .await?;
-    let Some(row) = rows.first() else {
+    let Some(call) = rows.first().and_then(|row| row.text(0)) else {
         return Ok(None);
     };
-    let call = HistoryCall::from_row(row);
-    let timeline = ledger
-        .rows(TIMELINE, &[text(call_id)])
-        .await?
-        .iter()
-        .map(|r| Entry {
-            at: r.int(0).unwrap_or(0),
-            user_id: r.text(1).filter(|u| !u.is_empty()),
-            event: r.text(2).unwrap_or_default(),
-            reason: r.text(3),
-            source: r.text(4).unwrap_or_default(),
-        })
-        .collect();
-    Ok(Some(OneCall { call, timeline }))
+    let timeline = ledger.rows(TIMELINE, &[text(call_id)]).await?;
+    Ok(Some(format!(
+        "{{\"call\":{call},\"timeline\":{}}}",
+        join(&timeline, ",")
+    )))
 }

@@ -56,7 +56,8 @@ pub fn sql(for_user: bool) -> String {
          sum(n) OVER (PARTITION BY k) AS total FROM h), \
          pct AS (SELECT k, min(CASE WHEN below * 100 >= total * 50 THEN mean END) AS p50, \
          min(CASE WHEN below * 100 >= total * 95 THEN mean END) AS p95 FROM cum GROUP BY k) \
-         SELECT t.k, nullif(t.result, ''), sum(t.n), sum(t.acc), sum(t.talk), pct.p50, pct.p95 \
+         SELECT t.k AS k, nullif(t.result, '') AS result, sum(t.n) AS n, sum(t.acc) AS acc, \
+         sum(t.talk) AS talk, pct.p50 AS p50, pct.p95 AS p95 \
          FROM counts t LEFT JOIN pct ON pct.k = t.k GROUP BY t.k, t.result HAVING sum(t.n) > 0 \
          ORDER BY t.k",
         lower = edge(for_user, 1, 6),

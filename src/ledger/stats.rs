@@ -3,11 +3,9 @@
 //! p50/p95 by nearest rank over window functions). Read from the rollup
 //! (`rollup`) when the offset is whole quarter hours; from the calls else.
 
-use serde::Serialize;
-use serde_json::{Map, Value};
 use wasm_bindgen::JsValue;
 
-use super::db::{int, text, Ledger, Result, Row};
+use super::db::{int, text, Ledger, Result};
 use super::filter::StatsQuery;
 use super::rollup;
 
@@ -28,7 +26,8 @@ pub fn sql(for_user: bool) -> String {
          count(*) OVER (PARTITION BY k) AS n FROM b WHERE talk IS NOT NULL), \
          pct AS (SELECT k, min(CASE WHEN r * 100 >= n * 50 THEN talk END) AS p50, \
          min(CASE WHEN r * 100 >= n * 95 THEN talk END) AS p95 FROM ranked GROUP BY k) \
-         SELECT b.k, b.result, count(*), count(b.acc), total(b.talk), pct.p50, pct.p95 \
+         SELECT b.k AS k, b.result AS result, count(*) AS n, count(b.acc) AS acc, \
+         total(b.talk) AS talk, pct.p50 AS p50, pct.p95 AS p95 \
          FROM b LEFT JOIN pct ON pct.k = b.k GROUP BY b.k, b.result ORDER BY b.k"
     )
 }
@@ -46,88 +45,53 @@ pub fn params(q: &StatsQuery, user: Option<&str>) -> Vec<JsValue> {
     params
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Talk {
-    pub sum: u64,
-    pub p50: Option<u64>,
-    pub p95: Option<u64>,
+/// Folds `rows` (`sql`'s or `rollup::sql`'s: one per bucket and result,
+/// columns `k, result, n, acc, talk, p50, p95`) into one row per bucket:
+/// the bucket as JSON up to `"answerRate":`, its calls, its answered calls,
+/// and the rest of it. The rate is a float: serde_json writes it (shortest
+/// round trip), not SQLite (15 digits). `?3` is the offset, `?4` the width.
+pub fn per_bucket(rows: &str) -> String {
+    format!(
+        "SELECT '{{\"start\":' || CAST(r.k * ?4 - ?3 AS INTEGER) || ',\"calls\":' || {n} \
+         || ',\"answered\":' || {acc} || ',\"answerRate\":', {n}, {acc}, \
+         ',\"results\":' || json_group_object(r.result, r.n ORDER BY r.result) \
+         FILTER (WHERE r.result IS NOT NULL) || ',\"talkMs\":' || json_object('sum', \
+         CAST(coalesce(sum(r.talk), 0) AS INTEGER), 'p50', CAST(min(r.p50) AS INTEGER), \
+         'p95', CAST(min(r.p95) AS INTEGER)) || '}}' FROM ({rows}) r GROUP BY r.k ORDER BY r.k",
+        n = "coalesce(sum(r.n), 0)",
+        acc = "coalesce(sum(r.acc), 0)",
+    )
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Bucket {
-    pub start: i64,
-    pub calls: u64,
-    pub answered: u64,
-    pub answer_rate: f64,
-    /// Result → count; serde_json's map, which the bundle has already.
-    pub results: Map<String, Value>,
-    pub talk_ms: Talk,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Stats {
-    pub from: u64,
-    pub to: u64,
-    pub bucket: &'static str,
-    pub tz: String,
-    pub buckets: Vec<Bucket>,
-}
-
+/// `GET /api/v1/history/stats`'s answer, `{"from","to","bucket","tz","buckets"}`.
 /// `user`: a member's own calls; `None`: the whole app.
-pub async fn stats(ledger: &Ledger, q: &StatsQuery, user: Option<&str>) -> Result<Stats> {
+pub async fn stats(ledger: &Ledger, q: &StatsQuery, user: Option<&str>) -> Result<String> {
     let rows = if q.window.is_empty() {
         Vec::new()
     } else if rollup::answers(q) {
-        ledger
-            .rows(&rollup::sql(user.is_some()), &rollup::params(q, user))
-            .await?
+        let sql = per_bucket(&rollup::sql(user.is_some()));
+        ledger.rows(&sql, &rollup::params(q, user)).await?
     } else {
         // An offset that is not whole quarter hours: the calls themselves.
-        ledger.rows(&sql(user.is_some()), &params(q, user)).await?
+        let sql = per_bucket(&sql(user.is_some()));
+        ledger.rows(&sql, &params(q, user)).await?
     };
-    Ok(Stats {
-        from: q.window.from,
-        to: q.window.to,
-        bucket: q.bucket.as_str(),
-        tz: q.tz.clone(),
-        buckets: buckets(&rows, q),
-    })
-}
-
-/// One row per (bucket, result), ordered by bucket, folded into buckets.
-fn buckets(rows: &[Row], q: &StatsQuery) -> Vec<Bucket> {
-    let mut out: Vec<Bucket> = Vec::new();
-    for row in rows {
-        let key = row.int(0).unwrap_or(0) as i64;
-        let start = key * q.bucket.width_ms() as i64 - q.offset_ms;
-        if out.last().is_none_or(|b| b.start != start) {
-            out.push(Bucket {
-                start,
-                calls: 0,
-                answered: 0,
-                answer_rate: 0.0,
-                results: Map::new(),
-                talk_ms: Talk {
-                    sum: 0,
-                    p50: row.int(5),
-                    p95: row.int(6),
-                },
-            });
+    let mut buckets = String::new();
+    for (i, row) in rows.iter().enumerate() {
+        if i > 0 {
+            buckets.push(',');
         }
-        let Some(bucket) = out.last_mut() else {
-            continue;
-        };
-        let calls = row.int(2).unwrap_or(0);
-        bucket.calls += calls;
-        bucket.answered += row.int(3).unwrap_or(0);
-        bucket.talk_ms.sum += row.int(4).unwrap_or(0);
-        // One row per (bucket, result): each result comes once per bucket.
-        if let Some(result) = row.text(1) {
-            bucket.results.insert(result, Value::from(calls));
-        }
-        bucket.answer_rate = bucket.answered as f64 / bucket.calls.max(1) as f64;
+        let (calls, answered) = (row.int(1).unwrap_or(0), row.int(2).unwrap_or(0));
+        let rate = answered as f64 / calls.max(1) as f64;
+        buckets.push_str(&row.text(0).unwrap_or_default());
+        buckets.push_str(&serde_json::to_string(&rate).unwrap_or_default());
+        buckets.push_str(&row.text(3).unwrap_or_default());
     }
-    out
+    Ok(format!(
+        "{{\"from\":{},\"to\":{},\"bucket\":\"{}\",\"tz\":\"{}\",\"buckets\":[{buckets}]}}",
+        q.window.from,
+        q.window.to,
+        q.bucket.as_str(),
+        q.tz
+    ))
 }

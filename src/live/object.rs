@@ -405,16 +405,14 @@ impl CallBoard {
             .and_then(|(f, t)| Some((f.parse::<u64>().ok()?, t.parse::<u64>().ok()?)))
             .ok_or_else(|| worker::Error::RustError("backfill without a window".into()))?;
         let store = self.store()?;
-        let progress = backfill::start(store.sql(), from, to, now_ms())
+        backfill::start(store.sql(), from, to, now_ms())
             .map_err(|e| worker::Error::RustError(e.to_string()))?;
         self.arm_ledger_alarm().await?;
-        Response::from_json(&progress)
+        Response::ok(outbox::backfill_json(store.sql())?)
     }
 
     fn backfill_progress(&self) -> Result<Response> {
-        let progress = backfill::load(self.store()?.sql())
-            .map_err(|e| worker::Error::RustError(e.to_string()))?;
-        Response::from_json(&progress)
+        Response::ok(outbox::backfill_json(self.store()?.sql())?)
     }
 }
 

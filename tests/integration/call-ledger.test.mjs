@@ -511,20 +511,99 @@ describe('stats rollup', () => {
   });
 });
 
+describe('renderings', () => {
+  // SQLite renders each call (src/ledger/view.rs). The expected texts come
+  // from the rules the worker used to apply itself: serde_json's JSON (which
+  // escapes as JSON.stringify does) and the CSV cell rules of RFC 4180 and
+  // OWASP's CSV injection advice, with the cases of its old unit tests.
+  const cell = (v) => {
+    const guarded = /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
+    return /[,"\r\n]/.test(guarded) ? `"${guarded.replaceAll('"', '""')}"` : guarded;
+  };
+  const iso = (ms) => (ms === null ? '' : new Date(ms).toISOString());
+  const END = [null, 'reconcile', 'record', 'webhook'];
+  // The cell rules apply to the free-text cells (CallId, caller, members,
+  // room and group IDs); the others hold words the ledger writes itself.
+  const calls = [
+    {
+      call_id: 'render-1', caller: '=HYPERLINK("x")', media_type: 'Audio', call_type: 'SingleCall', result: 'NormalEnd',
+      started_at: 1_740_464_128_807, accepted_at: 1_740_464_130_000, ended_at: 1_740_464_190_001,
+      room_id: '+1', group_id: '-2+3', start_src: 'webhook', end_rank: 3, record_src: 'fetch',
+      members: ['mid=dle', '=HYPERLINK("x")', '@SUM(A1)'],
+    },
+    {
+      call_id: 'render-2', caller: '\rx', media_type: null, call_type: null, result: null,
+      started_at: 0, accepted_at: null, ended_at: null, room_id: '\tx', group_id: 'a,b', start_src: 'webhook',
+      end_rank: 0, record_src: null, members: ['alice'],
+    },
+    {
+      call_id: 'render-3', caller: 'line\nbreak', media_type: 'Video', call_type: 'MultiCall', result: 'Offline',
+      started_at: 253_402_300_799_999, accepted_at: 951_782_400_000, ended_at: 951_782_399_000,
+      room_id: '\u0001\b\f\n\r\t\u001f\\/\u007f é😀', group_id: 'say "hi"', start_src: 'record', end_rank: 1,
+      record_src: 'backfill', members: ['zed', 'amy'],
+    },
+    {
+      call_id: 'render-4', caller: null, media_type: null, call_type: null, result: null,
+      started_at: 86_400_000, accepted_at: 86_400_001, ended_at: null, room_id: '', group_id: '', start_src: 'webhook',
+      end_rank: 2, record_src: null, members: [],
+    },
+  ];
+  const talk = (c) => (c.accepted_at === null || c.ended_at === null ? null : Math.max(c.ended_at - c.accepted_at, 0));
+  // Caller first when a member, then the others by name.
+  const members = (c) => [...c.members.filter((m) => m === c.caller), ...c.members.filter((m) => m !== c.caller).sort()];
+  const json = (c) => JSON.stringify({
+    callId: c.call_id, state: c.end_rank > 0 ? 'ended' : 'live', caller: c.caller, members: members(c),
+    mediaType: c.media_type, callType: c.call_type, result: c.result, startedAt: c.started_at,
+    acceptedAt: c.accepted_at, endedAt: c.ended_at, talkMs: talk(c), roomId: c.room_id, groupId: c.group_id,
+    sources: { start: c.start_src, end: END[c.end_rank], record: c.record_src },
+  });
+  const csvLine = (c) => [
+    cell(c.call_id), c.end_rank > 0 ? 'ended' : 'live', iso(c.started_at), iso(c.accepted_at), iso(c.ended_at),
+    talk(c) ?? '', cell(c.caller ?? ''), cell(members(c).join(';')), cell(c.media_type ?? ''), cell(c.call_type ?? ''),
+    cell(c.result ?? ''), cell(c.room_id), cell(c.group_id), cell(c.start_src), END[c.end_rank] ?? '', cell(c.record_src ?? ''),
+  ].join(',') + '\r\n';
+  // A SQL literal that carries control characters through the shell as char().
+  const text = (v) => (v === null ? 'NULL' : typeof v === 'number' ? String(v)
+    : `(''${[...v].map((ch) => ` || ${ch.codePointAt(0) < 0x20 ? `char(${ch.codePointAt(0)})` : `'${ch.replaceAll("'", "''")}'`}`).join('')})`);
+
+  test('calls render as the JSON and the CSV lines the API answered before, cells guarded', async () => {
+    assert.equal(cell('alice'), 'alice');
+    assert.equal(cell('mid=dle'), 'mid=dle');
+    const queries = JSON.parse(await readFile(join(ROOT, 'tests/integration/ledger-queries.json'), 'utf8'));
+    const render = (name) => queries.find((q) => q.name === name).sql;
+    const db = await scratchLedger('callkit-render-');
+    try {
+      const run = (sql) => {
+        const out = db.execute(sql);
+        assert.equal(out.status, 0, `${sql}: ${out.stderr}${out.stdout}`);
+        return JSON.parse(out.stdout)[0].results;
+      };
+      const columns = ['call_id', 'caller', 'media_type', 'call_type', 'result', 'started_at', 'accepted_at', 'ended_at', 'room_id', 'group_id', 'start_src', 'end_rank', 'record_src'];
+      for (const c of calls) {
+        run(`INSERT INTO calls (${columns}) VALUES (${columns.map((k) => text(c[k]))})`);
+        for (const m of c.members) run(`INSERT INTO members (call_id, user_id, started_at) VALUES (${text(c.call_id)}, ${text(m)}, ${c.started_at})`);
+      }
+      for (const c of calls) {
+        const [asJson] = run(literal(render('render: a call as JSON'), [c.call_id]));
+        assert.deepEqual(Object.values(asJson), [json(c), c.started_at, c.call_id]);
+        const [asCsv] = run(literal(render('render: a call as CSV'), [c.call_id]));
+        assert.deepEqual(Object.values(asCsv), [csvLine(c), c.started_at, c.call_id]);
+        assert.equal(parseCsv(csvLine(c))[0].length, 16);
+      }
+    } finally {
+      await db.dispose();
+    }
+  });
+});
+
 describe('query plans', () => {
   test('no history query, ingest or pruning statement scans a whole table', async () => {
     const queries = JSON.parse(await readFile(join(ROOT, 'tests/integration/ledger-queries.json'), 'utf8'));
-    const dir = await mkdtemp(join(tmpdir(), 'callkit-plans-'));
+    const db = await scratchLedger('callkit-plans-');
     try {
-      const config = join(dir, 'wrangler.toml');
-      await writeFile(config, isolatedConfig(await readFile(join(ROOT, 'wrangler.toml'), 'utf8')));
-      const state = join(dir, 'state');
-      const env = { PATH: process.env.PATH, HOME: process.env.HOME, WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1', CI: 'true' };
-      await applyMigrations(config, state, env);
       for (const q of queries) {
         // One statement per run: D1 does not finish an EXPLAIN before the next.
-        const command = `EXPLAIN QUERY PLAN ${literal(q.sql, q.params)}`;
-        const out = spawnSync(WRANGLER_BIN, ['d1', 'execute', 'CALL_LEDGER', '--local', '--config', config, '--persist-to', state, '--json', '--command', command], { env, encoding: 'utf8' });
+        const out = db.execute(`EXPLAIN QUERY PLAN ${literal(q.sql, q.params)}`);
         assert.equal(out.status, 0, `${q.name}: ${out.stderr}`);
         const plan = JSON.parse(out.stdout)[0].results.map((r) => r.detail);
         assert.ok(plan.length > 0, q.name);
@@ -543,7 +622,7 @@ describe('query plans', () => {
         }
       }
     } finally {
-      await rm(dir, { recursive: true, force: true });
+      await db.dispose();
     }
   });
 });
@@ -559,6 +638,20 @@ test('no answer or log line carries a secret', async () => {
   await assertCleanWorker(worker, secrets, 'ledger worker');
   assert.doesNotMatch(worker.logs(), /INSERT INTO|SELECT .* FROM|DELETE FROM/, 'no SQL in the logs');
 });
+
+/** A local D1 of its own with the migrations applied: `execute(sql)` runs one statement. */
+async function scratchLedger(prefix) {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  const config = join(dir, 'wrangler.toml');
+  await writeFile(config, isolatedConfig(await readFile(join(ROOT, 'wrangler.toml'), 'utf8')));
+  const state = join(dir, 'state');
+  const env = { PATH: process.env.PATH, HOME: process.env.HOME, WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1', CI: 'true' };
+  await applyMigrations(config, state, env);
+  return {
+    execute: (sql) => spawnSync(WRANGLER_BIN, ['d1', 'execute', 'CALL_LEDGER', '--local', '--config', config, '--persist-to', state, '--json', '--command', sql], { env, encoding: 'utf8' }),
+    dispose: () => rm(dir, { recursive: true, force: true }),
+  };
+}
 
 /** Rows of `sql` run on the worker's own local D1 (its persisted state). */
 async function ledgerSql(sql) {

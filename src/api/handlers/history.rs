@@ -61,7 +61,7 @@ pub async fn list(input: HistoryInput<'_>) -> Result<Success, ApiError> {
     let query = filter::list(&input.incoming.query(), &input.asker(), input.oldest(), now)
         .map_err(refused)?;
     let page = read::page(&input.ledger()?, &query).await?;
-    Success::json(200, &page, None)
+    Ok(Success::raw(200, page))
 }
 
 pub const CALL_NOT_FOUND: ApiError = ApiError::NotFound {
@@ -75,7 +75,7 @@ pub async fn one(input: HistoryInput<'_>) -> Result<Success, ApiError> {
     let call_id = CallId::parse(&raw)?;
     let call = read::one(&input.ledger()?, call_id.as_str(), input.viewer()).await?;
     match call {
-        Some(call) => Success::json(200, &call, None),
+        Some(call) => Ok(Success::raw(200, call)),
         None => Err(CALL_NOT_FOUND),
     }
 }
@@ -84,7 +84,7 @@ pub async fn stats(input: HistoryInput<'_>) -> Result<Success, ApiError> {
     let now = input.now_ms();
     let query = filter::stats(&input.incoming.query(), input.oldest(), now).map_err(refused)?;
     let stats = stats::stats(&input.ledger()?, &query, input.viewer()).await?;
-    Success::json(200, &stats, None)
+    Ok(Success::raw(200, stats))
 }
 
 pub async fn export(input: HistoryInput<'_>) -> Result<Success, ApiError> {

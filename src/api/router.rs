@@ -51,6 +51,11 @@ impl Router {
         let Ok(matched) = self.paths.at(path) else {
             return Resolved::NotFound;
         };
+        // matchit lets a parameter match an empty segment (`/calls//end`);
+        // the table means one non-empty segment.
+        if matched.params.iter().any(|(_, value)| value.is_empty()) {
+            return Resolved::NotFound;
+        }
         let routes = matched.value;
         let wanted = Method::parse(method);
         match routes.iter().find(|r| Some(r.method) == wanted) {
@@ -144,6 +149,15 @@ mod tests {
             "/",
         ] {
             assert_eq!(router.resolve("GET", path), Resolved::NotFound, "{path}");
+        }
+        // An empty segment is no parameter (found by the router fuzz target).
+        for (method, path) in [
+            ("POST", "/api/v1/calls//end"),
+            ("GET", "/api/v1/calls/"),
+            ("GET", "/api/v1/records/"),
+            ("DELETE", "/api/v1/history/users/"),
+        ] {
+            assert_eq!(router.resolve(method, path), Resolved::NotFound, "{path}");
         }
     }
 }

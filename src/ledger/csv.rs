@@ -9,11 +9,11 @@ mediaType,callType,result,roomId,groupId,startSource,endSource,recordSource\r\n"
 mod tests {
     use super::*;
 
-    /// The guard, the quoting and the times are SQL's now: the cases that
-    /// tested them here run on a real local D1 in
+    /// The guard, the quoting, the times and the line's sixteen cells are
+    /// SQL's now (`view::CALL_CSV`): they are tested on a real local D1 in
     /// tests/integration/call-ledger.test.mjs ('calls render as …').
     #[test]
-    fn the_header_and_a_row_have_the_same_columns() {
+    fn the_header_names_sixteen_columns_and_ends_the_line() {
         assert_eq!(HEADER.matches(',').count(), 15);
         assert!(HEADER.ends_with("\r\n"));
     }
